@@ -1,0 +1,23 @@
+"""Options of the crawl stage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DEFAULT_USER_AGENT = "blogport/0.1 (blog migration tool; +https://pypi.org/project/blogport/)"
+
+
+@dataclass(frozen=True)
+class CrawlOptions:
+    via: str = "auto"
+    """"html" walks the pages, "feeds" reads the Atom feeds, "auto" uses feeds where the blog
+    serves them and falls back to HTML."""
+    obey_robots: bool = True
+    user_agent: str = DEFAULT_USER_AGENT
+    max_page_bytes: int = 10 * 1024 * 1024
+    concurrency: int = 8
+    autothrottle: bool = True
+    retries: int = 3
+    progress: bool = True
+    incremental: bool = False
+    """Sync mode: conditional requests for pages already in the archive."""

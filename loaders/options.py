@@ -1,0 +1,21 @@
+"""Options of the export stage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ALL_FORMATS = ("sqlite", "wxr", "markdown")
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    formats: tuple[str, ...] = ALL_FORMATS
+    flavor: str = "hugo"
+    """Markdown flavour: "hugo" or "jekyll"."""
+    tags_as: str = "tags"
+    """Blogger labels become WordPress "tags" or "categories"."""
+    max_size: int | None = None
+    """Split the WXR into files of at most this many bytes; None: one file."""
+    download_images: bool = False
+    new_url_pattern: str | None = None
+    """Pattern of the new URLs in the redirect maps; None: the flavour's own permalinks."""

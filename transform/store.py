@@ -1,0 +1,175 @@
+"""The normalised tables in ``DIR/blog.db`` and the upserts that fill them.
+
+Rows are keyed on the source's own ids, so re-running the transform updates rows in place
+and never duplicates them. Foreign keys are real; full-text search covers posts and comments.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+
+import sqlite_utils
+
+from transform.models import Author, Comment, CruftHit, Post, Tag
+
+NORMALISED_SCHEMA = """
+CREATE TABLE IF NOT EXISTS authors (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    url TEXT,
+    is_owner INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS tags (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    url TEXT
+);
+CREATE TABLE IF NOT EXISTS posts (
+    id TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    title TEXT NOT NULL,
+    slug TEXT NOT NULL,
+    published TEXT,
+    published_local TEXT,
+    updated TEXT,
+    author_id TEXT REFERENCES authors(id),
+    body_html TEXT NOT NULL,
+    body_text TEXT NOT NULL,
+    kind TEXT NOT NULL DEFAULT 'post',
+    status TEXT NOT NULL DEFAULT 'published',
+    date_raw TEXT,
+    date_flag TEXT,
+    comment_count_declared INTEGER,
+    language TEXT,
+    source TEXT,
+    deleted_at TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS posts_url ON posts(url);
+CREATE TABLE IF NOT EXISTS post_tags (
+    post_id TEXT NOT NULL REFERENCES posts(id),
+    tag_id TEXT NOT NULL REFERENCES tags(id),
+    PRIMARY KEY (post_id, tag_id)
+);
+CREATE TABLE IF NOT EXISTS comments (
+    id TEXT PRIMARY KEY,
+    post_id TEXT NOT NULL REFERENCES posts(id),
+    parent_id TEXT REFERENCES comments(id),
+    parent_ref TEXT,
+    author_id TEXT REFERENCES authors(id),
+    published TEXT,
+    published_local TEXT,
+    body_html TEXT NOT NULL,
+    body_text TEXT NOT NULL,
+    depth INTEGER NOT NULL DEFAULT 0,
+    thread_order INTEGER NOT NULL DEFAULT 0,
+    url TEXT,
+    date_raw TEXT,
+    date_flag TEXT,
+    orphan INTEGER NOT NULL DEFAULT 0,
+    deleted INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS comments_post ON comments(post_id, thread_order);
+CREATE TABLE IF NOT EXISTS cruft_hits (
+    item_type TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (item_type, item_id, rule)
+);
+"""
+
+_POST_COLUMNS = (
+    "id", "url", "title", "slug", "published", "published_local", "updated", "author_id",
+    "body_html", "body_text", "kind", "status", "date_raw", "date_flag",
+    "comment_count_declared", "language", "source",
+)
+_COMMENT_COLUMNS = (
+    "id", "post_id", "parent_id", "parent_ref", "author_id", "published", "published_local",
+    "body_html", "body_text", "depth", "thread_order", "url", "date_raw", "date_flag",
+    "orphan", "deleted",
+)
+
+
+def ensure_schema(db: sqlite_utils.Database) -> None:
+    """Create the normalised tables and their full-text search. Safe to repeat."""
+    for statement in NORMALISED_SCHEMA.split(";"):
+        if statement.strip():
+            db.execute(statement)
+    if not db["posts_fts"].exists():
+        db["posts"].enable_fts(["title", "body_text"], create_triggers=True, tokenize="porter")
+    if not db["comments_fts"].exists():
+        db["comments"].enable_fts(["body_text"], create_triggers=True, tokenize="porter")
+
+
+def _upsert_sql(table: str, columns: tuple[str, ...]) -> str:
+    cols = ", ".join(columns)
+    marks = ", ".join("?" for _ in columns)
+    updates = ", ".join(f"{c}=excluded.{c}" for c in columns if c != "id")
+    return f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT(id) DO UPDATE SET {updates}"
+
+
+def save(
+    db: sqlite_utils.Database,
+    *,
+    authors: Iterable[Author] = (),
+    tags: Iterable[Tag] = (),
+    posts: Iterable[Post] = (),
+    comments: Iterable[Comment] = (),
+    cruft_hits: Iterable[CruftHit] = (),
+) -> None:
+    """Upsert models in foreign-key order, in one transaction.
+
+    ``comments`` must come parents before children (thread order), as transform yields them.
+    A post's tags and cruft hits are replaced, not merged, so a re-run reflects the archive.
+    """
+    ensure_schema(db)
+    conn: sqlite3.Connection = db.conn
+    posts = list(posts)
+    comments = list(comments)
+    cruft_hits = list(cruft_hits)
+    own_transaction = not conn.in_transaction
+    if own_transaction:
+        conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.executemany(
+            "INSERT INTO authors (id, name, url, is_owner) VALUES (?,?,?,?) ON CONFLICT(id) DO UPDATE"
+            " SET name=excluded.name, url=excluded.url, is_owner=MAX(authors.is_owner, excluded.is_owner)",
+            [(a.id, a.name, a.url, int(a.is_owner)) for a in authors],
+        )
+        conn.executemany(
+            "INSERT INTO tags (id, name, url) VALUES (?,?,?) ON CONFLICT(id) DO UPDATE"
+            " SET name=excluded.name, url=excluded.url",
+            [(t.id, t.name, t.url) for t in tags],
+        )
+        conn.executemany(
+            _upsert_sql("posts", _POST_COLUMNS),
+            [tuple(getattr(p, c) for c in _POST_COLUMNS) for p in posts],
+        )
+        conn.executemany("DELETE FROM post_tags WHERE post_id = ?", [(p.id,) for p in posts])
+        conn.executemany(
+            "INSERT OR IGNORE INTO post_tags (post_id, tag_id) VALUES (?, ?)",
+            [(p.id, t) for p in posts for t in p.tags],
+        )
+        conn.executemany(
+            _upsert_sql("comments", _COMMENT_COLUMNS),
+            [
+                tuple(int(v) if isinstance(v, bool) else v for v in (getattr(c, col) for col in _COMMENT_COLUMNS))
+                for c in comments
+            ],
+        )
+        items = {(h.item_type, h.item_id) for h in cruft_hits}
+        items |= {("post", p.id) for p in posts} | {("comment", c.id) for c in comments}
+        conn.executemany("DELETE FROM cruft_hits WHERE item_type = ? AND item_id = ?", sorted(items))
+        conn.executemany(
+            "INSERT INTO cruft_hits (item_type, item_id, rule, count) VALUES (?,?,?,?)"
+            " ON CONFLICT(item_type, item_id, rule) DO UPDATE SET count=excluded.count",
+            [(h.item_type, h.item_id, h.rule, h.count) for h in cruft_hits],
+        )
+    except BaseException:
+        if own_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    else:
+        if own_transaction:
+            conn.execute("COMMIT")
