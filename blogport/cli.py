@@ -155,9 +155,10 @@ def main(verbose: int) -> None:
 @crawl_options
 def crawl(source: str, out_dir: Path, **kw: Any) -> None:
     """Crawl SOURCE (blog URL, saved mirror folder, Blogger export file) into OUT/blog.db."""
+    options = build_crawl_options(kw)
     from crawler.run import crawl as run_crawl
 
-    summary = run_crawl(source, out_dir, build_crawl_options(kw))
+    summary = run_crawl(source, out_dir, options)
     _echo_summary(summary.summary_lines())
     sys.exit(summary.exit_code)
 
@@ -178,9 +179,10 @@ def transform(out_dir: Path, **kw: Any) -> None:
 @export_options
 def export(out_dir: Path, **kw: Any) -> None:
     """Write DIR's normalised tables to SQLite, WordPress WXR and Markdown, with redirect maps."""
+    options = build_export_options(kw)
     from loaders.run import export as run_export
 
-    summary = run_export(out_dir, build_export_options(kw))
+    summary = run_export(out_dir, options)
     _echo_summary(summary.summary_lines())
 
 
@@ -208,14 +210,14 @@ def validate(out_dir: Path, max_errors: int, max_warnings: int | None) -> None:
 @click.option("--no-validate", is_flag=True, help="Skip the validation report.")
 def migrate(source: str, out_dir: Path, no_validate: bool, **kw: Any) -> None:
     """Crawl, transform, export and validate in one go."""
-    from blogport.pipeline import migrate as run_migrate
-
     config = MigrationConfig(
         source=source,
         crawl=build_crawl_options(kw),
         transform=build_transform_options(kw),
         export=build_export_options(kw),
     )
+    from blogport.pipeline import migrate as run_migrate
+
     result = run_migrate(config, out_dir, validate=not no_validate)
     _echo_summary(result.summary_lines())
     sys.exit(result.exit_code)
