@@ -43,7 +43,8 @@ def _formats(text: str) -> tuple[str, ...]:
     wanted = tuple(dict.fromkeys(f.strip().lower() for f in text.split(",") if f.strip()))
     unknown = [f for f in wanted if f not in ALL_FORMATS]
     if unknown or not wanted:
-        raise click.BadParameter(f"unknown format {', '.join(unknown) or text!r}; choose from {', '.join(ALL_FORMATS)}")
+        named = ", ".join(unknown) if unknown else repr(text)
+        raise click.BadParameter(f"unknown format {named}; choose from {', '.join(ALL_FORMATS)}")
     return wanted
 
 
