@@ -19,3 +19,5 @@ class ExportOptions:
     download_images: bool = False
     new_url_pattern: str | None = None
     """Pattern of the new URLs in the redirect maps; None: the flavour's own permalinks."""
+    image_max_bytes: int = 20 * 1024 * 1024
+    """With ``download_images``: images larger than this keep their original link."""

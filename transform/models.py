@@ -85,6 +85,8 @@ class Comment:
     orphan: bool = False
     """The source named a parent that is not among the post's comments: kept, flagged."""
     deleted: bool = False
+    cycle: bool = False
+    """The source's parent links formed a cycle, broken here: this comment was made top-level."""
 
 
 @dataclass(frozen=True)

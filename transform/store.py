@@ -67,7 +67,8 @@ CREATE TABLE IF NOT EXISTS comments (
     date_raw TEXT,
     date_flag TEXT,
     orphan INTEGER NOT NULL DEFAULT 0,
-    deleted INTEGER NOT NULL DEFAULT 0
+    deleted INTEGER NOT NULL DEFAULT 0,
+    cycle INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS comments_post ON comments(post_id, thread_order);
 CREATE TABLE IF NOT EXISTS cruft_hits (
@@ -87,8 +88,10 @@ _POST_COLUMNS = (
 _COMMENT_COLUMNS = (
     "id", "post_id", "parent_id", "parent_ref", "author_id", "published", "published_local",
     "body_html", "body_text", "depth", "thread_order", "url", "date_raw", "date_flag",
-    "orphan", "deleted",
+    "orphan", "deleted", "cycle",
 )
+_ADDED_COLUMNS = {"comments": {"cycle": "INTEGER NOT NULL DEFAULT 0"}}
+"""Columns added after the first schema: ``ensure_schema`` adds them to older databases."""
 
 
 def ensure_schema(db: sqlite_utils.Database) -> None:
@@ -96,6 +99,11 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     for statement in NORMALISED_SCHEMA.split(";"):
         if statement.strip():
             db.execute(statement)
+    for table, columns in _ADDED_COLUMNS.items():
+        have = {row[1] for row in db.execute(f"PRAGMA table_info({table})").fetchall()}
+        for name, decl in columns.items():
+            if name not in have:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
     if not db["posts_fts"].exists():
         db["posts"].enable_fts(["title", "body_text"], create_triggers=True, tokenize="porter")
     if not db["comments_fts"].exists():

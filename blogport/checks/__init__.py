@@ -1,0 +1,1 @@
+"""The validation checks: each reads a loaded ``Context`` and returns findings."""

@@ -1,0 +1,110 @@
+"""Check 5: the export files as their consumers read them. The WXR parses strictly and
+imports every item; every Markdown file loads; the SQLite database is sound. Per-item
+presence is decided in the ledger; this check covers whole files."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections import Counter
+
+from blogport.checks.base import ERROR, Finding
+from blogport.checks.context import Context
+
+_WXR_VERSION = re.compile(r"^\d+\.\d+$")
+_HUGO_SHORTCODE = re.compile(r"\{\{[<%](?!\s*/\*)")
+_JEKYLL_NAME = re.compile(r"(^|/)_posts/(\d{4}-\d{2}-\d{2})-[^/]+\.(md|markdown|html)$")
+
+
+def check_exports(ctx: Context) -> list[Finding]:
+    findings: list[Finding] = []
+    findings += _check_wxr(ctx)
+    findings += _check_markdown(ctx)
+    findings += _check_sqlite(ctx.conn)
+    return findings
+
+
+def _check_wxr(ctx: Context) -> list[Finding]:
+    findings: list[Finding] = []
+    if "wxr" not in ctx.formats:
+        return findings
+    seen_ids: Counter[str] = Counter()
+    seen_keys: dict[tuple[str, str, str], str] = {}
+    for wxr in ctx.wxr_files():
+        if wxr.error:
+            count = sum(1 for (fmt, _t, _i), loc in ctx.ledger.items() if fmt == "wxr" and loc == wxr.name)
+            findings.append(Finding(ERROR, "exports", f"{wxr.name} {wxr.error}; the {count} items the ledger puts"
+                                    " there cannot be imported", None, wxr.name))
+            continue
+        if not wxr.version or not _WXR_VERSION.match(wxr.version):
+            findings.append(Finding(ERROR, "exports", f"{wxr.name} has no valid wp:wxr_version"
+                                    f" ({wxr.version or 'missing'}): the WordPress importer rejects the file",
+                                    None, wxr.name))
+        for item in wxr.items:
+            if not item.post_id:
+                findings.append(Finding(ERROR, "exports", f"{wxr.name}: item “{item.title}” has no wp:post_id",
+                                        None, wxr.name))
+                continue
+            seen_ids[item.post_id] += 1
+            if seen_ids[item.post_id] == 2:
+                findings.append(Finding(ERROR, "exports", f"wp:post_id {item.post_id} is used more than once: the"
+                                        " importer skips the repeats", None, item.link))
+            key = (item.title, item.post_date, item.post_type)
+            if item.post_date and key in seen_keys:
+                findings.append(Finding(ERROR, "exports", f"{item.link} has the same title, date and type as"
+                                        f" {seen_keys[key]}: the importer skips it", None, item.link))
+            else:
+                seen_keys.setdefault(key, item.link)
+    return findings
+
+
+def _check_markdown(ctx: Context) -> list[Finding]:
+    findings: list[Finding] = []
+    if "markdown" not in ctx.formats:
+        return findings
+    for (fmt, item_type, item_id), location in sorted(ctx.ledger.items()):
+        if fmt != "markdown" or item_type == "comment":
+            continue
+        md = ctx.markdown(location)
+        if md.error:
+            continue  # reported per item by the ledger
+        post = ctx.posts.get(item_id, {})
+        if "/_posts/" in f"/{location}":
+            if not _JEKYLL_NAME.search(location):
+                findings.append(Finding(ERROR, "exports", f"{location}: Jekyll reads only _posts/YYYY-MM-DD-slug.md"
+                                        " and drops this file without a word", post.get("url"), location,
+                                        item_type, item_id))
+            if ("{{" in md.body or "{%" in md.body) and "{% raw %}" not in md.body:
+                findings.append(Finding(ERROR, "exports", f"{location}: the body holds {{{{ or {{% outside"
+                                        " {% raw %}: Liquid fails the Jekyll build", post.get("url"), location,
+                                        item_type, item_id))
+        elif _HUGO_SHORTCODE.search(md.body):
+            findings.append(Finding(ERROR, "exports", f"{location}: the body holds an unescaped {{{{< or {{{{%:"
+                                    " Hugo runs it as a shortcode and fails the build", post.get("url"), location,
+                                    item_type, item_id))
+    data_files = sorted({loc for (fmt, t, _i), loc in ctx.ledger.items() if fmt == "markdown" and t == "comment"})
+    for location in data_files:
+        data = ctx.data_file(location)
+        if data.error:
+            findings.append(Finding(ERROR, "exports", f"comments file {location} {data.error}", None, location))
+    return findings
+
+
+def _check_sqlite(conn: sqlite3.Connection) -> list[Finding]:
+    findings: list[Finding] = []
+    try:
+        result = [row[0] for row in conn.execute("PRAGMA integrity_check")]
+    except sqlite3.DatabaseError as exc:
+        return [Finding(ERROR, "exports", f"blog.db fails PRAGMA integrity_check: {exc}", None, "blog.db")]
+    if result != ["ok"]:
+        findings.append(Finding(ERROR, "exports", f"blog.db fails PRAGMA integrity_check: {'; '.join(result[:5])}",
+                                None, "blog.db"))
+    problems = conn.execute("PRAGMA foreign_key_check").fetchall()
+    by_table: Counter[tuple[str, str]] = Counter((row[0], row[2]) for row in problems)
+    for (table, parent), count in sorted(by_table.items()):
+        findings.append(Finding(ERROR, "exports", f"blog.db: {count} row(s) of {table} point at missing rows"
+                                f" of {parent} (PRAGMA foreign_key_check)", None, f"blog.db#{table}"))
+    return findings
+
+
+__all__ = ["check_exports"]

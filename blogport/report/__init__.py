@@ -1,0 +1,1 @@
+"""Rendering of the validation report: the HTML page and its inline SVG chart."""

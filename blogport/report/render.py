@@ -1,0 +1,78 @@
+"""Render the report as one self-contained HTML page (Jinja2, autoescaped, inline CSS and SVG)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import jinja2
+from markupsafe import Markup
+
+from blogport.report.chart import MISMATCH_COLOUR, OUTPUT_COLOUR, SOURCE_COLOUR, render_chart
+
+if TYPE_CHECKING:
+    from blogport.validate import Report
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+MAX_FINDINGS_PER_CHECK = 300
+MAX_LEDGER_ROWS = 500
+MAX_FULL_LEDGER = 2000
+"""The whole ledger is listed in the page (folded) up to this many items; report.json always has it."""
+
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.I)
+
+
+def old_href(url: str | None) -> str | None:
+    """Only plain web addresses become links (never ``javascript:`` from a crawled page)."""
+    if url and re.match(r"^https?://", url, re.I):
+        return url
+    return None
+
+
+def item_href(link: str | None) -> str | None:
+    """A relative link to an exported file; SQLite rows are not links (shown as text)."""
+    if not link or _SCHEME.match(link) or link.startswith(("/", "\\")) or link.startswith("blog.db"):
+        return None
+    return quote(link, safe="/#-._~")
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["old_href"] = old_href
+    env.filters["item_href"] = item_href
+    return env
+
+
+def render_html(report: "Report") -> str:
+    from blogport.validate import CHECK_TITLES, CHECKS
+
+    by_check: dict[str, list[Any]] = {name: [] for name in CHECKS}
+    for finding in report.findings:
+        by_check.setdefault(finding.check, []).append(finding)
+    not_ok = [e for e in report.ledger if e.status != "ok"]
+    not_ok.sort(key=lambda e: (e.status != "failed", e.item_type, e.source_key))
+    template = _environment().get_template("report.html.j2")
+    return template.render(
+        report=report,
+        totals=report.totals,
+        checks=CHECKS,
+        check_titles=CHECK_TITLES,
+        by_check=by_check,
+        counts=report.by_check(),
+        chart=Markup(render_chart(list(report.months))),
+        months_differ=[m for m in report.months if m.differs],
+        not_ok=not_ok[:MAX_LEDGER_ROWS],
+        not_ok_total=len(not_ok),
+        max_findings=MAX_FINDINGS_PER_CHECK,
+        max_ledger=MAX_LEDGER_ROWS,
+        full_ledger=list(report.ledger) if len(report.ledger) <= MAX_FULL_LEDGER else None,
+        colours={"source": SOURCE_COLOUR, "output": OUTPUT_COLOUR, "mismatch": MISMATCH_COLOUR},
+    )

@@ -1,0 +1,310 @@
+"""Validation: the report that proves a migration lost nothing.
+
+``validate(DIR, options)`` reads the archive (``DIR/blog.db``: pages, raw posts and comments,
+crawl issues, blog facts), the normalised tables, the export ledger and the exported files
+themselves, runs six checks and writes ``DIR/report.html`` (one self-contained page) and
+``DIR/report.json`` (the same facts for machines).
+
+Checks and the names their findings carry:
+
+- ``ledger``: every post, page and comment found in the source and where it went in each
+  export (ok, degraded with what was lost, or failed with the reason);
+- ``totals``: comment counts the post pages declare, and the archive widget's monthly counts,
+  against what was crawled;
+- ``dates``: unparsed, in the future, before the blog began, time zone slips;
+- ``content``: empty titles/bodies, duplicates, leftover cruft, old-host links and images;
+- ``threads``: orphans, cycles, parents that do not resolve (also in the WXR);
+- ``exports``: the WXR, Markdown and SQLite files as their consumers read them;
+- ``crawl``: pages that failed, were refused by robots.txt or skipped for their size.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import tempfile
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from blogport.checks.base import (
+    DEGRADED,
+    DELETED,
+    ERROR,
+    FAILED,
+    OK,
+    WARNING,
+    Finding,
+    LedgerEntry,
+    Placement,
+)
+from blogport.checks.content import check_content
+from blogport.checks.context import Context, load_context
+from blogport.checks.crawl import check_crawl
+from blogport.checks.dates import check_dates
+from blogport.checks.exports import check_exports
+from blogport.checks.ledger import build_ledger, reconcile_totals
+from blogport.checks.threads import check_threads
+from blogport.report.chart import MonthCounts
+from crawler.errors import ExportError
+
+log = logging.getLogger(__name__)
+
+REPORT_HTML = "report.html"
+REPORT_JSON = "report.json"
+REPORT_VERSION = 1
+CHECKS = ("ledger", "totals", "dates", "content", "threads", "exports", "crawl")
+CHECK_TITLES = {
+    "ledger": "Ledger: every item and where it went",
+    "totals": "Totals declared by the source",
+    "dates": "Dates",
+    "content": "Content",
+    "threads": "Comment threads",
+    "exports": "Export files",
+    "crawl": "Crawl",
+}
+
+__all__ = ["ValidateOptions", "Report", "Finding", "LedgerEntry", "Placement", "MonthCounts", "validate",
+           "ERROR", "WARNING", "OK", "DEGRADED", "FAILED", "DELETED", "CHECKS"]
+
+
+@dataclass(frozen=True)
+class ValidateOptions:
+    max_errors: int = 0
+    """Exit 1 when more errors than this are found."""
+    max_warnings: int | None = None
+    """Exit 1 when more warnings than this are found; None: warnings never fail."""
+
+
+@dataclass(frozen=True)
+class Report:
+    out_dir: Path
+    options: ValidateOptions
+    generated_at: str
+    formats: tuple[str, ...]
+    totals: dict[str, Any]
+    findings: tuple[Finding, ...]
+    ledger: tuple[LedgerEntry, ...]
+    months: tuple[MonthCounts, ...]
+    cruft_stripped: tuple[tuple[str, int], ...] = ()
+    blog: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def html_path(self) -> Path:
+        return self.out_dir / REPORT_HTML
+
+    @property
+    def json_path(self) -> Path:
+        return self.out_dir / REPORT_JSON
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.severity == ERROR)
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for f in self.findings if f.severity == WARNING)
+
+    @property
+    def exit_code(self) -> int:
+        if self.errors > self.options.max_errors:
+            return 1
+        if self.options.max_warnings is not None and self.warnings > self.options.max_warnings:
+            return 1
+        return 0
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
+
+    def by_check(self) -> dict[str, dict[str, int]]:
+        counts: dict[str, dict[str, int]] = {name: {ERROR: 0, WARNING: 0} for name in CHECKS}
+        for finding in self.findings:
+            counts.setdefault(finding.check, {ERROR: 0, WARNING: 0})[finding.severity] += 1
+        return counts
+
+    def summary_lines(self) -> list[str]:
+        t = self.totals
+        lines = [
+            f"Posts: {t['posts']['source']} found, {t['posts']['exported']} exported"
+            + (f" ({', '.join(self.formats)})" if self.formats else " (no export yet)")
+            + (f"; pages: {t['pages']['source']} found, {t['pages']['exported']} exported" if t["pages"]["source"] else ""),
+            f"Comments: {t['comments']['source']} found, {t['comments']['exported']} exported",
+            f"Authors: {t['authors']}",
+        ]
+        verdict = "all well" if self.ok else "FAILED"
+        limits = f"(allowed: {self.options.max_errors} errors" + (
+            f", {self.options.max_warnings} warnings)" if self.options.max_warnings is not None else ")")
+        lines.append(f"Errors: {self.errors}, warnings: {self.warnings}: {verdict} {limits}")
+        for finding in [f for f in self.findings if f.severity == ERROR][:5]:
+            lines.append(f"  error [{finding.check}] {finding.message}"[:200])
+        if self.errors > 5:
+            lines.append(f"  ... and {self.errors - 5} more errors")
+        lines.append(f"Report: {self.html_path.resolve()} (data: {self.json_path.name})")
+        return lines
+
+    def as_dict(self) -> dict[str, Any]:
+        status = Counter(entry.status for entry in self.ledger)
+        return {
+            "version": REPORT_VERSION,
+            "generated_at": self.generated_at,
+            "out_dir": str(self.out_dir),
+            "ok": self.ok,
+            "exit_code": self.exit_code,
+            "options": {"max_errors": self.options.max_errors, "max_warnings": self.options.max_warnings},
+            "blog": self.blog,
+            "formats": list(self.formats),
+            "totals": self.totals,
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "by_check": self.by_check(),
+            "ledger_status": {OK: status.get(OK, 0), DEGRADED: status.get(DEGRADED, 0), FAILED: status.get(FAILED, 0),
+                              DELETED: status.get(DELETED, 0)},
+            "findings": [f.as_dict() for f in self.findings],
+            "months": [m.as_dict() for m in self.months],
+            "cruft_stripped": [{"rule": rule, "count": count} for rule, count in self.cruft_stripped],
+            "ledger": [entry.as_dict() for entry in self.ledger],
+        }
+
+
+def _totals(ctx: Context, entries: list[LedgerEntry]) -> dict[str, Any]:
+    def block(item_type: str) -> dict[str, Any]:
+        mine = [e for e in entries if e.item_type == item_type]
+        per_format = {fmt: sum(1 for e in mine for p in e.placements if p.format == fmt and p.status == OK)
+                      for fmt in ctx.formats}
+        return {
+            "source": len(mine),
+            "normalised": sum(1 for e in mine if e.item_id is not None),
+            "exported": sum(1 for e in mine if e.status in (OK, DEGRADED) and e.item_id is not None and ctx.formats),
+            "ok": sum(1 for e in mine if e.status == OK),
+            "degraded": sum(1 for e in mine if e.status == DEGRADED),
+            "failed": sum(1 for e in mine if e.status == FAILED),
+            "deleted": sum(1 for e in mine if e.status == DELETED),
+            "by_format": per_format,
+        }
+
+    return {
+        "posts": block("post"),
+        "pages": block("page"),
+        "comments": block("comment"),
+        "authors": ctx.authors,
+        "pages_fetched": len(ctx.pages),
+        "crawl_issues": len(ctx.issues),
+        "declared_comments": sum(p.comment_count for p in ctx.raw_posts if p.comment_count is not None),
+    }
+
+
+def _months(ctx: Context, entries: list[LedgerEntry]) -> list[MonthCounts]:
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for entry in entries:
+        if entry.item_type == "page" or entry.status == DELETED:
+            continue
+        month = entry.month or "unknown"
+        kind = "posts" if entry.item_type == "post" else "comments"
+        counts[month][f"source_{kind}"] += 1
+        if entry.status != FAILED and ctx.formats:
+            counts[month][f"output_{kind}"] += 1
+    widget: dict[str, int] = {}
+    if ctx.blog_info:
+        for month in ctx.blog_info.archive_months:
+            if month.count is not None:
+                widget[month.month] = month.count
+                counts.setdefault(month.month, Counter())
+    known = sorted(m for m in counts if re.match(r"^\d{4}-\d{2}$", m))
+    if known:
+        # Every month from the first to the last, so quiet months show as gaps in the chart.
+        year, month = int(known[0][:4]), int(known[0][5:])
+        while f"{year:04d}-{month:02d}" < known[-1] and len(counts) < 1200:
+            month += 1
+            if month > 12:
+                year, month = year + 1, 1
+            counts.setdefault(f"{year:04d}-{month:02d}", Counter())
+    ordered = sorted(m for m in counts if m != "unknown")
+    if "unknown" in counts:
+        ordered.append("unknown")
+    return [MonthCounts(m, counts[m]["source_posts"], counts[m]["output_posts"], counts[m]["source_comments"],
+                        counts[m]["output_comments"], widget.get(m)) for m in ordered]
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write to a temporary name in the same folder, then rename: never a half-written report."""
+    try:
+        handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+_SEVERITY_ORDER = {ERROR: 0, WARNING: 1}
+
+
+def run_checks(ctx: Context, now: datetime | None = None) -> tuple[list[LedgerEntry], list[Finding]]:
+    """All six checks over a loaded context: (ledger, findings sorted by check then severity)."""
+    entries, findings = build_ledger(ctx)
+    by_item: dict[tuple[str, str], LedgerEntry] = {}
+    for entry in entries:
+        if entry.item_id is not None:
+            by_item[(entry.item_type, entry.item_id)] = entry
+
+    def link_for(item_type: str, item_id: str, fmt: str | None = None) -> str | None:
+        entry = by_item.get((item_type, item_id))
+        if entry is None:
+            return None
+        return (entry.links().get(fmt) if fmt else None) or entry.link
+
+    findings += reconcile_totals(ctx, link_for)
+    findings += check_dates(ctx, link_for, now)
+    findings += check_content(ctx, link_for)
+    findings += check_threads(ctx, link_for)
+    findings += check_exports(ctx)
+    findings += check_crawl(ctx)
+    order = {name: i for i, name in enumerate(CHECKS)}
+    findings.sort(key=lambda f: (order.get(f.check, len(order)), _SEVERITY_ORDER.get(f.severity, 2)))
+    return entries, findings
+
+
+def validate(out_dir: Path, options: ValidateOptions) -> Report:
+    """Check DIR and write DIR/report.html and DIR/report.json. Raises ``ArchiveError`` when
+    DIR/blog.db is missing or unreadable."""
+    out_dir = Path(out_dir)
+    ctx, archive = load_context(out_dir)
+    try:
+        entries, findings = run_checks(ctx)
+        cruft = Counter()
+        for hit in ctx.cruft_hits:
+            cruft[hit["rule"]] += int(hit["count"] or 0)
+        info = ctx.blog_info
+        report = Report(
+            out_dir=out_dir,
+            options=options,
+            generated_at=datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+            formats=ctx.formats,
+            totals=_totals(ctx, entries),
+            findings=tuple(findings),
+            ledger=tuple(entries),
+            months=tuple(_months(ctx, entries)),
+            cruft_stripped=tuple(sorted(cruft.items(), key=lambda kv: (-kv[1], kv[0]))),
+            blog={"url": info.url if info else None, "title": info.title if info else None,
+                  "timezone": info.timezone if info else None},
+        )
+    finally:
+        archive.close()
+    from blogport.report.render import render_html
+
+    _write_atomic(report.json_path, json.dumps(report.as_dict(), ensure_ascii=False, indent=1, sort_keys=False))
+    _write_atomic(report.html_path, render_html(report))
+    log.info("validation report written to %s", report.html_path)
+    return report

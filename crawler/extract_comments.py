@@ -1,0 +1,279 @@
+"""Comment extraction for every Blogger markup family (used through ``crawler.extract``).
+
+- Threaded (layout templates about 2011 on, and 2017+ themes): ``li.comment#cID`` >
+  ``div.comment-block`` > ``div.comment-header`` > ``cite.user`` + ``span.datetime``; replies
+  nest in ``div.comment-replies`` inside the parent's ``li``.
+- Flat (older layout templates): ``dl#comments-block`` > ``dt.comment-author#cID`` ("NAME
+  said...") + ``dd.comment-body`` + ``dd.comment-footer`` > ``span.comment-timestamp``.
+- Classic (pre-2007 templates): ``dt.comment-poster`` + ``dd.comment-body`` +
+  ``dd.comment-timestamp``; the inline form ``div.blogComment`` > ``div.blogCommentByline``
+  ("Comment by NAME on <a>DATE</a>") + ``div.blogCommentBody``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from crawler.extract_markup import Element, Page, classes, inner_html, text_of
+from crawler.records import RawComment
+
+_COMMENT_ID = re.compile(r"^c(?:omment-)?(\d+)$")
+_SHOW_COMMENT = re.compile(r"[?&]showComment=(\d+)")
+_PERMALINK_ID = re.compile(r"#c(?:omment-)?(\d+)$")
+_REMOVED = re.compile(
+    r"this comment has been removed|this post has been removed|kommentar wurde vo[mn]|"
+    r"comentario (?:ha sido|fue) eliminado|commentaire a été supprimé|commento è stato (?:eliminato|rimosso)|"
+    r"comentário (?:foi removido|foi excluído)|reactie is verwijderd",
+    re.IGNORECASE,
+)
+
+
+def comment_id_of(el: Element) -> str | None:
+    """Digits of ``id="c123"`` / ``id="comment-123"`` or of an ``a[name="c123"]`` inside."""
+    match = _COMMENT_ID.match(el.get("id") or "")
+    if match:
+        return match.group(1)
+    for anchor in el.iter("a"):
+        match = _COMMENT_ID.match(anchor.get("name") or "")
+        if match:
+            return match.group(1)
+    return None
+
+
+def is_comment_li(el: Element) -> bool:
+    return el.tag == "li" and _COMMENT_ID.match(el.get("id") or "") is not None
+
+
+def _scan(scope: Element, stop: Element | None = None) -> dict[str, Element]:
+    """First element (document order) for each class token under ``scope``, not descending
+    into nested ``li.comment`` replies."""
+    found: dict[str, Element] = {}
+    stack = list(reversed(scope))
+    while stack:
+        el = stack.pop()
+        if not isinstance(el.tag, str):
+            continue
+        value = el.get("class")
+        if value:
+            tokens = value.split()
+            if el.tag == "li" and "comment" in tokens and el is not stop:
+                continue  # a nested reply: its own record
+            for token in tokens:
+                found.setdefault(token, el)
+        if el.tag == "time" and el.get("datetime"):
+            found.setdefault("<time>", el)
+        stack.extend(reversed(el))
+    return found
+
+
+def _either(found: dict[str, Element], *keys: str) -> Element | None:
+    for key in keys:
+        el = found.get(key)
+        if el is not None:
+            return el
+    return None
+
+
+def _is_deleted(body: Element | None) -> bool:
+    if body is None:
+        return False
+    for el in body.iter():
+        value = el.get("class") if isinstance(el.tag, str) else None
+        if value and "deleted-comment" in value.split():
+            return True
+    return bool(_REMOVED.search(text_of(body)))
+
+
+def _first_link(el: Element | None) -> Element | None:
+    if el is None:
+        return None
+    if el.tag == "a":
+        return el
+    return next(iter(el.iter("a")), None)
+
+
+def _timestamp(permalink: str | None) -> int | None:
+    match = _SHOW_COMMENT.search(permalink or "")
+    return int(match.group(1)) if match else None
+
+
+def threaded(page: Page, li: Element, common: dict[str, object]) -> RawComment | None:
+    comment_id = comment_id_of(li)
+    if comment_id is None:
+        return None
+    found = _scan(li, stop=li)
+    header = found.get("comment-header")
+    scope = _scan(header) if header is not None else found
+    user = _either(scope, "user")
+    if user is None or user.tag != "cite":
+        user = next(iter((header if header is not None else li).iter("cite")), None)
+    date_el = _either(scope, "datetime", "<time>")
+    author_link = _first_link(user)
+    date_link = _first_link(date_el)
+    permalink = page.absolute(date_link.get("href")) if date_link is not None else None
+    datetime_attr = None
+    if date_el is not None:
+        time_el = date_el if date_el.tag == "time" else next(iter(date_el.iter("time")), None)
+        if time_el is not None:
+            datetime_attr = time_el.get("datetime")
+    body = _either(found, "comment-content", "comment-body")
+    parent_id = None
+    for anc in li.iterancestors():
+        if is_comment_li(anc):
+            parent_id = comment_id_of(anc)
+            break
+    owner_scope = header if header is not None else li
+    is_owner = "blog-author" in classes(li) or "blog-author" in (
+        _scan(owner_scope) if owner_scope is not li else found
+    )
+    return RawComment(
+        comment_id=comment_id,
+        body_html=inner_html(body),
+        author_text=text_of(user) or None,
+        author_url=page.profile_url(author_link.get("href")) if author_link is not None else None,
+        header_text=text_of(header) or None,
+        date_text=text_of(date_el) or None,
+        datetime_attr=datetime_attr,
+        timestamp_ms=_timestamp(permalink),
+        permalink=permalink,
+        parent_id=parent_id,
+        is_blog_author=is_owner,
+        deleted=_is_deleted(body),
+        **common,  # type: ignore[arg-type]
+    )
+
+
+def flat(page: Page, dt: Element, common: dict[str, object]) -> RawComment:
+    """``dt.comment-author`` / ``dt.comment-poster`` and the ``dd`` elements after it."""
+    body = footer = None
+    for sib in dt.itersiblings():
+        if sib.tag == "dt":
+            break
+        if sib.tag != "dd":
+            continue
+        tokens = classes(sib)
+        if "comment-body" in tokens and body is None:
+            body = sib
+        elif tokens & {"comment-footer", "comment-timestamp"} and footer is None:
+            footer = sib
+        elif body is None and not tokens:
+            body = sib
+    author_url = None
+    for link in dt.iter("a"):
+        if not link.get("href") or "avatar-hovercard" in classes(link):
+            continue
+        if any("avatar-image-container" in classes(a) for a in link.iterancestors()):
+            continue
+        author_url = page.profile_url(link.get("href"))
+    date_text = permalink = None
+    if footer is not None:
+        stamp = footer
+        for el in footer.iter():
+            if el is not footer and isinstance(el.tag, str) and "comment-timestamp" in classes(el):
+                stamp = el
+                break
+        link = _first_link(stamp)
+        if link is not None and text_of(link):
+            date_text = text_of(link)
+            permalink = page.absolute(link.get("href"))
+        else:
+            date_text = text_of(stamp) or None
+    header = text_of(dt) or None
+    return RawComment(
+        comment_id=comment_id_of(dt),
+        body_html=inner_html(body),
+        author_text=header,
+        author_url=author_url,
+        header_text=header,
+        date_text=date_text,
+        timestamp_ms=_timestamp(permalink),
+        permalink=permalink,
+        is_blog_author="blog-author" in classes(dt),
+        deleted=_is_deleted(body),
+        **common,  # type: ignore[arg-type]
+    )
+
+
+def inline_classic(page: Page, div: Element, common: dict[str, object]) -> RawComment:
+    """``div.blogComment`` > ``div.blogCommentByline`` "Comment by NAME on <a>DATE</a>"."""
+    byline = body = None
+    for child in div:
+        tokens = classes(child) if isinstance(child.tag, str) else set()
+        if "blogCommentByline" in tokens:
+            byline = child
+        elif "blogCommentBody" in tokens:
+            body = child
+    comment_id = author_text = date_text = permalink = author_url = None
+    if byline is not None:
+        links = [a for a in byline.iter("a") if a.get("href")]
+        stamp = next(
+            (a for a in links if _PERMALINK_ID.search(a.get("href") or "") or "permalink" in (a.get("title") or "").lower()),
+            links[-1] if links else None,
+        )
+        pieces = [byline.text or ""]
+        for child in byline:
+            if child is stamp:
+                break
+            if child.tag == "a" and author_url is None:
+                author_url = page.profile_url(child.get("href"))
+            pieces.append("".join(child.itertext()) + (child.tail or ""))
+        author_text = " ".join("".join(pieces).split()) or None
+        if stamp is not None:
+            date_text = text_of(stamp) or None
+            permalink = page.absolute(stamp.get("href"))
+            match = _PERMALINK_ID.search(stamp.get("href") or "")
+            if match:
+                comment_id = match.group(1)
+    if comment_id is None:
+        prev = div.getprevious()
+        while prev is not None and prev.tag == "a":
+            match = _COMMENT_ID.match(prev.get("name") or "")
+            if match:
+                comment_id = match.group(1)
+                break
+            prev = prev.getprevious()
+    return RawComment(
+        comment_id=comment_id or comment_id_of(div),
+        body_html=inner_html(body),
+        author_text=author_text,
+        author_url=author_url,
+        header_text=text_of(byline) or None,
+        date_text=date_text,
+        timestamp_ms=_timestamp(permalink),
+        permalink=permalink,
+        deleted=_is_deleted(body),
+        **common,  # type: ignore[arg-type]
+    )
+
+
+def comment_nodes(page: Page) -> list[tuple[str, Element]]:
+    """Every comment element of the page in document order, with its family."""
+    nodes = []
+    for el, tokens in page.marked:
+        if el.tag == "li" and "comment" in tokens and is_comment_li(el):
+            nodes.append(("threaded", el))
+        elif el.tag == "dt" and tokens & {"comment-author", "comment-poster"}:
+            nodes.append(("flat", el))
+        elif el.tag == "div" and "blogComment" in tokens:
+            nodes.append(("inline", el))
+    return nodes
+
+
+def extract_page_comments(
+    page: Page, post_url: str, page_number: int, position_offset: int
+) -> list[RawComment]:
+    result: list[RawComment] = []
+    position = position_offset
+    for family, node in comment_nodes(page):
+        common: dict[str, object] = {"post_url": post_url, "position": position, "page": page_number}
+        if family == "threaded":
+            comment = threaded(page, node, common)
+        elif family == "flat":
+            comment = flat(page, node, common)
+        else:
+            comment = inline_classic(page, node, common)
+        if comment is None:
+            continue
+        result.append(comment)
+        position += 1
+    return result

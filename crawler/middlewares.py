@@ -1,0 +1,137 @@
+"""Downloader middleware: retries with exponential backoff that honour 429 and Retry-After.
+
+Scrapy's own ``RetryMiddleware`` re-queues a failed request at once; a blog host that
+answers ``429 Too Many Requests`` (or a 5xx while it is busy) needs the crawler to wait.
+``BackoffRetryMiddleware`` waits ``base * 2**attempt`` seconds (plus a little jitter), or
+the ``Retry-After`` the server asked for, before the request goes back to the scheduler.
+The wait holds one concurrency slot, so a struggling host also gets fewer requests at once.
+A ``Retry-After`` longer than ``BLOGPORT_RETRY_MAX_DELAY`` is not waited for: the response
+is passed on and recorded as an HTTP failure.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import time
+from typing import TYPE_CHECKING
+
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Request, Response
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.misc import load_object
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+log = logging.getLogger(__name__)
+
+
+def parse_retry_after(value: str | bytes | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date."""
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        value = value.decode("latin-1", errors="replace")
+    value = value.strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    now = time.time() if now is None else now
+    return max(0.0, when.timestamp() - now)
+
+
+def backoff_delay(attempt: int, base: float, max_delay: float, retry_after: float | None = None) -> float:
+    """Wait before retry number ``attempt + 1``: the server's ``Retry-After`` if it gave one,
+    else ``base * 2**attempt`` with up to 10 % jitter, never more than ``max_delay``."""
+    if retry_after is not None:
+        return min(max(retry_after, 0.0), max_delay)
+    delay = base * (2**attempt)
+    delay *= 1.0 + random.random() * 0.1
+    return min(delay, max_delay)
+
+
+async def _sleep(seconds: float) -> None:
+    if seconds <= 0:
+        return
+    from twisted.internet import reactor
+    from twisted.internet.task import deferLater
+
+    await maybe_deferred_to_future(deferLater(reactor, seconds, lambda: None))
+
+
+class BackoffRetryMiddleware:
+    """Replaces ``scrapy.downloadermiddlewares.retry.RetryMiddleware`` (see module doc).
+
+    Settings: ``RETRY_ENABLED``, ``RETRY_TIMES``, ``RETRY_HTTP_CODES``, ``RETRY_EXCEPTIONS``,
+    ``BLOGPORT_RETRY_BASE_DELAY`` (seconds, default 0.5), ``BLOGPORT_RETRY_MAX_DELAY``
+    (default 60). Request meta ``max_retry_times`` and ``dont_retry`` are honoured.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        if not settings.getbool("RETRY_ENABLED"):
+            raise NotConfigured
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.max_retry_times = settings.getint("RETRY_TIMES")
+        self.retry_http_codes = {int(code) for code in settings.getlist("RETRY_HTTP_CODES")}
+        self.base_delay = settings.getfloat("BLOGPORT_RETRY_BASE_DELAY", 0.5)
+        self.max_delay = settings.getfloat("BLOGPORT_RETRY_MAX_DELAY", 60.0)
+        self.exceptions: tuple[type[BaseException], ...] = tuple(
+            load_object(name) if isinstance(name, str) else name for name in settings.getlist("RETRY_EXCEPTIONS")
+        )
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "BackoffRetryMiddleware":
+        return cls(crawler)
+
+    def _attempts_left(self, request: Request) -> bool:
+        if request.meta.get("dont_retry", False):
+            return False
+        limit = request.meta.get("max_retry_times", self.max_retry_times)
+        return request.meta.get("retry_times", 0) < limit
+
+    def _retry_request(self, request: Request, reason: str) -> Request:
+        retry_times = request.meta.get("retry_times", 0) + 1
+        new = request.copy()
+        new.meta["retry_times"] = retry_times
+        new.dont_filter = True
+        new.priority = request.priority + 1  # finish what was started before new pages
+        self.stats.inc_value("retry/count")
+        self.stats.inc_value(f"retry/reason_count/{reason}")
+        log.debug("retrying %s (attempt %d): %s", request.url, retry_times + 1, reason)
+        return new
+
+    async def process_response(self, request: Request, response: Response) -> Request | Response:
+        if response.status not in self.retry_http_codes or not self._attempts_left(request):
+            if response.status in self.retry_http_codes:
+                self.stats.inc_value("retry/max_reached")
+            return response
+        retry_after = parse_retry_after(response.headers.get(b"Retry-After"))
+        if retry_after is not None and retry_after > self.max_delay:
+            log.warning(
+                "%s asks to wait %.0f s (Retry-After); not waiting that long for this page", request.url, retry_after
+            )
+            self.stats.inc_value("retry/retry_after_too_long")
+            return response
+        delay = backoff_delay(request.meta.get("retry_times", 0), self.base_delay, self.max_delay, retry_after)
+        if response.status == 429:
+            self.stats.inc_value("blogport/throttled")
+        await _sleep(delay)
+        return self._retry_request(request, f"HTTP {response.status}")
+
+    async def process_exception(self, request: Request, exception: Exception) -> Request | Response | None:
+        if not isinstance(exception, self.exceptions) or not self._attempts_left(request):
+            return None
+        delay = backoff_delay(request.meta.get("retry_times", 0), self.base_delay, self.max_delay)
+        await _sleep(delay)
+        return self._retry_request(request, type(exception).__name__)

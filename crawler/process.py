@@ -1,0 +1,191 @@
+"""The crawl's child process: ``python -m crawler.process`` runs one Scrapy crawl.
+
+Scrapy's Twisted reactor cannot be restarted within one process, so ``crawler.run.crawl``
+starts this module for every crawl. Protocol:
+
+* stdin, first line: the job as JSON (``source``, ``archive``, ``options`` (the fields of
+  ``CrawlOptions``), ``log_level``, optional ``settings`` overrides and ``reactor``).
+  Closing stdin afterwards (the parent exited) stops the crawl gracefully.
+* stdout: one line per message, ``BLOGPORT {json}``: ``{"type": "progress", ...counts}``
+  about four times a second, then ``{"type": "done", "stats": {...}, "fatal": ...,
+  "feeds_unavailable": ...}``.
+* SIGINT (sent by the parent on Ctrl-C): Scrapy's graceful shutdown; the archive pipeline
+  commits what it holds, so every page fetched so far is kept. A second SIGINT stops at once
+  (the current batch of pages is rolled back; whole pages only).
+* Scrapy's log goes to stderr at ``log_level`` (WARNING unless ``-v``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import IO, Any
+
+MESSAGE_PREFIX = "BLOGPORT "
+PROGRESS_INTERVAL = 0.25
+
+
+def emit(stream: IO[str], message: dict[str, Any]) -> None:
+    try:
+        stream.write(MESSAGE_PREFIX + json.dumps(message, default=str) + "\n")
+        stream.flush()
+    except (BrokenPipeError, ValueError):  # the parent went away
+        pass
+
+
+def snapshot(stats: dict[str, Any]) -> dict[str, Any]:
+    """The counts the parent shows and summarises, from Scrapy stats."""
+    from crawler.pipelines import (
+        STAT_BYTES,
+        STAT_COMMENTS,
+        STAT_ERRORS,
+        STAT_FETCHED,
+        STAT_GONE,
+        STAT_ISSUES,
+        STAT_NOT_MODIFIED,
+        STAT_POSTS,
+        STAT_REUSED,
+        STAT_STORED,
+    )
+
+    fetched = stats.get(STAT_FETCHED)
+    if fetched is None:  # spiders that do not count their own responses (feeds)
+        fetched = stats.get("response_received_count", 0)
+    return {
+        "pages_fetched": fetched,
+        "pages_stored": stats.get(STAT_STORED, 0),
+        "posts": stats.get(STAT_POSTS, 0),
+        "comments": stats.get(STAT_COMMENTS, 0),
+        "errors": stats.get(STAT_ERRORS, 0),
+        "not_modified": stats.get(STAT_NOT_MODIFIED, 0),
+        "gone": stats.get(STAT_GONE, 0),
+        "reused": stats.get(STAT_REUSED, 0),
+        "issues": stats.get(STAT_ISSUES, 0),
+        "bytes": stats.get(STAT_BYTES, 0),
+        "robots": stats.get("blogport/issues/robots", 0),
+        "retries": stats.get("retry/count", 0),
+    }
+
+
+class ProgressReporter:
+    """Scrapy extension: writes a progress message to stdout every ``PROGRESS_INTERVAL``."""
+
+    def __init__(self, crawler: Any) -> None:
+        from scrapy import signals
+
+        self.crawler = crawler
+        self.task: Any = None
+        crawler.signals.connect(self.opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> "ProgressReporter":
+        return cls(crawler)
+
+    def report(self) -> None:
+        emit(sys.stdout, {"type": "progress", **snapshot(self.crawler.stats.get_stats())})
+
+    def opened(self, spider: Any) -> None:
+        from twisted.internet import task
+
+        self.task = task.LoopingCall(self.report)
+        self.task.start(PROGRESS_INTERVAL, now=False)
+
+    def closed(self, spider: Any, reason: str) -> None:
+        if self.task is not None and self.task.running:
+            self.task.stop()
+
+
+def _watch_stdin(stop: Any) -> None:
+    """Stop the crawl when stdin closes (the parent is gone)."""
+    try:
+        while sys.stdin.readline():
+            pass
+    except (OSError, ValueError):
+        pass
+    stop()
+
+
+def run_job(job: dict[str, Any]) -> dict[str, Any]:
+    from crawler.options import CrawlOptions
+    from crawler.settings import DEFAULT_REACTOR, build_settings
+
+    # Install the reactor before anything imports twisted.internet.reactor.
+    from scrapy.utils.reactor import install_reactor
+
+    install_reactor(job.get("reactor") or DEFAULT_REACTOR)
+    from scrapy.crawler import CrawlerProcess
+
+    options = CrawlOptions(**job["options"])
+    archive = Path(job["archive"])
+    extra = dict(job.get("settings") or {})
+    extra.setdefault("BLOGPORT_INCREMENTAL", options.incremental)
+    settings = build_settings(
+        options, archive, log_level=job.get("log_level", "WARNING"), reactor=job.get("reactor"), extra=extra
+    )
+    settings["EXTENSIONS"] = {**settings["EXTENSIONS"], "crawler.process.ProgressReporter": 500}
+    via = job.get("via", "html")
+    if via == "feeds":
+        from crawler.feed_spider import FeedSpider as spider_cls
+
+        kwargs: dict[str, Any] = {"blog_url": job["source"]}
+        if job.get("updated_min"):
+            kwargs["updated_min"] = job["updated_min"]
+    else:
+        from crawler.spider import BlogSpider as spider_cls
+
+        kwargs = {"start_url": job["source"]}
+
+    settings["LOG_INSTALL_ROOT_HANDLER"] = True
+    process = CrawlerProcess(settings)
+    if settings["LOG_LEVEL"] == "WARNING":
+        # Without the Referer middleware (off: a crawl sends no Referer), Scrapy warns once
+        # per crawl that redirects drop the header; that is intended.
+        logging.getLogger("scrapy.downloadermiddlewares.redirect").setLevel(logging.ERROR)
+    crawler = process.create_crawler(spider_cls)
+    started = time.monotonic()
+
+    def stop() -> None:
+        from twisted.internet import reactor
+
+        try:
+            reactor.callFromThread(process.stop)
+        except Exception:  # the reactor already stopped
+            pass
+
+    threading.Thread(target=_watch_stdin, args=(stop,), daemon=True).start()
+    process.crawl(crawler, **kwargs)
+    process.start()
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    spider = crawler.spider
+    fatal = None
+    if stats.get("blogport/fatal_kind"):
+        fatal = {"kind": stats["blogport/fatal_kind"], "message": stats.get("blogport/fatal_message", "")}
+    return {
+        "type": "done",
+        "counts": snapshot(stats),
+        "finish_reason": stats.get("finish_reason"),
+        "fatal": fatal,
+        "feeds_unavailable": getattr(spider, "feeds_unavailable", None),
+        "elapsed_s": time.monotonic() - started,
+        "hosts": sorted(getattr(spider, "hosts", ()) or ()),
+    }
+
+
+def main() -> int:
+    line = sys.stdin.readline()
+    if not line:
+        return 2
+    job = json.loads(line)
+    logging.getLogger("scrapy").propagate = True
+    result = run_job(job)
+    emit(sys.stdout, result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,347 @@
+"""``crawl()``: the crawl stage's entry point, called by ``blogport crawl`` and ``migrate``.
+
+The source decides how the archive is filled:
+
+* ``http(s)://...`` (or a bare host such as ``myblog.blogspot.com``): the blog is crawled
+  live by a Scrapy spider in a child process (``crawler.process``), HTML pages by default,
+  the Atom feeds with ``via="feeds"``;
+* an existing folder: a saved mirror (wget, HTTrack), see ``crawler.mirror``;
+* an existing ``.xml`` / ``.atom`` file: a Blogger "Back up content" export, see
+  ``crawler.export_file``.
+
+A live crawl runs in its own process because Scrapy's reactor cannot be restarted: ``crawl``
+can be called any number of times in one program (tests, sync). Ctrl-C stops the child
+gracefully, everything fetched so far stays in the archive, and the summary says the run was
+interrupted; running the same command again resumes (pages already stored are not fetched
+again).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import crawler
+from crawler.archive import ARCHIVE_NAME, Archive, utc_now
+from crawler.errors import SourceError, UnreachableError
+from crawler.options import CrawlOptions
+from crawler.process import MESSAGE_PREFIX
+from crawler.progress import make_progress
+
+log = logging.getLogger(__name__)
+
+EXPORT_SUFFIXES = (".xml", ".atom")
+#: Seconds to wait for the child to finish its graceful shutdown after Ctrl-C.
+SHUTDOWN_GRACE_S = 30.0
+_HOST_RE = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}(?::\d+)?(?:/.*)?$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class CrawlSummary:
+    """What one crawl did."""
+
+    source: str
+    out_dir: str
+    via: str
+    """"html", "feeds", "mirror" or "export"."""
+    pages_fetched: int = 0
+    posts_found: int = 0
+    comments_found: int = 0
+    errors: int = 0
+    """Pages that could not be archived or parsed (HTTP/network failures, size limit, parse errors)."""
+    not_modified: int = 0
+    bytes_downloaded: int = 0
+    elapsed_s: float = 0.0
+    pages_per_s: float = 0.0
+    interrupted: bool = False
+    gone: int = 0
+    """Stored pages the blog now answers with 404/410 (kept in the archive)."""
+    reused: int = 0
+    """Pages already in the archive that were not fetched again (resume)."""
+    robots_refused: int = 0
+    issues: int = 0
+    details: tuple[str, ...] = field(default_factory=tuple)
+    """Extra summary lines from the source reader (export files)."""
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every page was archived; 1 when some failed or the run was interrupted."""
+        return 1 if self.errors or self.interrupted else 0
+
+    def summary_lines(self) -> list[str]:
+        archive = Path(self.out_dir) / ARCHIVE_NAME
+        lines = list(self.details) or [f"Crawled {self.source} into {archive}"]
+        if self.via in ("html", "feeds", "mirror"):
+            size = _human_bytes(self.bytes_downloaded)
+            verb = "read" if self.via == "mirror" else "fetched"
+            lines.append(
+                f"  pages {verb}: {self.pages_fetched} ({size}) in {self.elapsed_s:.1f} s,"
+                f" {self.pages_per_s:.0f} pages/s"
+            )
+            lines.append(f"  posts found: {self.posts_found}, comments found: {self.comments_found}")
+            extra = []
+            if self.reused:
+                extra.append(f"already stored: {self.reused}")
+            if self.not_modified:
+                extra.append(f"not modified: {self.not_modified}")
+            if self.gone:
+                extra.append(f"gone from the blog: {self.gone}")
+            if self.robots_refused:
+                extra.append(f"refused by robots.txt: {self.robots_refused}")
+            if extra:
+                lines.append("  " + ", ".join(extra))
+        lines.append(f"  errors: {self.errors}" + (" (see crawl_issues in the archive)" if self.errors else ""))
+        if self.interrupted:
+            lines.append("  interrupted: everything stored so far is kept; run the same command again to resume")
+        return lines
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["details"] = list(self.details)
+        data["exit_code"] = self.exit_code
+        return data
+
+
+def _human_bytes(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+# -- dispatch ----------------------------------------------------------------------------
+def crawl(
+    source: str,
+    out_dir: Path,
+    options: CrawlOptions,
+    *,
+    settings: dict[str, Any] | None = None,
+) -> CrawlSummary:
+    """Fill ``out_dir/blog.db`` from ``source`` (blog URL, saved mirror folder or export file).
+
+    ``settings`` are extra Scrapy settings for a live crawl (tests, benchmarks).
+    Raises ``SourceError`` for a source blogport cannot read (including a site that is not a
+    Blogger blog) and ``UnreachableError`` when the blog's host cannot be reached.
+    """
+    out_dir = Path(out_dir)
+    text = source.strip()
+    if not text:
+        raise SourceError("no source given: pass a blog URL, a saved mirror folder or a Blogger export file")
+    lowered = text.lower()
+    if lowered.startswith(("http://", "https://")):
+        return _crawl_site(text, out_dir, options, settings)
+    if "://" in text:
+        raise SourceError(f"{text}: only http:// and https:// blog URLs can be crawled")
+    path = Path(text).expanduser()
+    if path.is_dir():
+        from crawler.mirror import crawl_mirror
+
+        return crawl_mirror(path, out_dir, options)
+    if path.is_file():
+        if path.suffix.lower() in EXPORT_SUFFIXES:
+            return _import_export(path, out_dir)
+        raise SourceError(
+            f"{text}: not a Blogger export file (.xml or .atom); pass a blog URL, a saved mirror folder or an export file"
+        )
+    if _HOST_RE.match(text):
+        return _crawl_site(f"https://{text}", out_dir, options, settings)
+    raise SourceError(f"{text}: no such file or folder, and not a blog URL")
+
+
+def _import_export(path: Path, out_dir: Path) -> CrawlSummary:
+    from crawler.export_file import import_export
+
+    started = time.monotonic()
+    with Archive.in_dir(out_dir) as archive:
+        result = import_export(path, archive)
+        archive.set_meta("source", {"source": str(path.resolve()), "via": "export", "at": utc_now()})
+    elapsed = time.monotonic() - started
+    counts = result.as_dict() if hasattr(result, "as_dict") else {}
+    lines = tuple(result.summary_lines()) if hasattr(result, "summary_lines") else ()
+    errors = int(counts.get("issues", 0))
+    return CrawlSummary(
+        source=str(path),
+        out_dir=str(out_dir),
+        via="export",
+        posts_found=int(counts.get("posts", 0)) + int(counts.get("pages", 0)),
+        comments_found=int(counts.get("comments", 0)),
+        errors=errors,
+        issues=errors,
+        bytes_downloaded=int(counts.get("size", 0)),
+        elapsed_s=elapsed,
+        details=lines,
+    )
+
+
+# -- live crawl in a child process ------------------------------------------------------
+def _log_level_name() -> str:
+    level = logging.getLogger().getEffectiveLevel()
+    if level <= logging.DEBUG:
+        return "DEBUG"
+    if level <= logging.INFO:
+        return "INFO"
+    return "WARNING"
+
+
+def _child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    root = str(Path(crawler.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+@dataclass
+class ChildResult:
+    done: dict[str, Any] | None
+    last_progress: dict[str, Any]
+    returncode: int
+    interrupted: bool
+    stderr_tail: list[str]
+    elapsed_s: float
+
+
+def run_child(job: dict[str, Any], source_label: str, progress_enabled: bool) -> ChildResult:
+    """Run ``python -m crawler.process`` with ``job``; show its progress; forward Ctrl-C."""
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "crawler.process"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        bufsize=1,
+        env=_child_env(),
+        start_new_session=True,  # Ctrl-C reaches the parent only; it stops the child gracefully
+    )
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    proc.stdin.write(json.dumps(job) + "\n")
+    proc.stdin.flush()
+    done: dict[str, Any] | None = None
+    last: dict[str, Any] = {}
+    tail: deque[str] = deque(maxlen=40)
+    interrupted = False
+    display = make_progress(source_label, progress_enabled)
+
+    def pump_stderr() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            tail.append(line.rstrip("\n"))
+            display.log(line)
+
+    err_thread = threading.Thread(target=pump_stderr, daemon=True)
+    err_thread.start()
+    signals_sent = 0
+    with display:
+        while True:
+            try:
+                for line in proc.stdout:
+                    if not line.startswith(MESSAGE_PREFIX):
+                        display.log(line)
+                        continue
+                    message = json.loads(line[len(MESSAGE_PREFIX):])
+                    if message.get("type") == "progress":
+                        last = message
+                        display.update(message)
+                    elif message.get("type") == "done":
+                        done = message
+                        display.update(message.get("counts", {}))
+                break
+            except KeyboardInterrupt:
+                interrupted = True
+                signals_sent += 1
+                if proc.poll() is None:
+                    if signals_sent <= 2:
+                        proc.send_signal(signal.SIGINT)
+                    else:
+                        proc.kill()
+    try:
+        proc.stdin.close()
+    except OSError:
+        pass
+    try:
+        returncode = proc.wait(timeout=SHUTDOWN_GRACE_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        returncode = proc.wait()
+    err_thread.join(timeout=2)
+    return ChildResult(done, last, returncode, interrupted, list(tail), time.monotonic() - started)
+
+
+def _crawl_site(url: str, out_dir: Path, options: CrawlOptions, settings: dict[str, Any] | None) -> CrawlSummary:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    archive_path = out_dir / ARCHIVE_NAME
+    via = "feeds" if options.via == "feeds" else "html"
+    job: dict[str, Any] = {
+        "source": url,
+        "archive": str(archive_path),
+        "options": asdict(options),
+        "via": via,
+        "log_level": _log_level_name(),
+        "settings": settings or {},
+    }
+    reactor = (settings or {}).get("TWISTED_REACTOR")
+    if reactor:
+        job["reactor"] = reactor
+    result = run_child(job, url, options.progress)
+    done = result.done
+    if done is None:
+        if result.interrupted:
+            return _summary_from(url, out_dir, via, result.last_progress, result, interrupted=True)
+        tail = "\n".join(result.stderr_tail[-15:])
+        raise RuntimeError(f"the crawl process stopped unexpectedly (exit code {result.returncode}):\n{tail}")
+    fatal = done.get("fatal")
+    if fatal:
+        message = fatal.get("message") or f"cannot crawl {url}"
+        if fatal.get("kind") == "unreachable":
+            raise UnreachableError(message)
+        raise SourceError(message)
+    if via == "feeds" and done.get("feeds_unavailable"):
+        raise SourceError(f"{url} serves no usable Atom feeds ({done['feeds_unavailable']}); try --via html")
+    interrupted = result.interrupted or done.get("finish_reason") == "shutdown"
+    summary = _summary_from(url, out_dir, via, done.get("counts", {}), result, interrupted=interrupted)
+    if archive_path.exists():
+        with Archive(archive_path) as archive:
+            archive.set_meta("source", {"source": url, "via": via, "at": utc_now()})
+            archive.set_meta("last_crawl", summary.as_dict())
+    return summary
+
+
+def _summary_from(
+    url: str, out_dir: Path, via: str, counts: dict[str, Any], result: ChildResult, *, interrupted: bool
+) -> CrawlSummary:
+    pages = int(counts.get("pages_fetched", 0))
+    elapsed = result.elapsed_s
+    return CrawlSummary(
+        source=url,
+        out_dir=str(out_dir),
+        via=via,
+        pages_fetched=pages,
+        posts_found=int(counts.get("posts", 0)),
+        comments_found=int(counts.get("comments", 0)),
+        errors=int(counts.get("errors", 0)),
+        not_modified=int(counts.get("not_modified", 0)),
+        bytes_downloaded=int(counts.get("bytes", 0)),
+        elapsed_s=round(elapsed, 3),
+        pages_per_s=round(pages / elapsed, 1) if elapsed > 0 else 0.0,
+        interrupted=interrupted,
+        gone=int(counts.get("gone", 0)),
+        reused=int(counts.get("reused", 0)),
+        robots_refused=int(counts.get("robots", 0)),
+        issues=int(counts.get("issues", 0)),
+    )

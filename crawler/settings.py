@@ -1,0 +1,125 @@
+"""Scrapy settings for blogport's spiders: polite by default, fast on a local blog.
+
+Only what a blog crawl needs is switched on: robots.txt, AutoThrottle, blogport's own retry
+middleware (exponential backoff that honours ``429`` and ``Retry-After``), redirects, gzip,
+and the archive pipeline. Cookies, the telnet console, memory usage checks, periodic log
+stats, referer headers, depth tracking and Scrapy's request-fingerprint duplicate filter are
+off: the spider keeps its own seen-set of canonical URLs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from crawler.options import CrawlOptions
+
+#: Concurrency used when AutoThrottle is off (``--no-throttle``: a blog on your own machine).
+UNTHROTTLED_CONCURRENCY = 32
+#: Download timeout in seconds.
+DOWNLOAD_TIMEOUT = 30
+#: Pages per archive transaction (whole pages only) and the longest a page waits for its batch.
+BATCH_PAGES = 50
+BATCH_SECONDS = 1.0
+
+#: Twisted reactor for the crawl process (measured by ``bench/crawl.py``).
+DEFAULT_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+
+_OFF = None
+
+
+def build_settings(
+    options: CrawlOptions,
+    archive_path: Path,
+    *,
+    log_level: str = "WARNING",
+    reactor: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The settings dict for one crawl into ``archive_path``."""
+    concurrency = options.concurrency
+    if not options.autothrottle:
+        concurrency = max(concurrency, UNTHROTTLED_CONCURRENCY)
+    settings: dict[str, Any] = {
+        "BOT_NAME": "blogport",
+        "USER_AGENT": options.user_agent,
+        "ROBOTSTXT_OBEY": options.obey_robots,
+        "ROBOTSTXT_USER_AGENT": None,
+        # manners
+        "CONCURRENT_REQUESTS": concurrency,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
+        "DOWNLOAD_DELAY": 0,
+        "AUTOTHROTTLE_ENABLED": options.autothrottle,
+        "AUTOTHROTTLE_START_DELAY": 0.5,
+        "AUTOTHROTTLE_MAX_DELAY": 30.0,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": max(1.0, concurrency / 4),
+        "DOWNLOAD_TIMEOUT": DOWNLOAD_TIMEOUT,
+        "DOWNLOAD_MAXSIZE": options.max_page_bytes,
+        "DOWNLOAD_WARNSIZE": 0,
+        "DEFAULT_REQUEST_HEADERS": {
+            "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            "Accept-Language": "en",
+        },
+        "REDIRECT_MAX_TIMES": 5,
+        # our own retry middleware replaces Scrapy's
+        "RETRY_ENABLED": True,
+        "RETRY_TIMES": options.retries,
+        "RETRY_HTTP_CODES": [408, 429, 500, 502, 503, 504, 522, 524],
+        "BLOGPORT_RETRY_BASE_DELAY": 0.5,
+        "BLOGPORT_RETRY_MAX_DELAY": 60.0,
+        "HTTPERROR_ALLOW_ALL": True,  # the spider records every status itself
+        # nothing a blog crawl does not need
+        "COOKIES_ENABLED": False,
+        "TELNETCONSOLE_ENABLED": False,
+        "MEMUSAGE_ENABLED": False,
+        "LOGSTATS_INTERVAL": 0,
+        "REFERER_ENABLED": False,
+        "METAREFRESH_ENABLED": False,
+        "REMOTE_CONTROL_ENABLED": False,
+        "HTTPCACHE_ENABLED": False,
+        "STATS_DUMP": False,
+        "DEPTH_STATS_VERBOSE": False,
+        "DUPEFILTER_CLASS": "scrapy.dupefilters.BaseDupeFilter",
+        "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.ScrapyPriorityQueue",
+        "DNSCACHE_ENABLED": True,
+        "REACTOR_THREADPOOL_MAXSIZE": 4,
+        "DOWNLOADER_MIDDLEWARES": {
+            "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": _OFF,
+            "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": _OFF,
+            "scrapy.downloadermiddlewares.retry.RetryMiddleware": _OFF,
+            "crawler.middlewares.BackoffRetryMiddleware": 550,
+            "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": _OFF,
+            "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": _OFF,
+            "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware": _OFF,
+            "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": _OFF,
+        },
+        "SPIDER_MIDDLEWARES": {
+            "scrapy.spidermiddlewares.httperror.HttpErrorMiddleware": _OFF,
+            "scrapy.spidermiddlewares.referer.RefererMiddleware": _OFF,
+            "scrapy.spidermiddlewares.depth.DepthMiddleware": _OFF,
+            "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": _OFF,
+        },
+        "EXTENSIONS": {
+            "scrapy.extensions.telnet.TelnetConsole": _OFF,
+            "scrapy.extensions.memusage.MemoryUsage": _OFF,
+            "scrapy.extensions.memdebug.MemoryDebugger": _OFF,
+            "scrapy.extensions.feedexport.FeedExporter": _OFF,
+            "scrapy.extensions.logstats.LogStats": _OFF,
+            "scrapy.extensions.spiderstate.SpiderState": _OFF,
+            "scrapy.extensions.remote_control.RemoteControl": _OFF,
+        },
+        "ITEM_PIPELINES": {"crawler.pipelines.ArchivePipeline": 300},
+        "CONCURRENT_ITEMS": 100,
+        "BLOGPORT_ARCHIVE": str(archive_path),
+        "BLOGPORT_BATCH_PAGES": BATCH_PAGES,
+        "BLOGPORT_BATCH_SECONDS": BATCH_SECONDS,
+        # quiet terminal: warnings only unless -v
+        "LOG_LEVEL": log_level,
+        "LOG_FORMAT": "%(levelname)s %(name)s: %(message)s",
+        "LOG_VERSIONS": [],
+        "LOG_COLOR": False,
+    }
+    settings["TWISTED_REACTOR"] = reactor or DEFAULT_REACTOR
+    if extra:
+        settings.update(extra)
+    return settings

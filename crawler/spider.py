@@ -1,0 +1,370 @@
+"""The Scrapy spider that walks a live Blogger blog (navigation only).
+
+From the blog's home page it follows what Blogger links: the archive widget (years, months),
+the "Older Posts"/"Newer Posts" pager, label pages, each post's Newer/Older neighbours,
+static pages and a post's further comment pages. Every URL is canonicalised
+(``crawler.urls``) before it is requested and goes through the spider's own seen-set, so
+each page is fetched once per crawl. Only the blog's own hosts are visited.
+
+Extraction is ``crawler.extract``'s job; the spider only turns each response into a
+``PageItem`` (a page whose extraction fails is still yielded, with ``error``) and yields
+``IssueItem``s for what could not be stored (robots.txt refusals, oversized pages, HTTP and
+network failures). The archive pipeline writes them.
+
+Resume: post, static and comment pages already stored with status 200 are not fetched
+again; their stored HTML is read for navigation instead. Incremental mode (sync) requests
+every stored page conditionally (``If-None-Match`` / ``If-Modified-Since``); ``304`` keeps the
+stored page, ``404``/``410`` for a stored page updates its status and keeps its HTML and records.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.exceptions import CloseSpider, DownloadCancelledError, IgnoreRequest
+from scrapy.http import HtmlResponse, Request, Response, TextResponse
+from twisted.internet.defer import CancelledError
+from twisted.python.failure import Failure
+
+from crawler.items import PageItem
+from crawler.links import PageLinks, extract_links
+from crawler.pipelines import (
+    STAT_FETCHED,
+    STAT_GONE,
+    STAT_NOT_MODIFIED,
+    STAT_REUSED,
+    BlogInfoItem,
+    IssueItem,
+)
+from crawler.urls import (
+    blog_hosts,
+    canonicalize,
+    classify,
+    comment_page_number,
+    item_kind,
+    post_url_of,
+    same_blog,
+)
+
+log = logging.getLogger(__name__)
+
+#: Pages whose stored copy (status 200) is reused on resume instead of being fetched again.
+REUSABLE_KINDS = frozenset({"post", "page", "comments"})
+#: Request priorities: navigation pages first, so post links are discovered early.
+PRIORITY = {"home": 40, "archive": 30, "index": 20, "label": 10, "page": 5, "post": 0, "comments": -5}
+#: Comments per page when the first page's count is unknown (Blogger shows 200 per page).
+DEFAULT_COMMENTS_PER_PAGE = 200
+#: Statuses at which a stored page counts as gone from the blog.
+GONE_STATUSES = frozenset({404, 410})
+
+STAT_FATAL_KIND = "blogport/fatal_kind"
+STAT_FATAL_MESSAGE = "blogport/fatal_message"
+
+
+@dataclass(frozen=True)
+class StoredState:
+    """What the archive already holds for a URL (no body)."""
+
+    status: int | None
+    kind: str | None
+    etag: str | None
+    last_modified: str | None
+
+
+def load_stored_state(archive_path: Path | None) -> dict[str, StoredState]:
+    """URL -> stored state of every page in an existing archive (empty when there is none)."""
+    if archive_path is None or not Path(archive_path).exists():
+        return {}
+    conn = sqlite3.connect(f"file:{archive_path}?mode=ro", uri=True)
+    try:
+        rows = conn.execute("SELECT url, status, kind, etag, last_modified FROM pages").fetchall()
+    except sqlite3.DatabaseError:
+        return {}
+    finally:
+        conn.close()
+    return {url: StoredState(status, kind, etag, last_modified) for url, status, kind, etag, last_modified in rows}
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
+def page_item(response: Response, url: str, kind: str, *, comment_offset: int | None = None) -> PageItem:
+    """The ``PageItem`` for one fetched (or saved) page, with the records extracted from it.
+
+    ``kind`` is the item kind (``post``, ``page``, ``comments``, ``home``, ``archive``...).
+    Extraction failures never raise: the page comes back with ``error`` set.
+    """
+    from crawler import extract
+
+    item = PageItem(
+        url=url,
+        status=response.status,
+        body=response.body,
+        kind=kind,
+        etag=_header(response, b"ETag"),
+        last_modified=_header(response, b"Last-Modified"),
+        content_type=_header(response, b"Content-Type"),
+    )
+    if not isinstance(response, TextResponse):
+        item.error = "not an HTML page"
+        return item
+    try:
+        if kind in ("post", "page"):
+            item.posts = [extract.extract_post(response)]
+        elif kind == "comments":
+            number = comment_page_number(url)
+            offset = comment_offset if comment_offset is not None else (number - 1) * DEFAULT_COMMENTS_PER_PAGE
+            item.comments = list(
+                extract.extract_comments(response, post_url_of(url), page=number, position_offset=offset)
+            )
+        elif kind == "home":
+            item.blog_info = extract.extract_blog_info(response)
+    except extract.ExtractionError as exc:
+        item.error = str(exc) or type(exc).__name__
+    except Exception as exc:  # a page the extractor chokes on is stored with the reason
+        log.warning("extraction failed for %s: %s: %s", url, type(exc).__name__, exc)
+        item.error = f"{type(exc).__name__}: {exc}"
+    return item
+
+
+class BlogSpider(scrapy.Spider):
+    """Walks one Blogger blog from ``start_url``. Settings it reads: ``BLOGPORT_ARCHIVE``
+    (for resume), ``BLOGPORT_INCREMENTAL``."""
+
+    name = "blogport"
+
+    def __init__(self, start_url: str, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.start_url = canonicalize(start_url)
+        self.scheme = urlsplit(self.start_url).scheme
+        self.hosts = blog_hosts([self.start_url])
+        self.seen: set[str] = set()
+        self.comments_per_page: dict[str, int] = {}
+        self.incremental = False
+        self.archive_path: Path | None = None
+        self.stored: dict[str, StoredState] = {}
+        self._db: sqlite3.Connection | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> "BlogSpider":
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        archive = settings.get("BLOGPORT_ARCHIVE")
+        spider.archive_path = Path(archive) if archive else None
+        spider.incremental = settings.getbool("BLOGPORT_INCREMENTAL", False)
+        spider.stored = load_stored_state(spider.archive_path)
+        return spider
+
+    # -- helpers ---------------------------------------------------------------------
+    @property
+    def stats(self) -> Any:
+        return self.crawler.stats
+
+    def _fatal(self, kind: str, message: str) -> CloseSpider:
+        self.stats.set_value(STAT_FATAL_KIND, kind)
+        self.stats.set_value(STAT_FATAL_MESSAGE, message)
+        return CloseSpider("fatal")
+
+    def _stored_html(self, url: str) -> str | None:
+        if self.archive_path is None:
+            return None
+        if self._db is None:
+            self._db = sqlite3.connect(f"file:{self.archive_path}?mode=ro", uri=True, check_same_thread=False)
+        row = self._db.execute("SELECT html FROM pages WHERE url = ?", (url,)).fetchone()
+        return row[0] if row else None
+
+    def _stored_response(self, url: str) -> HtmlResponse | None:
+        html = self._stored_html(url)
+        if html is None:
+            return None
+        return HtmlResponse(url, body=html.encode("utf-8"), encoding="utf-8")
+
+    def _links(self, response: Response) -> PageLinks:
+        if not isinstance(response, TextResponse):
+            return PageLinks()
+        return extract_links(response, self.hosts, self.scheme)
+
+    def closed(self, reason: str) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    # -- requests --------------------------------------------------------------------
+    def _request(self, url: str, kind: str, **meta: Any) -> Request:
+        headers: dict[str, str] = {}
+        stored = self.stored.get(url)
+        if self.incremental and stored is not None and stored.status == 200:
+            if stored.etag:
+                headers["If-None-Match"] = stored.etag
+            if stored.last_modified:
+                headers["If-Modified-Since"] = stored.last_modified
+        return Request(
+            url,
+            callback=self.parse,
+            errback=self.on_error,
+            headers=headers or None,
+            priority=PRIORITY.get(kind, 0),
+            meta={"url": url, "kind": kind, **meta},
+            dont_filter=True,
+        )
+
+    async def start(self) -> AsyncIterator[Request]:
+        self.seen.add(self.start_url)
+        kind = item_kind(classify(self.start_url))
+        if kind not in ("post", "page"):
+            kind = "home"
+        yield self._request(self.start_url, kind, start=True, max_retry_times=1)
+
+    def follow(self, urls: Iterable[str], origin: str | None = None) -> Iterator[Request]:
+        """Requests for links not seen yet. Stored pages that need no refetch are read from
+        the archive for their links instead (resume)."""
+        stack = list(urls)
+        while stack:
+            url = stack.pop()
+            if url in self.seen:
+                continue
+            self.seen.add(url)
+            kind = item_kind(classify(url))
+            stored = self.stored.get(url)
+            if (
+                not self.incremental
+                and stored is not None
+                and stored.status == 200
+                and stored.kind in REUSABLE_KINDS
+            ):
+                response = self._stored_response(url)
+                if response is not None:
+                    self.stats.inc_value(STAT_REUSED)
+                    stack.extend(self._links(response).all())
+                    continue
+            meta: dict[str, Any] = {}
+            if kind == "comments":
+                per_page = self.comments_per_page.get(post_url_of(url))
+                if per_page:
+                    meta["comment_offset"] = (comment_page_number(url) - 1) * per_page
+            yield self._request(url, kind, **meta)
+
+    # -- responses -------------------------------------------------------------------
+    def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
+        meta = response.meta
+        requested: str = meta["url"]
+        kind: str = meta["kind"]
+        is_start = bool(meta.get("start"))
+        self.stats.inc_value(STAT_FETCHED)
+        if is_start:
+            self._check_start(response)
+        url = canonicalize(response.url, self.scheme)
+        if url != requested:  # redirected
+            if not same_blog(url, self.hosts):
+                yield IssueItem(requested, "offsite", f"redirects off the blog to {url}")
+                return
+            if url in self.seen and not is_start:
+                return  # fetched under its own URL already
+            self.seen.add(url)
+            if not is_start:
+                kind = item_kind(classify(url))
+        status = response.status
+        stored = self.stored.get(url)
+        if status == 304 and stored is not None:
+            self.stats.inc_value(STAT_NOT_MODIFIED)
+            old = self._stored_response(url)
+            if old is not None:
+                yield from self._navigate(old, url, kind)
+            return
+        if status in GONE_STATUSES and stored is not None and stored.status in {200, *GONE_STATUSES}:
+            yield from self._gone(url, status, stored)
+            return
+        if status != 200:
+            yield IssueItem(url, "http", f"HTTP {status}")
+            if stored is None:
+                yield PageItem(
+                    url=url,
+                    status=status,
+                    body=response.body,
+                    kind=kind,
+                    content_type=_header(response, b"Content-Type"),
+                    error=f"HTTP {status}",
+                )
+            return
+        item = page_item(response, url, kind, comment_offset=meta.get("comment_offset"))
+        yield item
+        yield from self._after_page(response, url, kind, item)
+
+    def _check_start(self, response: Response) -> None:
+        from crawler import extract
+
+        if response.status >= 400:
+            raise self._fatal("source", f"{self.start_url} answered HTTP {response.status}")
+        if not isinstance(response, TextResponse) or not extract.is_blogger_page(response):
+            raise self._fatal("source", f"{self.start_url} does not look like a Blogger blog")
+        final = canonicalize(response.url)
+        parts = urlsplit(final)
+        if parts.scheme != self.scheme and not same_blog(final, self.hosts):
+            pass
+        self.scheme = urlsplit(response.url).scheme or self.scheme
+        self.hosts = blog_hosts([*self.hosts, response.url])
+        self.seen.add(canonicalize(response.url, self.scheme))
+
+    def _after_page(self, response: Response, url: str, kind: str, item: PageItem) -> Iterator[Request]:
+        links = self._links(response)
+        urls = set(links.all())
+        for post in item.posts:
+            if post.comment_pages:
+                self.comments_per_page[url] = len(post.comments)
+                urls.update(canonicalize(u, self.scheme) for u in post.comment_pages)
+        if urls:
+            yield from self.follow(
+                (u for u in urls if same_blog(u, self.hosts)),
+                url,
+            )
+
+    def _navigate(self, response: HtmlResponse, url: str, kind: str) -> Iterator[Request]:
+        yield from self.follow(self._links(response).all(), url)
+
+    def _gone(self, url: str, status: int, stored: StoredState) -> Iterator[Any]:
+        """A stored page the blog no longer serves: keep its HTML and records, update its status."""
+        self.stats.inc_value(STAT_GONE)
+        old = self._stored_response(url)
+        yield IssueItem(url, "http", f"HTTP {status}: gone from the blog since the last crawl", failure=False)
+        if old is None:
+            return
+        kind = stored.kind or item_kind(classify(url))
+        item = page_item(old, url, kind)
+        item.status = status
+        item.etag = stored.etag
+        item.last_modified = stored.last_modified
+        yield item
+
+    def on_error(self, failure: Failure) -> Iterator[Any]:
+        request: Request = failure.request  # type: ignore[attr-defined]
+        url: str = request.meta.get("url", request.url)
+        is_start = bool(request.meta.get("start"))
+        if failure.check(IgnoreRequest) and "robots" in str(failure.value).lower():
+            if is_start:
+                raise self._fatal(
+                    "source",
+                    f"robots.txt of {urlsplit(url).netloc} does not allow {url} "
+                    "(use --ignore-robots only for your own blog)",
+                )
+            yield IssueItem(url, "robots", "disallowed by robots.txt")
+            return
+        if failure.check(DownloadCancelledError, CancelledError):
+            limit = self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
+            reason = f"larger than the {limit}-byte page size limit"
+            if is_start:
+                raise self._fatal("source", f"{url}: {reason}")
+            yield IssueItem(url, "size", reason)
+            return
+        message = f"{type(failure.value).__name__}: {failure.value}".strip().rstrip(":")
+        if is_start:
+            raise self._fatal("unreachable", f"cannot reach {url} ({message})")
+        yield IssueItem(url, "network", message)

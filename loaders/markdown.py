@@ -1,0 +1,280 @@
+"""Markdown for Hugo or Jekyll: one file per post with YAML front matter, comments kept as
+threaded data files beside the posts, optional local images.
+
+Hugo: ``markdown/content/posts/<slug>.md``, pages ``markdown/content/<slug>.md``, comments
+``markdown/data/comments/<slug>.json``, images ``markdown/static/images/``.
+Jekyll: ``markdown/_posts/YYYY-MM-DD-<slug>.md``, drafts (and posts without a date)
+``markdown/_drafts/<slug>.md``, pages ``markdown/<slug>.md``, comments
+``markdown/_data/comments/<slug>.json``, images ``markdown/assets/images/``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from markdownify import markdownify
+
+from crawler.errors import ExportError
+from loaders.atomic import inside, write_if_changed
+from loaders.images import ImageFetcher
+from loaders.source import CommentRow, ExportSource, Ledger, PostRow, parse_iso, xml_safe
+from loaders.urls import new_url
+
+log = logging.getLogger(__name__)
+
+FLAVORS = ("hugo", "jekyll")
+_ENDRAW = re.compile(r"\{%-?\s*endraw\s*-?%\}")
+_SHORTCODE = re.compile(r"\{\{([<%])(.*?)([>%])\}\}", re.DOTALL)
+
+
+_BaseDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _FrontMatterDumper(_BaseDumper):  # type: ignore[misc, valid-type]
+    """Safe YAML whose datetimes are RFC 3339 (``2009-08-15T09:50:00-07:00``), as Hugo documents."""
+
+
+def _represent_datetime(dumper: yaml.SafeDumper, data: datetime) -> yaml.Node:  # type: ignore[name-defined]
+    return dumper.represent_scalar("tag:yaml.org,2002:timestamp", data.isoformat())
+
+
+class Quoted(str):
+    """A front-matter string written double-quoted: no YAML reader (PyYAML, go-yaml in Hugo,
+    Psych in Jekyll) can take it for a number, boolean, date or comment."""
+
+
+def _represent_quoted(dumper: yaml.SafeDumper, data: Quoted) -> yaml.Node:  # type: ignore[name-defined]
+    return dumper.represent_scalar("tag:yaml.org,2002:str", str(data), style='"')
+
+
+def _quote_values(value: Any) -> Any:
+    if isinstance(value, str):
+        return Quoted(value)
+    if isinstance(value, list):
+        return [_quote_values(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _quote_values(v) for k, v in value.items()}
+    return value
+
+
+_FrontMatterDumper.add_representer(datetime, _represent_datetime)
+_FrontMatterDumper.add_representer(Quoted, _represent_quoted)
+
+
+def front_matter(data: dict[str, Any]) -> str:
+    """YAML front matter between ``---`` lines; every string value double-quoted, dates as
+    RFC 3339 timestamps."""
+    body = yaml.dump(_quote_values(data), Dumper=_FrontMatterDumper, allow_unicode=True, sort_keys=False,
+                     default_flow_style=False, width=10_000)
+    return f"---\n{body}---\n"
+
+
+def protect_liquid(markdown: str) -> str:
+    """Jekyll: a body with ``{{`` or ``{%`` inside ``{% raw %}``, any ``{% endraw %}`` in it split."""
+    if "{{" not in markdown and "{%" not in markdown:
+        return markdown
+    inner = _ENDRAW.sub(lambda m: "{% endraw %}{{ '" + m.group(0) + "' }}{% raw %}", markdown)
+    return "{% raw %}\n" + inner + "\n{% endraw %}"
+
+
+def protect_shortcodes(markdown: str) -> str:
+    """Hugo: ``{{< x >}}`` and ``{{% x %}}`` in a body would run as shortcodes; write them in
+    Hugo's escaped form ``{{</* x */>}}`` which renders as the literal text."""
+    return _SHORTCODE.sub(lambda m: "{{" + m.group(1) + "/*" + m.group(2) + "*/" + m.group(3) + "}}", markdown)
+
+
+def html_to_markdown(html: str) -> str:
+    text = markdownify(html, heading_style="ATX", bullets="-", strip=["script", "style"])
+    text = re.sub(r"\n{3,}", "\n\n", text).strip()
+    return text
+
+
+@dataclass
+class MarkdownResult:
+    files_written: int = 0
+    posts: int = 0
+    pages: int = 0
+    drafts: int = 0
+    comments: int = 0
+    comment_files: int = 0
+    undated: int = 0
+    images_downloaded: int = 0
+    images_failed: int = 0
+    stale_removed: int = 0
+
+
+class _Layout:
+    def __init__(self, root: Path, flavor: str) -> None:
+        self.root = root.resolve()
+        self.flavor = flavor
+
+    def post_path(self, post: PostRow) -> Path:
+        dt = parse_iso(post.published_local)
+        if self.flavor == "hugo":
+            rel = Path("content", f"{post.slug}.md") if post.kind == "page" else Path("content", "posts", f"{post.slug}.md")
+        elif post.kind == "page":
+            rel = Path(f"{post.slug}.md")
+        elif post.status == "draft" or dt is None:
+            rel = Path("_drafts", f"{post.slug}.md")
+        else:
+            rel = Path("_posts", f"{dt:%Y-%m-%d}-{post.slug}.md")
+        return inside(self.root, self.root / rel)
+
+    def comments_path(self, post: PostRow) -> Path:
+        folder = "data" if self.flavor == "hugo" else "_data"
+        return inside(self.root, self.root / folder / "comments" / f"{post.slug}.json")
+
+    def image_dir(self) -> tuple[Path, str]:
+        if self.flavor == "hugo":
+            return self.root / "static" / "images", "/images"
+        return self.root / "assets" / "images", "/assets/images"
+
+    def managed(self) -> list[tuple[Path, str]]:
+        if self.flavor == "hugo":
+            return [(self.root / "content" / "posts", ".md"), (self.root / "content", ".md"),
+                    (self.root / "data" / "comments", ".json")]
+        return [(self.root / "_posts", ".md"), (self.root / "_drafts", ".md"), (self.root, ".md"),
+                (self.root / "_data" / "comments", ".json")]
+
+
+def _front(post: PostRow, flavor: str, pattern: str | None, comment_file: str | None) -> dict[str, Any]:
+    dt = parse_iso(post.published_local)
+    updated = parse_iso(post.updated)
+    data: dict[str, Any] = {}
+    if flavor == "jekyll":
+        data["layout"] = "page" if post.kind == "page" else "post"
+    data["title"] = xml_safe(post.title)
+    if dt is not None:
+        data["date"] = dt
+    if updated is not None and flavor == "hugo":
+        data["lastmod"] = updated
+    elif updated is not None:
+        data["last_modified_at"] = updated
+    if flavor == "hugo":
+        data["slug"] = post.slug
+        if post.status == "draft":
+            data["draft"] = True
+    if post.author_name:
+        data["author"] = post.author_name
+    if post.tags:
+        data["tags"] = [t.name for t in post.tags]
+    target = new_url(flavor, post.kind, post.slug, post.published_local, pattern)
+    if flavor == "hugo" and pattern and post.kind != "page":
+        data["url"] = target
+    if flavor == "jekyll" and (post.status != "draft" and dt is not None or post.kind == "page"):
+        data["permalink"] = target
+    if post.old_path not in ("", "/") and post.status != "draft":
+        data["aliases" if flavor == "hugo" else "redirect_from"] = [post.old_path]
+    data["blogger_url"] = post.url
+    data["blogger_id"] = post.id
+    if post.date_flag:
+        data["date_flag"] = post.date_flag
+        if post.date_raw:
+            data["date_raw"] = post.date_raw
+    if comment_file:
+        data["comments_data"] = comment_file
+    return data
+
+
+def _comment_dict(c: CommentRow, parent_known: bool) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "parent_id": c.parent_id if parent_known else None,
+        "author": xml_safe(c.author_name) or "Anonymous",
+        "author_url": c.author_url,
+        "author_is_owner": c.author_is_owner,
+        "date": c.published_local,
+        "date_utc": c.published,
+        "depth": c.depth,
+        "body_html": xml_safe(c.body_html),
+        "orphan": c.orphan,
+        "deleted": c.deleted,
+    }
+
+
+def _ours(path: Path) -> bool:
+    """Only files an earlier export wrote are removed: Markdown with our front matter, or a
+    comment data file (a JSON list). Anything a person added to the folder stays."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8192)
+    except OSError:
+        return False
+    if path.suffix == ".json":
+        return head.lstrip().startswith(b"[")
+    return head.startswith(b"---\n") and b"\nblogger_id: " in head
+
+
+def write_markdown(source: ExportSource, out_dir: Path, *, flavor: str = "hugo", new_url_pattern: str | None = None,
+                   download_images: bool = False, image_max_bytes: int = 20 * 1024 * 1024,
+                   ledger: Ledger | None = None) -> MarkdownResult:
+    """Write ``DIR/markdown/`` for ``flavor``; returns counts and the files written."""
+    if flavor not in FLAVORS:
+        raise ExportError(f"unknown Markdown flavour {flavor!r}; choose hugo or jekyll")
+    root = Path(out_dir) / "markdown"
+    root.mkdir(parents=True, exist_ok=True)
+    out_resolved = Path(out_dir).resolve()
+    layout = _Layout(root, flavor)
+    fetcher: ImageFetcher | None = None
+    if download_images:
+        image_dir, prefix = layout.image_dir()
+        fetcher = ImageFetcher(inside(root, image_dir), prefix, max_bytes=image_max_bytes)
+    result = MarkdownResult()
+    for post in source.posts():
+        path = layout.post_path(post)
+        comments = source.comments(post.id)
+        comment_rel: str | None = None
+        if comments:
+            cpath = layout.comments_path(post)
+            ids = {c.id for c in comments}
+            payload = [_comment_dict(c, c.parent_id in ids) for c in comments]
+            write_if_changed(cpath, (json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+            source.remember("md_written", str(cpath))
+            comment_rel = cpath.relative_to(root).as_posix()
+            result.comment_files += 1
+            result.files_written += 1
+            result.comments += len(comments)
+            if ledger is not None:
+                loc = cpath.relative_to(out_resolved).as_posix()
+                for c in comments:
+                    ledger.add("markdown", "comment", c.id, loc)
+        html = fetcher.localize(post.body_html) if fetcher else post.body_html
+        body = html_to_markdown(xml_safe(html))
+        body = protect_liquid(body) if flavor == "jekyll" else protect_shortcodes(body)
+        text = front_matter(_front(post, flavor, new_url_pattern, comment_rel)) + "\n" + body + "\n"
+        write_if_changed(path, text.encode("utf-8"))
+        source.remember("md_written", str(path))
+        result.files_written += 1
+        if post.kind == "page":
+            result.pages += 1
+        else:
+            result.posts += 1
+        if post.status == "draft":
+            result.drafts += 1
+        if parse_iso(post.published_local) is None:
+            result.undated += 1
+        if ledger is not None:
+            ledger.add("markdown", "page" if post.kind == "page" else "post", post.id,
+                       path.relative_to(out_resolved).as_posix())
+    for folder, suffix in layout.managed():
+        if not folder.is_dir():
+            continue
+        with os.scandir(folder) as entries:  # streamed: no list of every file in memory
+            for entry in entries:
+                if entry.name.endswith(suffix) and entry.is_file(follow_symlinks=False):
+                    stale = Path(entry.path)
+                    if not source.seen("md_written", str(stale.resolve())) and _ours(stale):
+                        stale.unlink()
+                        result.stale_removed += 1
+    if fetcher is not None:
+        result.images_downloaded = fetcher.downloaded
+        result.images_failed = fetcher.failed
+    return result

@@ -1,0 +1,147 @@
+"""The export stage: ``DIR/blog.db`` normalised tables -> SQLite views, WordPress WXR,
+Markdown (Hugo/Jekyll) and redirect maps, plus the ``export_ledger`` table."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from crawler.errors import ExportError
+from loaders.markdown import FLAVORS, write_markdown
+from loaders.options import ALL_FORMATS, ExportOptions
+from loaders.redirects import write_redirects
+from loaders.source import ExportSource, Ledger, open_archive
+from loaders.sqlite import ensure_db_shape, write_datasette_metadata
+from loaders.urls import check_pattern
+from loaders.wxr import write_wxr
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ExportSummary:
+    out_dir: Path
+    formats: tuple[str, ...]
+    counts: dict[str, dict[str, Any]]
+    """Per format ("sqlite", "wxr", "markdown", "redirects"): posts, pages, comments, files..."""
+    files: tuple[str, ...]
+    """Files and folders written, relative to ``out_dir`` (Markdown as its folder)."""
+    elapsed_s: float
+    warnings: tuple[str, ...] = ()
+    exit_code: int = 0
+
+    def summary_lines(self) -> list[str]:
+        root = self.out_dir.resolve()
+        lines: list[str] = []
+        c = self.counts
+        if "sqlite" in c:
+            s = c["sqlite"]
+            lines.append(f"SQLite: {root / 'blog.db'} ({s['posts']} posts, {s['pages']} pages, {s['comments']} comments;"
+                         f" views, full-text search; datasette blog.db -m datasette-metadata.json)")
+        if "wxr" in c:
+            w = c["wxr"]
+            names = [f for f in self.files if f.startswith("wordpress")]
+            where = str(root / names[0]) if len(names) == 1 else f"{root}/{names[0]} ... {names[-1]} ({len(names)} files)"
+            lines.append(f"WordPress WXR: {where} ({w['posts']} posts, {w['pages']} pages, {w['comments']} comments)")
+        if "markdown" in c:
+            m = c["markdown"]
+            lines.append(f"Markdown ({m.get('flavor_name', '')}): {root / 'markdown'}/ ({m['posts']} posts, {m['pages']} pages,"
+                         f" {m['comments']} comments in {m['comment_files']} data files)")
+        if "redirects" in c:
+            lines.append(f"Redirects: {root / 'redirects'}/ ({c['redirects']['rules']} rules: redirects.csv, nginx.conf,"
+                         f" .htaccess, _redirects)")
+        lines.extend(f"warning: {w}" for w in self.warnings)
+        lines.append(f"Export took {self.elapsed_s:.1f}s")
+        return lines
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "out_dir": str(self.out_dir),
+            "formats": list(self.formats),
+            "counts": self.counts,
+            "files": list(self.files),
+            "elapsed_s": round(self.elapsed_s, 3),
+            "warnings": list(self.warnings),
+            "exit_code": self.exit_code,
+        }
+
+
+def check_options(options: ExportOptions) -> None:
+    unknown = [f for f in options.formats if f not in ALL_FORMATS]
+    if unknown or not options.formats:
+        raise ExportError(f"unknown export format {', '.join(unknown) or '(none)'}; choose from {', '.join(ALL_FORMATS)}")
+    if options.flavor not in FLAVORS:
+        raise ExportError(f"unknown Markdown flavour {options.flavor!r}; choose hugo or jekyll")
+    if options.tags_as not in ("tags", "categories"):
+        raise ExportError(f"labels can become 'tags' or 'categories', not {options.tags_as!r}")
+    if options.max_size is not None and options.max_size <= 0:
+        raise ExportError(f"--max-size must be a positive size, not {options.max_size}")
+    check_pattern(options.new_url_pattern)
+
+
+def export(out_dir: Path, options: ExportOptions) -> ExportSummary:
+    """Export ``DIR``'s normalised tables in the chosen formats; writes ``export_ledger``."""
+    started = time.monotonic()
+    out_dir = Path(out_dir)
+    check_options(options)
+    conn = open_archive(out_dir)
+    counts: dict[str, dict[str, Any]] = {}
+    files: list[str] = []
+    warnings: list[str] = []
+    try:
+        db = sqlite_utils.Database(conn)
+        if "sqlite" in options.formats:
+            ensure_db_shape(db)
+        source = ExportSource(conn)
+        ledger = Ledger(conn)
+        if "sqlite" in options.formats:
+            meta = write_datasette_metadata(out_dir, source.meta.title)
+            for post_id, _n, _slug, _url, kind, _status, _date in source.refs():
+                ledger.add("sqlite", "page" if kind == "page" else "post", post_id, f"posts/{post_id}")
+            for (comment_id,) in conn.execute(
+                "SELECT c.id FROM comments c JOIN temp.export_plan x ON x.post_id = c.post_id ORDER BY c.id"
+            ):
+                ledger.add("sqlite", "comment", comment_id, f"comments/{comment_id}")
+            counts["sqlite"] = {"posts": source.post_count, "pages": source.page_count, "comments": source.comment_count}
+            files += ["blog.db", meta.name]
+        if "wxr" in options.formats:
+            w = write_wxr(source, out_dir, tags_as=options.tags_as, max_size=options.max_size, ledger=ledger)
+            counts["wxr"] = {"posts": w.posts, "pages": w.pages, "comments": w.comments, "files": len(w.files),
+                             "retitled": w.retitled}
+            files += [p.name for p in w.files]
+            if w.oversized_items:
+                warnings.append(f"{w.oversized_items} WXR items are larger than --max-size and got files of their own")
+        if "markdown" in options.formats:
+            m = write_markdown(source, out_dir, flavor=options.flavor, new_url_pattern=options.new_url_pattern,
+                               download_images=options.download_images, image_max_bytes=options.image_max_bytes,
+                               ledger=ledger)
+            counts["markdown"] = {"posts": m.posts, "pages": m.pages, "drafts": m.drafts, "comments": m.comments,
+                                  "comment_files": m.comment_files, "files": m.files_written, "undated": m.undated,
+                                  "images_downloaded": m.images_downloaded, "images_failed": m.images_failed,
+                                  "flavor_name": options.flavor}
+            files.append("markdown/")
+            if m.images_failed:
+                warnings.append(f"{m.images_failed} images could not be downloaded; their original links are kept")
+            if m.undated and options.flavor == "jekyll":
+                warnings.append(f"{m.undated} posts have no date and were put in markdown/_drafts/")
+        r = write_redirects(source, out_dir, flavor=options.flavor, new_url_pattern=options.new_url_pattern)
+        counts["redirects"] = {"rules": r.rules, **{f"kind_{k}": v for k, v in r.by_kind.items()}}
+        files += [f"redirects/{p.name}" for p in r.files]
+        ledger_rows = ledger.commit()
+        log.info("export ledger: %d rows", ledger_rows)
+    finally:
+        conn.close()
+    return ExportSummary(
+        out_dir=out_dir,
+        formats=tuple(options.formats),
+        counts=counts,
+        files=tuple(files),
+        elapsed_s=time.monotonic() - started,
+        warnings=tuple(warnings),
+        exit_code=0,
+    )

@@ -1,0 +1,129 @@
+"""The SQLite export: ``DIR/blog.db`` itself, shaped for Datasette and SQL users.
+
+``ensure_db_shape`` is safe to repeat: real foreign keys (from the normalised schema),
+full-text search made by sqlite-utils (rebuilt), indexes for the common joins, and views
+whose names say what they hold. ``DIR/datasette-metadata.json`` describes tables, columns
+and views (``datasette blog.db -m datasette-metadata.json``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import sqlite_utils
+
+from loaders.atomic import write_if_changed
+from transform.store import ensure_schema
+
+INDEXES = (
+    "CREATE INDEX IF NOT EXISTS posts_published ON posts(published)",
+    "CREATE INDEX IF NOT EXISTS posts_author ON posts(author_id)",
+    "CREATE INDEX IF NOT EXISTS posts_kind_status ON posts(kind, status)",
+    "CREATE INDEX IF NOT EXISTS comments_author ON comments(author_id)",
+    "CREATE INDEX IF NOT EXISTS comments_parent ON comments(parent_id)",
+    "CREATE INDEX IF NOT EXISTS post_tags_tag ON post_tags(tag_id)",
+)
+
+VIEWS: dict[str, str] = {
+    "posts_with_comment_counts": """
+        SELECT p.id, p.title, p.url, p.published, p.published_local, p.kind, p.status,
+               a.name AS author_name,
+               (SELECT count(*) FROM comments c WHERE c.post_id = p.id) AS comment_count,
+               p.comment_count_declared
+        FROM posts p LEFT JOIN authors a ON a.id = p.author_id
+        WHERE p.deleted_at IS NULL
+        ORDER BY p.published, p.id""",
+    "comment_threads": """
+        SELECT c.id, c.post_id, p.title AS post_title, c.thread_order, c.depth, c.parent_id,
+               a.name AS author_name, a.is_owner AS author_is_owner, c.published, c.published_local,
+               c.body_text, c.orphan, c.deleted
+        FROM comments c
+        JOIN posts p ON p.id = c.post_id
+        LEFT JOIN authors a ON a.id = c.author_id
+        WHERE p.deleted_at IS NULL
+        ORDER BY p.published, p.id, c.thread_order, c.id""",
+    "authors_with_counts": """
+        SELECT a.id, a.name, a.url, a.is_owner,
+               (SELECT count(*) FROM posts p WHERE p.author_id = a.id AND p.deleted_at IS NULL) AS post_count,
+               (SELECT count(*) FROM comments c WHERE c.author_id = a.id) AS comment_count
+        FROM authors a
+        ORDER BY post_count DESC, comment_count DESC, a.id""",
+    "posts_by_month": """
+        SELECT substr(coalesce(p.published_local, p.published), 1, 7) AS month,
+               count(*) AS posts,
+               sum((SELECT count(*) FROM comments c WHERE c.post_id = p.id)) AS comments
+        FROM posts p
+        WHERE p.deleted_at IS NULL AND p.kind = 'post' AND coalesce(p.published_local, p.published) IS NOT NULL
+        GROUP BY month
+        ORDER BY month""",
+    "tags_with_counts": """
+        SELECT t.id, t.name, t.url, count(p.id) AS post_count
+        FROM tags t
+        LEFT JOIN post_tags pt ON pt.tag_id = t.id
+        LEFT JOIN posts p ON p.id = pt.post_id AND p.deleted_at IS NULL
+        GROUP BY t.id
+        ORDER BY post_count DESC, t.name""",
+}
+
+DESCRIPTIONS: dict[str, dict] = {
+    "posts": {
+        "description": "Posts and static pages, cleaned of widget cruft. Times: published in UTC, published_local with the blog's offset.",
+        "columns": {
+            "id": "Blogger post id (or u + hash of the URL)", "url": "The old URL", "slug": "From the old URL",
+            "body_html": "Cleaned, sanitised HTML", "body_text": "Plain text of body_html",
+            "published": "UTC, ISO 8601", "published_local": "With the blog's original offset",
+            "kind": "post or page", "status": "published, draft or scheduled",
+            "date_flag": "unparsed or date-only when the date is not sure", "date_raw": "The date text as found",
+            "deleted_at": "Set when the post disappeared from the live blog",
+        },
+    },
+    "comments": {
+        "description": "Every comment, threaded: parent_id, depth and thread_order (reading order within the post).",
+        "columns": {
+            "parent_id": "Resolved parent comment", "parent_ref": "Parent the source named, even if missing",
+            "orphan": "1 when the named parent is not among the post's comments",
+            "deleted": "1 for 'This comment has been removed' placeholders",
+        },
+    },
+    "authors": {"description": "One identity per person: blogger:<profile>, url:<site> or name:<folded name>."},
+    "tags": {"description": "Blogger labels; id is the label's slug."},
+    "post_tags": {"description": "Which labels each post carries."},
+    "cruft_hits": {"description": "Widget cruft stripped from each item, by rule (for the validation report)."},
+    "export_ledger": {"description": "Where each post, page and comment went in the last export (format, location)."},
+    "posts_with_comment_counts": {"description": "Posts with their author and number of comments kept."},
+    "comment_threads": {"description": "Comments in reading order with post title, author name and depth."},
+    "authors_with_counts": {"description": "Authors with the number of posts and comments they wrote."},
+    "posts_by_month": {"description": "Posts and comments per month (blog's local time)."},
+    "tags_with_counts": {"description": "Labels with the number of posts carrying them."},
+}
+
+
+def ensure_db_shape(db: sqlite_utils.Database) -> None:
+    """Foreign keys, full-text search, indexes and views on the normalised tables. Safe to repeat."""
+    ensure_schema(db)
+    conn = db.conn
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for statement in INDEXES:
+            conn.execute(statement)
+        for name, sql in VIEWS.items():
+            conn.execute(f"DROP VIEW IF EXISTS {name}")
+            conn.execute(f"CREATE VIEW {name} AS {sql.strip()}")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    db["posts"].rebuild_fts()
+    db["comments"].rebuild_fts()
+
+
+def write_datasette_metadata(out_dir: Path, title: str) -> Path:
+    path = Path(out_dir) / "datasette-metadata.json"
+    data = {
+        "title": title,
+        "description": "Written by blogport: the blog's posts, comments, authors and labels.",
+        "databases": {"blog": {"tables": DESCRIPTIONS}},
+    }
+    write_if_changed(path, (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+    return path

@@ -1,0 +1,142 @@
+"""Sync's refusals and its bookkeeping: the runs table, the cursor, post history that survives
+a run killed between the transform and the history write."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+
+from blogport.config import MigrationConfig, save_config
+from blogport.runs import finish_run, last_successful_run, list_runs, start_run
+from blogport.sync import (
+    CURSOR_MARGIN,
+    SNAPSHOT_TABLE,
+    _cursor,
+    apply_deletions,
+    record_history,
+    records_fingerprint,
+    snapshot_posts,
+    sync,
+)
+from crawler.archive import Archive
+from crawler.errors import ArchiveError
+from crawler.records import RawPost
+from transform.models import Post
+from transform.store import save
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def test_sync_refuses_a_folder_without_an_archive(tmp_path: Path) -> None:
+    with pytest.raises(ArchiveError, match="was not made by blogport migrate; run migrate first"):
+        sync(tmp_path)
+    assert not (tmp_path / "blog.db").exists()  # nothing created
+
+
+def test_sync_refuses_an_archive_without_a_saved_migration(tmp_path: Path) -> None:
+    Archive.in_dir(tmp_path).close()  # a crawl, not a migrate
+    proc = subprocess.run([sys.executable, "-m", "blogport.cli", "sync", str(tmp_path), "--json"],
+                          capture_output=True, text=True, cwd=PROJECT, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        f"blogport: error: {tmp_path} was not made by blogport migrate; run migrate first")
+    assert proc.stdout == ""
+
+
+def test_sync_refuses_a_file_that_is_not_an_archive(tmp_path: Path) -> None:
+    (tmp_path / "blog.db").write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(ArchiveError):
+        sync(tmp_path)
+
+
+def test_unreachable_blog_is_exit_2_and_recorded_as_a_failed_run(tmp_path: Path) -> None:
+    with Archive.in_dir(tmp_path) as archive:
+        save_config(archive, MigrationConfig(source="http://127.0.0.1:9/"))
+        archive.conn.execute("CREATE TABLE export_ledger (format TEXT, item_type TEXT, item_id TEXT, location TEXT)")
+        archive.conn.execute("INSERT INTO export_ledger VALUES ('wxr', 'post', '1', 'wordpress.xml')")
+    proc = subprocess.run([sys.executable, "-m", "blogport.cli", "sync", str(tmp_path)],
+                          capture_output=True, text=True, cwd=PROJECT, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith("blogport: error: cannot reach http://127.0.0.1:9/")
+    with Archive.in_dir(tmp_path) as archive:
+        (run,) = list_runs(archive)
+        assert run.command == "sync" and run.exit_status == 2 and run.ended is not None
+        assert "UnreachableError" in run.details["error"]
+        assert last_successful_run(archive) is None
+
+
+def test_runs_rows_and_the_cursor(tmp_path: Path) -> None:
+    with Archive.in_dir(tmp_path) as archive:
+        assert _cursor(archive) is None
+        archive.store_page("http://b.example/2009/08/x.html", status=200, body="<p>x</p>", kind="post",
+                           fetched_at="2026-01-02T03:00:00+00:00")
+        # no run yet: the first crawl's time (less the margin)
+        assert _cursor(archive) == "2026-01-02T02:50:00+00:00"
+        a = start_run(archive, "migrate", "http://b.example/", started="2026-01-03T00:00:00+00:00")
+        finish_run(archive, a, exit_status=0, new=5)
+        b = start_run(archive, "sync", "http://b.example/", started="2026-01-04T00:00:00+00:00")
+        finish_run(archive, b, exit_status=1, failed=2)  # item failures: not a success
+        c = start_run(archive, "sync", "http://b.example/", started="2026-01-05T00:00:00+00:00")  # killed
+        runs = list_runs(archive)
+        assert [(r.id, r.command, r.exit_status, r.new, r.failed) for r in runs] == [
+            (a, "migrate", 0, 5, 0), (b, "sync", 1, 0, 2), (c, "sync", None, None, None)]
+        assert runs[2].ended is None
+        assert last_successful_run(archive).id == a
+        assert CURSOR_MARGIN.total_seconds() == 600
+        assert _cursor(archive) == "2026-01-02T23:50:00+00:00"
+
+
+def _post(pid: str, body: str, title: str = "T") -> Post:
+    return Post(id=pid, url=f"http://b.example/{pid}.html", title=title, slug=pid, body_html=body,
+                body_text=body, published="2009-08-15T16:50:00+00:00", published_local=None)
+
+
+def test_post_history_survives_a_kill_between_transform_and_history(tmp_path: Path) -> None:
+    with Archive.in_dir(tmp_path) as archive:
+        db = sqlite_utils.Database(archive.conn)
+        save(db, posts=[_post("1", "<p>old</p>"), _post("2", "<p>same</p>")])
+        snapshot_posts(archive)
+        save(db, posts=[_post("1", "<p>new</p>"), _post("2", "<p>same</p>"), _post("3", "<p>fresh</p>")])
+        # ... killed here. The next run snapshots again: the older snapshot must win.
+        snapshot_posts(archive)
+        assert archive.conn.execute(f"SELECT body_html FROM {SNAPSHOT_TABLE} WHERE id='1'").fetchone() == (
+            "<p>old</p>",)
+        new, changed, before = record_history(archive, "2026-01-05T00:00:00+00:00")
+        assert (new, changed, before) == ({"3"}, {"1"}, {"1", "2"})
+        rows = archive.conn.execute("SELECT post_id, body_html, body_sha256, replaced_at FROM post_history").fetchall()
+        assert rows == [("1", "<p>old</p>", hashlib.sha256(b"<p>old</p>").hexdigest(), "2026-01-05T00:00:00+00:00")]
+        tables = {r[0] for r in archive.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert SNAPSHOT_TABLE not in tables
+
+
+def test_deleted_at_is_set_once_and_cleared_when_a_post_comes_back(tmp_path: Path) -> None:
+    with Archive.in_dir(tmp_path) as archive:
+        db = sqlite_utils.Database(archive.conn)
+        save(db, posts=[_post("1", "a"), _post("2", "b")])
+        apply_deletions(archive.conn, {"http://b.example/1.html": "2026-01-05T00:00:00+00:00"})
+        apply_deletions(archive.conn, {"http://b.example/1.html": "2026-02-01T00:00:00+00:00"})
+        assert archive.conn.execute("SELECT id, deleted_at FROM posts ORDER BY id").fetchall() == [
+            ("1", "2026-01-05T00:00:00+00:00"), ("2", None)]
+        save(db, posts=[_post("1", "a")])  # a transform re-run keeps deleted_at
+        assert archive.conn.execute("SELECT deleted_at FROM posts WHERE id='1'").fetchone()[0] is not None
+        apply_deletions(archive.conn, {})
+        assert archive.conn.execute("SELECT count(*) FROM posts WHERE deleted_at IS NOT NULL").fetchone() == (0,)
+
+
+def test_records_fingerprint_sees_every_record_change(tmp_path: Path) -> None:
+    with Archive.in_dir(tmp_path) as archive:
+        empty = records_fingerprint(archive)
+        post = RawPost(url="http://b.example/x.html", title="X", body_html="<p>x</p>")
+        archive.store_page(post.url, status=200, body="<html/>", kind="post", posts=[post])
+        one = records_fingerprint(archive)
+        archive.store_page(post.url, status=200, body="<html/>", kind="post", posts=[post])
+        assert records_fingerprint(archive) == one != empty  # a re-fetch of the same page: same records
+        archive.store_page(post.url, status=200, body="<html/>", kind="post",
+                           posts=[RawPost(url=post.url, title="X", body_html="<p>edited</p>")])
+        assert records_fingerprint(archive) != one

@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from blogport.cli import main
+from crawler.errors import ArchiveError, ExportError
+from loaders.atomic import atomic_write
+from loaders.options import ExportOptions
+from loaders.run import export
+from tests.loaders.conftest import build_blog, nasty_models
+
+
+def _hashes(folder: Path) -> dict[str, str]:
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not p.name.startswith("blog.db")
+    }
+
+
+def test_summary_and_ledger(nasty_dir: Path) -> None:
+    summary = export(nasty_dir, ExportOptions())
+    assert summary.exit_code == 0
+    lines = summary.summary_lines()
+    text = "\n".join(lines)
+    for where in ("blog.db", "wordpress.xml", "markdown", "redirects"):
+        assert where in text
+    data = json.loads(json.dumps(summary.as_dict()))
+    assert data["counts"]["wxr"]["posts"] == 13 and data["counts"]["wxr"]["pages"] == 1
+    assert data["counts"]["markdown"]["comments"] == len(nasty_models()["comments"])
+    assert "wordpress.xml" in data["files"] and "redirects/redirects.csv" in data["files"]
+    conn = sqlite3.connect(nasty_dir / "blog.db")
+    rows = conn.execute("SELECT format, item_type, item_id, location FROM export_ledger").fetchall()
+    conn.close()
+    models = nasty_models()
+    for fmt in ("sqlite", "wxr", "markdown"):
+        ids = {(t, i) for f, t, i, _ in rows if f == fmt}
+        assert {("page" if p.kind == "page" else "post", p.id) for p in models["posts"]} | \
+            {("comment", c.id) for c in models["comments"]} == ids, fmt
+    for f, _t, _i, loc in rows:
+        if f != "sqlite":
+            assert (nasty_dir / loc).is_file(), loc
+    # a narrower export rewrites the ledger as a whole
+    export(nasty_dir, ExportOptions(formats=("wxr",)))
+    conn = sqlite3.connect(nasty_dir / "blog.db")
+    assert {r[0] for r in conn.execute("SELECT DISTINCT format FROM export_ledger")} == {"wxr"}
+    conn.close()
+
+
+@pytest.mark.parametrize("flavor", ["hugo", "jekyll"])
+def test_rerun_is_byte_identical(tmp_path: Path, flavor: str) -> None:
+    folder = build_blog(tmp_path / "a")
+    export(folder, ExportOptions(flavor=flavor, max_size=6000))
+    first = _hashes(folder)
+    export(folder, ExportOptions(flavor=flavor, max_size=6000))
+    assert _hashes(folder) == first
+    other = build_blog(tmp_path / "b")  # a fresh archive of the same blog gives the same files
+    export(other, ExportOptions(flavor=flavor, max_size=6000))
+    assert _hashes(other) == first
+    assert not [p for p in folder.rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_missing_archive_and_untransformed_archive(tmp_path: Path) -> None:
+    with pytest.raises(ArchiveError, match="no archive"):
+        export(tmp_path / "nothing", ExportOptions())
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    conn = sqlite3.connect(folder / "blog.db")
+    conn.execute("CREATE TABLE raw_posts (url TEXT PRIMARY KEY, post_id TEXT, page_url TEXT, record TEXT)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(ArchiveError, match="run blogport transform"):
+        export(folder, ExportOptions())
+
+
+def test_bad_options(nasty_dir: Path) -> None:
+    with pytest.raises(ExportError, match="format"):
+        export(nasty_dir, ExportOptions(formats=("pdf",)))
+    with pytest.raises(ExportError, match="tags"):
+        export(nasty_dir, ExportOptions(tags_as="labels"))
+
+
+def test_cli_export(nasty_dir: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["export", str(nasty_dir), "--flavor", "jekyll", "--max-size", "8K"])
+    assert result.exit_code == 0, result.output
+    assert "WordPress WXR" in result.output and (nasty_dir / "markdown" / "_posts").is_dir()
+    result = runner.invoke(main, ["export", str(tmp_path / "missing")])
+    assert result.exit_code == 2
+    assert "blogport: error:" in result.output and "Traceback" not in result.output
+
+
+def test_atomic_write_keeps_the_old_file_on_error(tmp_path: Path) -> None:
+    target = tmp_path / "f.txt"
+    target.write_text("old")
+    with pytest.raises(RuntimeError):
+        with atomic_write(target) as fh:
+            fh.write("half")
+            raise RuntimeError("boom")
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["f.txt"]
+    with atomic_write(target) as fh:
+        fh.write("new")
+    assert target.read_text() == "new"

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from transform.clean import clean_body, fix_mojibake, html_to_text, sanitize
+
+BASE = "http://leo.blogspot.com/2009/08/client-service-or-client.html"
+
+
+def test_scripts_handlers_and_style_injection_removed():
+    raw = ('<p onclick="steal()">Hello <script>alert(1)</script><b onmouseover="x()">world</b></p>'
+           '<img src="a.jpg" onerror="evil()" alt="pic" width="10" height="20" style="position:fixed;top:0">'
+           '<a href="javascript:alert(1)">bad</a><style>body{display:none}</style>'
+           '<span style="color: red; position: absolute; background-image: url(http://evil/)">red</span>'
+           '<iframe src="http://evil.example/x"></iframe><form action="/x"><input name="q"></form>')
+    html, text, _ = clean_body(raw, BASE, "post")
+    for bad in ("script", "onclick", "onerror", "onmouseover", "javascript:", "position", "<style", "evil",
+                "<form", "<input", "background-image"):
+        assert bad not in html, bad
+    assert 'alt="pic"' in html and 'width="10"' in html and 'height="20"' in html
+    assert "color:red" in html.replace(" ", "")
+    assert text.startswith("Hello world")
+
+
+def test_kept_structure_tables_lists_code_quotes_headings_and_video():
+    raw = ("<h2>Head</h2><table><tr><td>a</td><td>b</td></tr></table><ul><li>one</li><li>two</li></ul>"
+           "<pre><code>x = 1</code></pre><blockquote>quoted</blockquote>"
+           '<iframe src="https://www.youtube.com/embed/abc" width="560" height="315" allowfullscreen></iframe>')
+    html, text, _ = clean_body(raw, BASE, "post")
+    for tag in ("<h2>", "<table>", "<td>", "<ul>", "<li>", "<pre>", "<code>", "<blockquote>"):
+        assert tag in html
+    assert 'src="https://www.youtube.com/embed/abc"' in html
+    assert "one\ntwo" in text
+
+
+def test_mojibake_repaired_but_typography_left_alone():
+    assert fix_mojibake("Iâ€™ve been") == "I’ve been"
+    assert fix_mojibake("cafÃ© crÃ¨me") == "café crème"
+    assert fix_mojibake("I’ve “quoted” ﬁne") == "I’ve “quoted” ﬁne"
+    html, text, _ = clean_body("<p>Iâ€™ve been to the cafÃ©</p>", BASE, "post")
+    assert text == "I’ve been to the café"
+
+
+def test_internal_links_made_absolute():
+    raw = ('<a href="/2009/07/older.html">older</a> <a href="other.html">same folder</a> '
+           '<img src="/images/x.png"> <a href="#note">note</a> <a href="http://elsewhere.example/">out</a>'
+           ' <a href="mailto:leo@example.com">mail</a>')
+    html, _, _ = clean_body(raw, BASE, "post")
+    assert 'href="http://leo.blogspot.com/2009/07/older.html"' in html
+    assert 'href="http://leo.blogspot.com/2009/08/other.html"' in html
+    assert 'src="http://leo.blogspot.com/images/x.png"' in html
+    assert 'href="#note"' in html
+    assert 'href="http://elsewhere.example/"' in html
+    assert 'href="mailto:leo@example.com"' in html
+
+
+def test_body_text_paragraphs_as_blank_lines():
+    html = "First line<br>second line<br /><br />New paragraph<p>Para   two\n with  spaces</p><div>Block</div>"
+    assert html_to_text(sanitize(html)) == "First line\nsecond line\n\nNew paragraph\n\nPara two with spaces\n\nBlock"
+
+
+def test_empty_body():
+    assert clean_body("", BASE, "post")[:2] == ("", "")
+
+
+def test_plain_comment_fast_path_matches_the_full_sanitiser():
+    from transform.clean import _plain_body, element_text, inner_html, prepare
+    from transform.cruft import RULES
+
+    samples = [
+        "Hey,<br><br>ein wirklich tolles Interview.<br>Lieben Gruß,<br>Ruby",
+        "Tom &amp; Jerry said 2 &lt; 3 &gt; 1 and \"quoted\" 'single'<br />next&nbsp;line",
+        "  leading and trailing spaces  <BR/>  and   runs   of spaces \n\n with newlines ",
+        "<br /><br />starts with breaks<br /><br /><br />",
+        "just text",
+    ]
+    for body in samples:
+        fast = _plain_body(body, RULES)
+        assert fast is not None, body
+        root, _ = prepare(body, "http://b.example/x.html", "comment")
+        assert fast == (sanitize(inner_html(root)), element_text(root)), body
+    # markup or a possible trailer takes the full path
+    assert _plain_body("<b>bold</b>", RULES) is None
+    assert _plain_body("text<br>Recent blog:=- x", RULES) is None

@@ -1,0 +1,179 @@
+"""Authors: clean the names as found, and give every person one identity.
+
+Identity, strongest first: a Blogger profile URL (``blogger:<profile digits>``, the same
+person whatever spelling they used), a website URL (``url:<host/path>``, normalised), a name
+(``name:<folded name>``). Anonymous commenters ("Anonymous", "Anónimo", "Anonym",
+"Unknown"...) without a URL are not one person: each gets an id of its own comment.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from transform.models import Author
+
+# "said..." as Blogger wrote it in its interface languages, with "..." or "…"
+_SAID = (
+    "said", "says", "dijo", "ha dicho", "hat gesagt", "sagte", "a dit", "ha detto", "disse",
+    "zei", "skrev", "sanoi", "napisał", "napisal", "написал", "написала", "kirjoitti",
+    "schreef", "escribió", "escribio", "va dir", "dedi", "ने कहा", "說", "さんは書きました",
+)
+_SAID_RE = re.compile(
+    r"\s*(?:" + "|".join(re.escape(s) for s in sorted(_SAID, key=len, reverse=True)) + r")\s*(?:\.{2,}|…)?\s*:?\s*$",
+    re.IGNORECASE,
+)
+_POSTED_BY = (
+    "posted by", "eingestellt von", "publicado por", "publié par", "publie par", "pubblicato da",
+    "postado por", "geplaatst door", "posté par", "lähettänyt", "opublikowane przez",
+    "slått inn av", "indsendt af", "upplagd av", "publicat de", "written by",
+)
+_POSTED_BY_RE = re.compile(
+    r"^\s*(?:" + "|".join(re.escape(s) for s in sorted(_POSTED_BY, key=len, reverse=True)) + r")\s*:?\s+",
+    re.IGNORECASE,
+)
+_COMMENT_BY_RE = re.compile(r"^\s*(?:comment by|kommentar von|comentario de|commentaire de)\s+", re.IGNORECASE)
+_TRAILING_AT_RE = re.compile(r"\s*(?:@|at|um)\s*$", re.IGNORECASE)
+_TRAILING_TIME_RE = re.compile(
+    r"\s*(?:@|\bat|\bum|\bà|\ba las|\bàs|\balle|\bom)\s*\d{1,2}(?::|h)\d{2}(?::\d{2})?\s*(?:[ap]\.?\s?m\.?)?\s*$",
+    re.IGNORECASE,
+)
+
+ANONYMOUS_NAMES = frozenset({
+    "anonymous", "anonimo", "anonym", "anonyme", "anonimo", "anoniem", "anonymt", "anonyymi",
+    "anonim", "unknown", "unbekannt", "desconocido", "inconnu", "sconosciuto", "desconhecido",
+    "onbekend", "anonymous said", "",
+})
+
+_PROFILE_RE = re.compile(r"blogger\.com/profile/(\d+)", re.IGNORECASE)
+
+
+@lru_cache(maxsize=8192)
+def fold_name(name: str) -> str:
+    """Casefolded, accent-free, single-spaced: "José  Pérez" -> "jose perez"."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(stripped.split())
+
+
+@lru_cache(maxsize=8192)
+def clean_name(text: str | None) -> str:
+    """"Leo said...", "Posted by Leo", "posted by Leo @" -> "Leo"."""
+    if not text:
+        return ""
+    name = unicodedata.normalize("NFC", " ".join(text.replace("\xa0", " ").split()))
+    for _ in range(2):
+        name = _SAID_RE.sub("", name)
+        name = _POSTED_BY_RE.sub("", name)
+        name = _COMMENT_BY_RE.sub("", name)
+        name = _TRAILING_TIME_RE.sub("", name)
+        name = _TRAILING_AT_RE.sub("", name)
+    return name.strip(" \t,;:-–—")
+
+
+def is_anonymous(name: str) -> bool:
+    return fold_name(name) in ANONYMOUS_NAMES
+
+
+def split_glued(header: str, parses: Callable[[str], bool]) -> tuple[str, str | None]:
+    """Split "Joan Koerber-WalkerAugust 15, 2009 at 9:50 AM" into name and date text.
+
+    ``parses`` says whether a string is a whole date; the earliest suffix that is one (starting
+    at a digit or a letter) is the date. Returns (header, None) when no suffix is a date.
+    """
+    text = " ".join(header.replace("\xa0", " ").split())
+    for i in range(1, len(text)):
+        ch = text[i]
+        if not (ch.isdigit() or ch.isalpha() or ch == "@"):
+            continue
+        prev = text[i - 1]
+        # a date starts at a word boundary or where a lower-case letter meets an upper-case one
+        if not (ch.isdigit() or not prev.isalnum() or (prev.islower() and ch.isupper()) or prev.isdigit()):
+            continue
+        suffix = text[i:]
+        if parses(suffix):
+            return clean_name(text[:i]), suffix
+    return clean_name(text), None
+
+
+def profile_id(url: str | None) -> str | None:
+    if not url:
+        return None
+    m = _PROFILE_RE.search(url)
+    return m.group(1) if m else None
+
+
+def normalise_url(url: str) -> str | None:
+    """"https://www.Example.com/blog/" -> "example.com/blog"; None for non-web URLs."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if parts.scheme and parts.scheme.lower() not in ("http", "https"):
+        return None
+    host = (parts.hostname or "").lower()
+    if not host:
+        return None
+    if host.startswith("www."):
+        host = host[4:]
+    path = parts.path.rstrip("/")
+    if path.lower() in ("/index.html", "/index.php", "/index.htm"):
+        path = ""
+    return host + path
+
+
+def author_identity(name: str, url: str | None, *, anonymous_key: str) -> str:
+    """The author id for a cleaned name and an optional URL."""
+    pid = profile_id(url)
+    if pid:
+        return f"blogger:{pid}"
+    if url:
+        norm = normalise_url(url)
+        if norm:
+            return f"url:{norm}"
+    if is_anonymous(name):
+        return f"anon:{anonymous_key}"
+    return f"name:{fold_name(name)}"
+
+
+def make_author(
+    raw_name: str | None, url: str | None, *, anonymous_key: str, is_owner: bool = False
+) -> Author | None:
+    """An Author from a name and URL as found; None when there is neither."""
+    name = clean_name(raw_name)
+    url = url.strip() if url and url.strip() else None
+    if url and url.lower().startswith(("javascript:", "mailto:", "#")):
+        url = None
+    if not name and not url:
+        return None
+    if not name:
+        name = "Anonymous"
+    return Author(id=author_identity(name, url, anonymous_key=anonymous_key), name=name, url=url, is_owner=is_owner)
+
+
+def merge_authors(authors: Iterable[Author]) -> list[Author]:
+    """One Author per id: the most used real name (not "Unknown"), first URL, owner if ever."""
+    names: dict[str, Counter[str]] = defaultdict(Counter)
+    first: dict[str, Author] = {}
+    url: dict[str, str | None] = {}
+    owner: dict[str, bool] = defaultdict(bool)
+    for a in authors:
+        first.setdefault(a.id, a)
+        names[a.id][a.name] += 1
+        if url.get(a.id) is None and a.url:
+            url[a.id] = a.url
+        owner[a.id] = owner[a.id] or a.is_owner
+    merged = []
+    for aid, a in first.items():
+        counts = names[aid]
+        real = [(n, c) for n, c in counts.items() if not is_anonymous(n)]
+        pool = real or list(counts.items())
+        # most used; ties go to the first seen (Counter keeps insertion order)
+        best = max(pool, key=lambda nc: nc[1])[0]
+        merged.append(Author(id=aid, name=best, url=url.get(aid, a.url), is_owner=owner[aid]))
+    return merged
+

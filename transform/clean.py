@@ -1,0 +1,291 @@
+"""Cleaning: repair mojibake, make links absolute, sanitise, and derive plain text.
+
+Order matters: mojibake is repaired on the raw HTML (``ftfy`` with only its encoding fixes,
+so curly quotes, ligatures and widths are left as the author typed them), the body is
+parsed once for cruft stripping and link rewriting (:func:`prepare`), then ``nh3`` keeps a
+safe set of tags and attributes (:func:`sanitize`), and :func:`html_to_text` gives the plain
+text with paragraph breaks as blank lines.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from html import unescape
+from urllib.parse import urljoin, urlsplit
+
+import ftfy
+import nh3
+from lxml import html as lxml_html
+from lxml.etree import _Element
+
+from transform.cruft import RULES, CruftRule, parse_fragment, strip_cruft
+
+_FTFY = ftfy.TextFixerConfig(
+    unescape_html=False,
+    remove_terminal_escapes=False,
+    fix_encoding=True,
+    restore_byte_a0=True,
+    replace_lossy_sequences=True,
+    decode_inconsistent_utf8=True,
+    fix_c1_controls=True,
+    fix_latin_ligatures=False,
+    fix_character_width=False,
+    uncurl_quotes=False,
+    fix_line_breaks=False,
+    fix_surrogates=True,
+    remove_control_chars=False,
+    normalization=None,
+    explain=False,
+)
+
+_MOJIBAKE_HINT = re.compile("[ÂÃâÐÑ][\x80-\xbf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u203a\u20ac\u2122]|\ufffd|[\x80-\x9f]")
+
+
+def fix_mojibake(text: str) -> str:
+    """"Iâ€™ve" -> "I’ve". Text without the telltale sequences is returned unchanged (fast)."""
+    if not text or not _MOJIBAKE_HINT.search(text):
+        return text
+    return ftfy.fix_text(text, _FTFY)
+
+
+VIDEO_HOSTS = (
+    "youtube.com", "www.youtube.com", "youtube-nocookie.com", "www.youtube-nocookie.com",
+    "player.vimeo.com", "vimeo.com", "www.dailymotion.com", "dailymotion.com",
+    "www.blogger.com", "blogger.com", "video.google.com",
+)
+
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "col", "colgroup", "dd",
+    "del", "dfn", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5",
+    "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "samp",
+    "small", "span", "strike", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th",
+    "thead", "tr", "u", "ul", "var", "center", "font", "iframe", "video", "source", "audio",
+}
+ALLOWED_ATTRIBUTES = {
+    "*": {"title", "lang", "dir"},
+    "a": {"href", "name"},
+    "img": {"src", "alt", "width", "height"},
+    "iframe": {"src", "width", "height", "allowfullscreen", "frameborder"},
+    "video": {"src", "width", "height", "controls", "poster"},
+    "audio": {"src", "controls"},
+    "source": {"src", "type"},
+    "td": {"colspan", "rowspan", "align", "valign"},
+    "th": {"colspan", "rowspan", "align", "valign", "scope"},
+    "table": {"border", "cellpadding", "cellspacing", "align"},
+    "col": {"span"},
+    "ol": {"start", "type"},
+    "li": {"value"},
+    "blockquote": {"cite"},
+    "q": {"cite"},
+    "font": {"color"},
+    "span": {"style"},
+    "div": {"style"},
+    "p": {"style"},
+}
+SAFE_STYLE_PROPERTIES = {
+    "color", "background-color", "font-weight", "font-style", "text-decoration", "text-align",
+    "font-size", "font-family",
+}
+URL_SCHEMES = {"http", "https", "mailto", "ftp"}
+
+
+def _is_video_host(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    return any(host == h or host.endswith("." + h) for h in VIDEO_HOSTS)
+
+
+def prepare(body_html: str, base_url: str, item_type: str,
+            rules: tuple[CruftRule, ...] = RULES, keep_video_iframes: bool = True) -> tuple[_Element, Counter[str]]:
+    """Parse a raw body: repair encoding, strip cruft, make links absolute, drop foreign iframes."""
+    fixed = fix_mojibake(body_html or "")
+    root = parse_fragment(fixed)
+    if "<script" in fixed:
+        _unwrap_templates(root)
+        fixed = None  # templates may bring markup the hints did not see
+    fired = strip_cruft(root, item_type, rules, raw_html=fixed)
+    for el in root.iter("a", "img", "iframe", "source", "video", "audio"):
+        for attr in ("href", "src"):
+            value = el.get(attr)
+            if value is None:
+                continue
+            value = value.strip()
+            if not value or value.startswith(("#", "mailto:", "data:", "javascript:")):
+                continue  # same-page anchors stay relative; other schemes are nh3's business
+            try:
+                el.set(attr, urljoin(base_url, value) if base_url else value)
+            except ValueError:
+                pass
+    for iframe in list(root.iter("iframe")):
+        src = iframe.get("src") or ""
+        if not (keep_video_iframes and src and _is_video_host(src)):
+            parent = iframe.getparent()
+            if parent is not None:
+                tail = iframe.tail
+                prev = iframe.getprevious()
+                if tail:
+                    if prev is not None:
+                        prev.tail = (prev.tail or "") + tail
+                    else:
+                        parent.text = (parent.text or "") + tail
+                parent.remove(iframe)
+    return root, fired
+
+
+_TEMPLATE_TYPES = ("text/template", "text/html", "text/x-template")
+
+
+def _unwrap_templates(root: _Element) -> None:
+    """Some themes (e.g. Google's own blogs) put the post inside ``<script type="text/template">``
+    and render it with JavaScript: that markup is the writing, so it replaces the script."""
+    for script in list(root.iter("script")):
+        if (script.get("type") or "").strip().lower() not in _TEMPLATE_TYPES or not (script.text or "").strip():
+            continue
+        inner = parse_fragment(script.text)
+        parent = script.getparent()
+        if parent is None:
+            continue
+        holder = inner
+        index = parent.index(script)
+        lead = holder.text or ""
+        prev = script.getprevious()
+        if lead:
+            if prev is not None:
+                prev.tail = (prev.tail or "") + lead
+            else:
+                parent.text = (parent.text or "") + lead
+        children = list(holder)
+        for offset, child in enumerate(children):
+            parent.insert(index + offset, child)
+        tail = script.tail or ""
+        if tail:
+            if children:
+                children[-1].tail = (children[-1].tail or "") + tail
+            else:
+                before = parent[index - 1] if index > 0 else None
+                if before is not None and before is not script:
+                    before.tail = (before.tail or "") + tail
+                else:
+                    parent.text = (parent.text or "") + tail
+        parent.remove(script)
+
+
+def inner_html(root: _Element) -> str:
+    parts = [root.text or ""]
+    for child in root:
+        parts.append(lxml_html.tostring(child, encoding="unicode", with_tail=True))
+    return "".join(parts)
+
+
+def sanitize(html: str) -> str:
+    """Keep a safe set of tags and attributes: no scripts, handlers or style injection."""
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        clean_content_tags=set(_DROPPED_WITH_CONTENT),
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel=None,
+        strip_comments=True,
+        filter_style_properties=SAFE_STYLE_PROPERTIES,
+    ).strip()
+
+
+_BLOCK = {
+    "address", "article", "aside", "blockquote", "center", "dd", "div", "dl", "dt", "figcaption",
+    "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "ol", "p",
+    "pre", "section", "table", "tbody", "thead", "tfoot", "tr", "ul", "caption",
+}
+_DROPPED_WITH_CONTENT = frozenset({"script", "style", "noscript", "object", "embed", "form", "textarea", "select"})
+_SKIP = _DROPPED_WITH_CONTENT | {"template", "iframe"}
+
+
+def html_to_text(html: str) -> str:
+    """Plain text: one line per line break, a blank line between paragraphs, spaces collapsed."""
+    if not html or not html.strip():
+        return ""
+    root = lxml_html.fragment_fromstring(html, create_parent="div")
+    return element_text(root)
+
+
+# sentinels while text is assembled: whitespace is squashed once, then these become breaks
+_BR, _PARA, _TAB, _PRE_SPACE = "\x00", "\x01", "\x02", "\x03"
+_PRE_MAP = str.maketrans({"\n": _BR, " ": _PRE_SPACE, "\t": _TAB})
+_LINE_ENDS = re.compile(r"[ \t]*\n[ \t]*")
+_MANY_SPACES = re.compile(r" {2,}")
+_MANY_BREAKS = re.compile(r"\n{3,}")
+_WS = re.compile(r"[ \t\r\n\f\v\xa0]+")
+
+
+def element_text(root: _Element) -> str:
+    """Plain text of a parsed body: line breaks, blank lines between blocks, spaces collapsed."""
+    out: list[str] = []
+
+    def walk(el: _Element, in_pre: bool) -> None:
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if tag in _SKIP:
+            return
+        block = tag in _BLOCK
+        pre = in_pre or tag == "pre"
+        if block:
+            out.append(_PARA if tag not in ("li", "tr", "dt", "dd") else _BR)
+        if tag == "br":
+            out.append(_BR)
+        elif tag in ("td", "th"):
+            out.append(_TAB)
+        if el.text and tag:
+            out.append(el.text.translate(_PRE_MAP) if pre else el.text)
+        for child in el:
+            walk(child, pre)
+            if child.tail:
+                out.append(child.tail.translate(_PRE_MAP) if pre else child.tail)
+        if block and tag not in ("li", "tr", "dt", "dd"):
+            out.append(_PARA)
+
+    walk(root, False)
+    return _finish_text("".join(out))
+
+
+def _finish_text(raw: str) -> str:
+    text = _WS.sub(" ", raw)
+    text = text.replace(_PRE_SPACE, " ").replace(_PARA, "\n\n").replace(_BR, "\n").replace(_TAB, "\t")
+    text = _LINE_ENDS.sub("\n", text)
+    text = _MANY_SPACES.sub(" ", text)
+    text = _MANY_BREAKS.sub("\n\n", text)
+    return text.strip()
+
+
+_PLAIN_BODY = re.compile(r"(?:[^<&]|&(?:amp|lt|gt|quot|apos|#39|nbsp);|<br\s*/?>)*", re.IGNORECASE)
+_BR_TAG = re.compile(r"<br\s*/?>", re.IGNORECASE)
+
+
+def _escape_text(text: str) -> str:
+    """Text as nh3 serialises it."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\xa0", "&nbsp;")
+
+
+def _plain_body(body_html: str, rules: tuple[CruftRule, ...]) -> tuple[str, str] | None:
+    """(html, text) of a body that is only text and line breaks (most comments), without a
+    parser; None when the body has markup or could hold a text-rule's cruft."""
+    if not _PLAIN_BODY.fullmatch(body_html):
+        return None
+    lowered = body_html.lower()
+    for rule in rules:
+        if rule.text and (not rule.hints or any(h in lowered for h in rule.hints)):
+            return None
+    parts = [unescape(p) for p in _BR_TAG.split(body_html)]
+    safe = "<br>".join(_escape_text(p) for p in parts).strip()
+    return safe, _finish_text(_BR.join(parts))
+
+
+def clean_body(body_html: str, base_url: str, item_type: str,
+               rules: tuple[CruftRule, ...] = RULES) -> tuple[str, str, Counter[str]]:
+    """Raw body -> (sanitised HTML, plain text, cruft rules fired)."""
+    plain = _plain_body(fix_mojibake(body_html or ""), rules)
+    if plain is not None:
+        return plain[0], plain[1], Counter()
+    root, fired = prepare(body_html, base_url, item_type, rules)
+    safe = sanitize(inner_html(root))
+    # the text comes from the same tree: nh3 drops the tags in _SKIP with their content and
+    # keeps the text of every other tag, which is what element_text reads
+    return safe, element_text(root), fired

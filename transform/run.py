@@ -1,0 +1,205 @@
+"""The transform stage's entry point: ``DIR/blog.db`` raw records -> normalised tables.
+
+Reads every raw post with its comments from the archive, runs the pure core
+(:func:`transform.core.transform_post`) on each, merges author identities across the blog,
+and upserts the models with :func:`transform.store.save` in batches (each batch one
+transaction; rows are keyed on the source's ids, so a re-run updates in place).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import sqlite3
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from crawler.archive import ARCHIVE_NAME, SCHEMA_VERSION, Archive, utc_now
+from crawler.errors import ArchiveError
+from transform.authors import merge_authors
+from transform.core import BlogContext, TransformedPost, build_context, transform_post
+from transform.models import Tag
+from transform.options import TransformOptions
+from transform.store import save
+
+log = logging.getLogger(__name__)
+
+__all__ = ["TransformSummary", "transform", "transform_post", "BlogContext", "TransformedPost", "open_archive"]
+
+BATCH_POSTS = 250
+
+
+@dataclass(frozen=True)
+class TransformSummary:
+    posts: int = 0
+    comments: int = 0
+    authors: int = 0
+    tags: int = 0
+    unparsed_dates: int = 0
+    orphans: int = 0
+    """Replies whose parent is missing: kept top-level, flagged."""
+    cycles: int = 0
+    cruft_removed: dict[str, int] = field(default_factory=dict)
+    """Rule name -> how many times it fired."""
+    elapsed_s: float = 0.0
+    comments_per_s: float = 0.0
+    timezone: str = "UTC"
+    timezone_source: str = "assumed"
+    language: str | None = None
+    date_only: int = 0
+    dateparser_calls: int = 0
+    dateparser_s: float = 0.0
+    comments_without_post: int = 0
+    """Raw comments whose post page was never stored: not transformed, counted."""
+    duplicate_posts: int = 0
+    failures: tuple[tuple[str, str], ...] = ()
+    """(post URL, reason) for posts that could not be transformed."""
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failures else 0
+
+    def summary_lines(self) -> list[str]:
+        lines = [
+            f"transformed {self.posts} posts, {self.comments} comments, {self.authors} authors,"
+            f" {self.tags} tags in {self.elapsed_s:.2f} s ({self.comments_per_s:,.0f} comments/s)",
+            f"dates: {self.unparsed_dates} unparsed, {self.date_only} with the day only;"
+            f" time zone {self.timezone} ({_TZ_SOURCES.get(self.timezone_source, self.timezone_source)});"
+            f" language {self.language or 'unknown'}",
+            f"threads: {self.orphans} orphan replies kept, {self.cycles} cycles broken",
+        ]
+        if self.cruft_removed:
+            parts = ", ".join(f"{k} {v}" for k, v in sorted(self.cruft_removed.items()))
+            lines.append(f"cruft removed: {parts}")
+        else:
+            lines.append("cruft removed: none")
+        if self.comments_without_post:
+            lines.append(f"{self.comments_without_post} comments skipped: their post page is not in the archive")
+        if self.duplicate_posts:
+            lines.append(f"{self.duplicate_posts} posts skipped: same post id as another URL")
+        for url, reason in self.failures:
+            lines.append(f"failed: {url}: {reason}")
+        return lines
+
+    def as_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["failures"] = [{"url": u, "reason": r} for u, r in self.failures]
+        data["exit_code"] = self.exit_code
+        return data
+
+
+_TZ_SOURCES = {
+    "option": "from --timezone",
+    "source": "as the source says",
+    "timestamps": "from the blog's own timestamps",
+    "assumed": "assumed: no offset found, use --timezone",
+}
+
+
+def open_archive(out_dir: Path) -> Archive:
+    """The archive in ``out_dir``, checked: ArchiveError if missing or not a blogport archive."""
+    path = Path(out_dir) / ARCHIVE_NAME
+    if not path.is_file():
+        raise ArchiveError(f"no archive at {path}: crawl the blog into this folder first")
+    try:
+        probe = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            tables = {r[0] for r in probe.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            version = None
+            if "meta" in tables:
+                row = probe.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+                version = row[0] if row else None
+        finally:
+            probe.close()
+    except sqlite3.DatabaseError as exc:
+        raise ArchiveError(f"{path} is not a blogport archive ({exc})") from None
+    if not {"raw_posts", "raw_comments", "meta"} <= tables:
+        raise ArchiveError(f"{path} is not a blogport archive (no raw_posts/raw_comments/meta tables)")
+    if version is not None and str(version) != str(SCHEMA_VERSION):
+        raise ArchiveError(f"{path} has archive schema version {version}; this blogport reads {SCHEMA_VERSION}")
+    return Archive(path)
+
+
+def transform(out_dir: Path, options: TransformOptions) -> TransformSummary:
+    """Transform every raw post in ``DIR/blog.db`` and save the normalised tables."""
+    started = time.perf_counter()
+    with open_archive(out_dir) as archive:
+        raw_posts = list(archive.raw_posts())
+        info = archive.blog_info()
+        without_post = len(archive.orphan_raw_comments())
+        ctx = build_context(raw_posts, info, options)
+
+        results: list[TransformedPost] = []
+        failures: list[tuple[str, str]] = []
+        seen_ids: set[str] = set()
+        duplicates = 0
+        for raw in raw_posts:
+            try:
+                result = transform_post(raw, ctx)
+            except Exception as exc:  # one bad post must not stop the blog: recorded, exit code 1
+                log.exception("could not transform %s", raw.url)
+                failures.append((raw.url, f"{type(exc).__name__}: {exc}"))
+                continue
+            if result.post.id in seen_ids:
+                log.warning("post id %s at %s already seen at another URL: skipped", result.post.id, raw.url)
+                duplicates += 1
+                continue
+            seen_ids.add(result.post.id)
+            results.append(result)
+
+        authors = merge_authors(a for r in results for a in r.authors)
+        tags: dict[str, Tag] = {}
+        for r in results:
+            for t in r.tags:
+                tags.setdefault(t.id, t)
+
+        db = sqlite_utils.Database(archive.conn)
+        save(db, authors=authors, tags=tags.values())
+        for i in range(0, len(results), BATCH_POSTS):
+            batch = results[i : i + BATCH_POSTS]
+            save(
+                db,
+                posts=[r.post for r in batch],
+                comments=[c for r in batch for c in r.comments],
+                cruft_hits=[h for r in batch for h in r.cruft_hits],
+            )
+
+        comments = [c for r in results for c in r.comments]
+        cruft: Counter[str] = Counter()
+        for r in results:
+            for h in r.cruft_hits:
+                cruft[h.rule] += h.count
+        elapsed = time.perf_counter() - started
+        stats = ctx.dates.stats
+        summary = TransformSummary(
+            posts=len(results),
+            comments=len(comments),
+            authors=len(authors),
+            tags=len(tags),
+            unparsed_dates=sum(1 for r in results if r.post.date_flag == "unparsed")
+            + sum(1 for c in comments if c.date_flag == "unparsed"),
+            orphans=sum(1 for c in comments if c.orphan),
+            cycles=sum(1 for c in comments if c.cycle),
+            cruft_removed=dict(sorted(cruft.items())),
+            elapsed_s=round(elapsed, 3),
+            comments_per_s=round(len(comments) / elapsed, 1) if elapsed > 0 else 0.0,
+            timezone=ctx.tz_name,
+            timezone_source=ctx.tz_source,
+            language=ctx.language,
+            date_only=sum(1 for r in results if r.post.date_flag == "date-only")
+            + sum(1 for c in comments if c.date_flag == "date-only"),
+            dateparser_calls=stats.dateparser_calls,
+            dateparser_s=round(stats.dateparser_seconds, 3),
+            comments_without_post=without_post,
+            duplicate_posts=duplicates,
+            failures=tuple(failures),
+        )
+        archive.set_meta("last_transform", {"at": utc_now(), **summary.as_dict()})
+    for line in summary.summary_lines():
+        log.info("%s", line)
+    return summary
