@@ -43,9 +43,9 @@ from urllib.parse import urlsplit
 
 from blogport.config import MigrationConfig, load_config
 from blogport.lock import hold_lock
-from blogport.runs import finish_run, last_successful_run, start_run
+from blogport.runs import finish_run, list_runs, start_run
 from crawler.archive import ARCHIVE_NAME, Archive, utc_now
-from crawler.errors import ArchiveError, BlogportError, SourceError, UnreachableError
+from crawler.errors import ArchiveError, BlogportError, UnreachableError
 
 log = logging.getLogger(__name__)
 
@@ -257,6 +257,10 @@ def _run(archive: Archive, config: MigrationConfig, result: SyncResult, started:
     before = records_fingerprint(archive)
     finished_migration = _exports_written(archive)
     deleted_before = dict(archive.get_meta(META_DELETED, {}) or {})
+    if finished_migration and archive.get_meta(META_EXPORTED) is None:
+        # the migration's own exports were written from the archive as it is now; saved
+        # before anything is fetched, so a sync killed later still knows the exports are behind
+        archive.set_meta(META_EXPORTED, _export_key(before, deleted_before))
 
     if not finished_migration:
         result.mode = "resume"
@@ -285,11 +289,8 @@ def _run(archive: Archive, config: MigrationConfig, result: SyncResult, started:
     noticed = _note_deletions(archive, deleted_before, started)
     result.deleted_urls = tuple(sorted(noticed))
     after = records_fingerprint(archive)
-    key_before = _export_key(before, deleted_before)
     key_after = _export_key(after, archive.get_meta(META_DELETED, {}) or {})
     exported = archive.get_meta(META_EXPORTED)
-    if exported is None and finished_migration:
-        exported = key_before  # the migration's own exports were written from the archive as it was
     if finished_migration and exported == key_after:
         result.exports_updated = False
         result.posts, result.comments = _counts_unchanged(archive)
@@ -337,9 +338,16 @@ def _exports_written(archive: Archive) -> bool:
 
 
 def _cursor(archive: Archive) -> str | None:
-    """Start of the last successful run (less a safety margin), else of the first crawl."""
-    last = last_successful_run(archive)
-    stamp = last.started if last else None
+    """Start of the last successful sync (less a safety margin), else of the first crawl.
+
+    A sync that finished an interrupted migration does not count: the pages stored before
+    the interruption were not fetched again, so changes made to them since are still due.
+    """
+    stamp = None
+    for run in reversed(list_runs(archive)):
+        if run.command == "sync" and run.exit_status == 0 and run.details.get("mode") != "resume":
+            stamp = run.started
+            break
     if stamp is None:
         row = archive.conn.execute("SELECT min(fetched_at) FROM pages").fetchone()
         stamp = row[0] if row else None
@@ -556,17 +564,27 @@ class FeedSync:
         self.scheme = parts.scheme
         self.source_via = source_via
         self.ctx = FeedContext(blog_url=self.base, template="feed", source="feed", scheme=self.scheme)
+        self._pending_probes: list[tuple[str, Fetched, int | None]] = []
+        self._feed_pages: list[tuple[str, Fetched]] = []
 
     def run(self) -> bool:
         """False when the blog serves no usable feeds (the caller falls back to the HTML crawl)."""
         from crawler.feeds import feed_url
 
+        failed_before = self.result.failed
         posts_probe = self._probe(feed_url(self.base, "posts", 1, 1))
         if posts_probe is None:
             return False
         comments_probe = self._probe(feed_url(self.base, "comments", 1, 1))
+        if comments_probe is None and self.source_via != "feeds":
+            # without the comments feed, new comments on old posts show only on their pages
+            log.info("the blog serves no comments feed: falling back to an incremental crawl")
+            return False
         posts_changed, total = posts_probe
-        comments_changed = comments_probe[0] if comments_probe is not None else True
+        comments_changed = comments_probe[0] if comments_probe is not None else False
+        if comments_probe is None:
+            log.warning("the blog serves no comments feed: sync cannot see new comments on old posts;"
+                        " a migrate with --via html can")
 
         affected: dict[str, str] = {}  # post URL -> kind
         feed_posts: dict[str, Any] = {}
@@ -577,17 +595,14 @@ class FeedSync:
                     affected[entry_post.url] = entry_post.kind
                     feed_posts[entry_post.url] = entry_post
         if comments_changed:
-            if comments_probe is None:
-                log.info("the blog serves no comments feed; comments are found through the post pages only")
-            else:
-                for comment in self._entries("comments"):
-                    affected.setdefault(comment.post_url, _kind_of(comment.post_url))
-                    feed_comments.append(comment)
+            for comment in self._entries("comments"):
+                affected.setdefault(comment.post_url, _kind_of(comment.post_url))
+                feed_comments.append(comment)
 
         known = self._known_posts()
         suspects: set[str] = set()
         if posts_changed and total is not None:
-            new_posts = sum(1 for url in affected if url not in known)
+            new_posts = sum(1 for url, post in feed_posts.items() if post.kind == "post" and url not in known)
             if total < len(known) + new_posts:
                 log.info("posts feed counts %d posts, the archive %d (+%d new): checking stored posts",
                          total, len(known), new_posts)
@@ -603,7 +618,8 @@ class FeedSync:
                 self._refresh_page(url, affected[url])
             for url in sorted(suspects - set(affected)):
                 self._check_gone(url)
-        self.commit_probes()
+        if self.result.failed == failed_before:
+            self.commit_probes()  # else the next run asks again, and retries what failed
         return True
 
     # probes
@@ -631,15 +647,14 @@ class FeedSync:
             return None
         total = page.header.total_results
         changed = known.get("sha256") != hashlib.sha256(fetched.body).hexdigest() or not known
-        self._pending_probe = getattr(self, "_pending_probe", [])
-        self._pending_probe.append((url, fetched, total))
+        self._pending_probes.append((url, fetched, total))
         return changed, total
 
     def commit_probes(self) -> None:
         """Remember the probes' validators, once what they announced has been stored."""
-        for url, fetched, total in getattr(self, "_pending_probe", []):
+        for url, fetched, total in self._pending_probes:
             self.fetcher.remember(url, fetched, total=total, sha256=hashlib.sha256(fetched.body).hexdigest())
-        self._pending_probe = []
+        self._pending_probes = []
 
     def _entries(self, kind: str) -> Any:
         """Every post (kind "posts") or comment (kind "comments") updated since the cursor."""
@@ -677,12 +692,6 @@ class FeedSync:
                 except ValueError as exc:
                     self._fail(url, "parse", str(exc))
             start = next_start_index(page, start)
-
-    @property
-    def _feed_pages(self) -> list[tuple[str, Fetched]]:
-        if not hasattr(self, "_feed_pages_list"):
-            self._feed_pages_list: list[tuple[str, Fetched]] = []
-        return self._feed_pages_list
 
     def _known_posts(self) -> dict[str, str]:
         """URL -> kind of every published post the archive holds that is not known to be gone."""

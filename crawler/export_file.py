@@ -290,50 +290,69 @@ class _Importer:
         )
 
     def renumber_comments(self) -> int:
-        """Resolve posts named only by id, set positions by time within each post and mark the
-        blog's authors' comments. Works post by post: memory stays flat."""
+        """Resolve posts named only by id, mark comments by any of the blog's authors and number
+        comments by time within each post (``crawler.feeds.comment_order_key`` in SQL). Done in
+        SQLite, which sorts on disk when it must: memory stays flat. Returns the orphans."""
         conn = self.archive.conn
         ctx = replace(self.context(), author_keys=frozenset(self.author_keys))
-        orphans = 0
-        last = ""
-        while True:
-            group = [
-                row[0]
-                for row in conn.execute(
-                    "SELECT DISTINCT post_url FROM raw_comments WHERE page_url = ? AND post_url > ?"
-                    " ORDER BY post_url LIMIT 200",
-                    (self.page_url, last),
+        with self.archive.transaction():
+            # 1. comments whose entry named the post only by its id (thr:in-reply-to/@ref)
+            named_by_id = conn.execute(
+                "SELECT key, record FROM raw_comments INDEXED BY raw_comments_post"
+                " WHERE post_url >= 'tag:' AND post_url < 'tag;' AND page_url = ?",
+                (self.page_url,),
+            ).fetchall()
+            for old_key, record in named_by_id:
+                comment = RawComment.from_json(record)
+                post_id = comment.post_url.rsplit("-", 1)[-1]
+                found = conn.execute("SELECT url FROM raw_posts WHERE post_id = ? LIMIT 1", (post_id,)).fetchone()
+                if found:
+                    comment = replace(comment, post_url=found[0])
+                    conn.execute(
+                        "UPDATE OR REPLACE raw_comments SET key = ?, post_url = ?, record = ? WHERE key = ?",
+                        (comment_key(comment), comment.post_url, comment.to_json(), old_key),
+                    )
+            # 2. comments by a blog author other than the owner (known only once all posts are read)
+            if ctx.author_keys:
+                conn.create_function(
+                    "blogport_is_author", 1, lambda uri: 1 if ctx.is_author(uri) else 0, deterministic=True
                 )
-            ]
-            if not group:
-                break
-            last = group[-1]
-            with self.archive.transaction():
-                for post_url in group:
-                    orphans += self._renumber_post(post_url, ctx)
-        return orphans
-
-    def _renumber_post(self, post_url: str, ctx: FeedContext) -> int:
-        conn = self.archive.conn
-        rows = conn.execute(
-            "SELECT key, record FROM raw_comments WHERE page_url = ? AND post_url = ?", (self.page_url, post_url)
-        ).fetchall()
-        comments = [RawComment.from_json(record) for _, record in rows]
-        target = post_url
-        if post_url.startswith("tag:"):
-            # the comment named its post only by id
-            post_id = post_url.rsplit("-", 1)[-1]
-            found = conn.execute("SELECT url FROM raw_posts WHERE post_id = ? LIMIT 1", (post_id,)).fetchone()
-            if found:
-                target = found[0]
-        orphan = conn.execute("SELECT 1 FROM raw_posts WHERE url = ?", (target,)).fetchone() is None
-        fixed = assign_positions(replace(c, post_url=target, is_blog_author=ctx.is_author(c.author_url)) for c in comments)
-        for (old_key, _), comment in zip(rows, fixed):
+                conn.execute(
+                    "UPDATE raw_comments SET record = json_set(record, '$.is_blog_author', json('true'))"
+                    " WHERE page_url = ? AND json_extract(record, '$.is_blog_author') = 0"
+                    " AND blogport_is_author(json_extract(record, '$.author_url'))",
+                    (self.page_url,),
+                )
+            # 3. positions 0.. by time within each post
             conn.execute(
-                "UPDATE OR REPLACE raw_comments SET key = ?, post_url = ?, position = ?, record = ? WHERE key = ?",
-                (comment_key(comment), comment.post_url, comment.position, comment.to_json(), old_key),
+                """
+                WITH ranked AS (
+                    SELECT key AS k,
+                           ROW_NUMBER() OVER (
+                               PARTITION BY post_url
+                               ORDER BY COALESCE(
+                                            julianday(json_extract(record, '$.datetime_attr')),
+                                            json_extract(record, '$.timestamp_ms') / 86400000.0 + 2440587.5
+                                        ) NULLS LAST,
+                                        length(comment_id), comment_id, position
+                           ) - 1 AS pos
+                    FROM raw_comments WHERE page_url = ?
+                )
+                UPDATE OR REPLACE raw_comments
+                SET position = ranked.pos,
+                    record = json_set(record, '$.position', ranked.pos),
+                    key = CASE WHEN comment_id IS NULL OR comment_id = ''
+                               THEN post_url || '#pos' || ranked.pos ELSE key END
+                FROM ranked WHERE raw_comments.key = ranked.k
+                """,
+                (self.page_url,),
             )
-        return len(comments) if orphan else 0
+            (orphans,) = conn.execute(
+                "SELECT count(*) FROM raw_comments AS c WHERE c.page_url = ?"
+                " AND NOT EXISTS (SELECT 1 FROM raw_posts AS p WHERE p.url = c.post_url)",
+                (self.page_url,),
+            ).fetchone()
+        return int(orphans)
 
 
 def _only_namespace_errors(exc: etree.XMLSyntaxError) -> bool:

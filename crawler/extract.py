@@ -25,10 +25,11 @@ Markup families (``RawPost.template``):
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import logging
 import re
 from functools import cmp_to_key
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 from scrapy.http import TextResponse
 
@@ -143,7 +144,6 @@ _COMMENT_LINKS = xpath(
     f" | .//*[{has_class('entry-comments-link')}]//a"
 )
 _ITEMPROP_URL = xpath(".//meta[@itemprop='url']/@content")
-_HEADINGS_IN = xpath(".//*[self::h4 or self::h3 or self::h2][not(@id='comment-post-message')]")
 # Month links end in "/" (``/2009/08/``) or are classic ``2009_08_01_archive.html`` pages;
 # the test in XPath keeps the widget's many toggle and post links out of Python.
 _ARCHIVE_ENTRIES = xpath(
@@ -160,6 +160,8 @@ _NOT_MONTHLY = xpath(
     ".//a[contains(@href, '_archive.htm')][not(contains(@href, '_01_archive.htm'))]"
     " | .//option[contains(@value, '_archive.htm')][not(contains(@value, '_01_archive.htm'))]"
 )
+_HOME_LINKS = xpath(f"//a[{has_class('home-link')}]/@href")
+_COMMENT_PAGE_HREFS = xpath(".//a[contains(@href, 'commentPage=')]/@href")
 _BLOG_TITLE_ID = xpath("//*[@id='blog-title']")
 _HEADER_TITLE = xpath(".//*[self::h1 or self::h2 or self::h3 or self::a][normalize-space()]")
 
@@ -344,9 +346,9 @@ def extract_blog_info(response: TextResponse) -> BlogInfo | None:
     url = context.get("canonicalHomepageUrl") or context.get("homepageUrl")
     headers = page.having("Header")
     if not url:
-        candidates = [a.get("href") for h in headers for a in h.iter("a")]
-        candidates += [a.get("href") for a in page.root.iter("a") if "home-link" in classes(a)]
-        for href in candidates:
+        for href in itertools.chain(
+            (a.get("href") for h in headers for a in h.iter("a")), _HOME_LINKS(page.root)
+        ):
             absolute = page.absolute(href)
             if absolute and absolute.startswith(("http://", "https://", "file://")):
                 url = absolute
@@ -369,7 +371,7 @@ def extract_blog_info(response: TextResponse) -> BlogInfo | None:
     if not title:
         match = _NAVBAR_BLOG_NAME.search(page.text)
         if match:
-            title = norm(js_unescape(match.group(1)).replace("+", " ")) or None
+            title = norm(unquote_plus(js_unescape(match.group(1)))) or None
     generator = next((norm(v) for v in page.meta(name="generator") if norm(v)), None)
     atom: list[str] = []
     rss: list[str] = []
@@ -646,7 +648,9 @@ def _declared_count(page: Page, container: Element, item: bool) -> tuple[str | N
             return text, count
     zone = page.by_id.get("comments")
     if item and zone is not None:
-        for el in _HEADINGS_IN(zone):
+        for el in zone.iter("h4", "h3", "h2"):
+            if el.get("id") == "comment-post-message":
+                continue
             text = text_of(el)
             count = _count_from(text) if text else None
             if count is not None:
@@ -683,7 +687,8 @@ def _post_url(page: Page, container: Element, body: Element | None, title_el: El
 def _comment_pages(page: Page) -> tuple[str, ...]:
     """Links to the post's other comment pages ("?commentPage=N", "Load more...")."""
     current = comment_page_of(page.url)
-    hrefs = [a.get("href") for a in page.root.iter("a") if "commentPage=" in (a.get("href") or "")]
+    zone = page.by_id.get("comments")
+    hrefs = [str(h) for h in _COMMENT_PAGE_HREFS(zone if zone is not None else page.root)]
     for el in page.having("loadmore"):
         hrefs.extend(a.get("href") for a in el.iter("a") if a.get("href"))
     here = strip_query(page.url)
@@ -714,6 +719,31 @@ def _date_headers(page: Page, bodies: list[Element]) -> dict[Element, str]:
     return result
 
 
+def _comment_zone_holders(page: Page) -> set[Element]:
+    """The ancestors of the page's comments (``#comments`` or the first comment)."""
+    zone = page.by_id.get("comments")
+    if zone is None:
+        nodes = comment_nodes(page)
+        zone = nodes[0][1] if nodes else None
+    return set(zone.iterancestors()) | {zone} if zone is not None else set()
+
+
+def _meta_scope(container: Element, body: Element | None, zone_holders: set[Element]) -> Element:
+    """Where to look for the post's title, byline and footer: the container, or, when the
+    container also holds the comments, the outermost post element inside it that does not
+    (``div.post.hentry`` inside ``div.post-outer``). Keeps the searches out of a thread of
+    hundreds of comments."""
+    if body is None or container not in zone_holders:
+        return container
+    best = None
+    for anc in body.iterancestors():
+        if anc is container or anc in zone_holders:
+            break
+        if classes(anc) & _POST_CLASSES or anc.tag == "article" or anc.get("itemprop") == "blogPost":
+            best = anc
+    return best if best is not None else container
+
+
 def _raw_posts(page: Page) -> list[RawPost]:
     if page.root is None:
         return []
@@ -737,7 +767,9 @@ def _raw_posts(page: Page) -> list[RawPost]:
     headers = _date_headers(page, bodies)
     single_item = item and len(pairs) == 1
     posts: list[RawPost] = []
-    for container, body in pairs:
+    zone_holders = _comment_zone_holders(page)
+    for outer, body in pairs:
+        container = _meta_scope(outer, body, zone_holders)
         title, title_el = _title(container, body)
         post_id = _post_id(container, body)
         if post_id is None and single_item:

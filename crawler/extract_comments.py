@@ -26,6 +26,10 @@ _REMOVED = re.compile(
     r"comentário (?:foi removido|foi excluído)|reactie is verwijderd",
     re.IGNORECASE,
 )
+_THREAD_ROOTS = frozenset({"top-ra", "comment-holder", "comments"})
+"""Ids where the walk up from a threaded comment to its parent reply stops."""
+_CONTENT_TOKENS = frozenset({"comment-content", "comment-body"})
+_REPLY_TOKENS = frozenset({"comment-replies", "comment-thread"})
 
 
 def comment_id_of(el: Element) -> str | None:
@@ -44,9 +48,10 @@ def is_comment_li(el: Element) -> bool:
     return el.tag == "li" and _COMMENT_ID.match(el.get("id") or "") is not None
 
 
-def _scan(scope: Element, stop: Element | None = None) -> dict[str, Element]:
-    """First element (document order) for each class token under ``scope``, not descending
-    into nested ``li.comment`` replies."""
+
+def _scan(scope: Element) -> dict[str, Element]:
+    """First element (document order) for each class token under ``scope``; does not descend
+    into comment text (``comment-content``) or nested replies."""
     found: dict[str, Element] = {}
     stack = list(reversed(scope))
     while stack:
@@ -56,10 +61,12 @@ def _scan(scope: Element, stop: Element | None = None) -> dict[str, Element]:
         value = el.get("class")
         if value:
             tokens = value.split()
-            if el.tag == "li" and "comment" in tokens and el is not stop:
+            if (el.tag == "li" and "comment" in tokens) or not _REPLY_TOKENS.isdisjoint(tokens):
                 continue  # a nested reply: its own record
             for token in tokens:
                 found.setdefault(token, el)
+            if not _CONTENT_TOKENS.isdisjoint(tokens):
+                continue
         if el.tag == "time" and el.get("datetime"):
             found.setdefault("<time>", el)
         stack.extend(reversed(el))
@@ -75,13 +82,15 @@ def _either(found: dict[str, Element], *keys: str) -> Element | None:
 
 
 def _is_deleted(body: Element | None) -> bool:
+    """Blogger's "This comment has been removed by the author." (``span.deleted-comment``)."""
     if body is None:
         return False
     for el in body.iter():
         value = el.get("class") if isinstance(el.tag, str) else None
         if value and "deleted-comment" in value.split():
             return True
-    return bool(_REMOVED.search(text_of(body)))
+    text = text_of(body)
+    return len(text) < 120 and bool(_REMOVED.search(text))
 
 
 def _first_link(el: Element | None) -> Element | None:
@@ -101,13 +110,13 @@ def threaded(page: Page, li: Element, common: dict[str, object]) -> RawComment |
     comment_id = comment_id_of(li)
     if comment_id is None:
         return None
-    found = _scan(li, stop=li)
+    found = _scan(li)
     header = found.get("comment-header")
-    scope = _scan(header) if header is not None else found
-    user = _either(scope, "user")
-    if user is None or user.tag != "cite":
-        user = next(iter((header if header is not None else li).iter("cite")), None)
-    date_el = _either(scope, "datetime", "<time>")
+    user = next(iter((header if header is not None else li).iter("cite")), None)
+    if user is None:
+        user = found.get("user")
+        user = user if user is not None and "icon" not in classes(user) else None
+    date_el = _either(found, "datetime", "<time>")
     author_link = _first_link(user)
     date_link = _first_link(date_el)
     permalink = page.absolute(date_link.get("href")) if date_link is not None else None
@@ -119,13 +128,12 @@ def threaded(page: Page, li: Element, common: dict[str, object]) -> RawComment |
     body = _either(found, "comment-content", "comment-body")
     parent_id = None
     for anc in li.iterancestors():
-        if is_comment_li(anc):
+        if anc.tag == "li" and is_comment_li(anc):
             parent_id = comment_id_of(anc)
             break
-    owner_scope = header if header is not None else li
-    is_owner = "blog-author" in classes(li) or "blog-author" in (
-        _scan(owner_scope) if owner_scope is not li else found
-    )
+        if anc.get("id") in _THREAD_ROOTS:
+            break
+    is_owner = "blog-author" in classes(li) or "blog-author" in found
     return RawComment(
         comment_id=comment_id,
         body_html=inner_html(body),
@@ -141,6 +149,15 @@ def threaded(page: Page, li: Element, common: dict[str, object]) -> RawComment |
         deleted=_is_deleted(body),
         **common,  # type: ignore[arg-type]
     )
+
+
+def _inside_avatar(link: Element, stop: Element) -> bool:
+    for anc in link.iterancestors():
+        if anc is stop:
+            return False
+        if "avatar-image-container" in classes(anc):
+            return True
+    return False
 
 
 def flat(page: Page, dt: Element, common: dict[str, object]) -> RawComment:
@@ -162,7 +179,7 @@ def flat(page: Page, dt: Element, common: dict[str, object]) -> RawComment:
     for link in dt.iter("a"):
         if not link.get("href") or "avatar-hovercard" in classes(link):
             continue
-        if any("avatar-image-container" in classes(a) for a in link.iterancestors()):
+        if _inside_avatar(link, dt):
             continue
         author_url = page.profile_url(link.get("href"))
     date_text = permalink = None

@@ -26,7 +26,8 @@ Element = etree._Element
 
 def has_class(name: str) -> str:
     """XPath predicate: the element's class list holds ``name`` (a whole token)."""
-    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+    # The plain contains() rejects most elements cheaply before the exact token test.
+    return f"(contains(@class, '{name}') and contains(concat(' ', normalize-space(@class), ' '), ' {name} '))"
 
 
 def xpath(expr: str) -> etree.XPath:
@@ -303,6 +304,8 @@ class Page:
             return None
         if href.startswith("#") and not _COMMENT_FRAGMENT.match(href):
             return None
+        if href.startswith(("http://", "https://")) and "/." not in href:
+            return href
         try:
             return urljoin(self.url, href)
         except ValueError:

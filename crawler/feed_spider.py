@@ -72,6 +72,7 @@ class FeedSpider(scrapy.Spider):
 
     name = "blogport-feeds"
     custom_settings: dict[str, Any] = {}
+    # Setting ``BLOGPORT_FEED_MAX_RESULTS``: entries asked for per feed page (default 500).
 
     def __init__(
         self,
@@ -115,11 +116,17 @@ class FeedSpider(scrapy.Spider):
     def _feed(self, kind: str, start: int, post_id: str | None = None) -> str:
         return feed_url(self.blog_url, kind, start, self.max_results, self.updated_min, post_id=post_id)
 
+    def _first_request(self) -> scrapy.Request:
+        settings = getattr(self, "settings", None)
+        if settings is not None:
+            self.max_results = settings.getint("BLOGPORT_FEED_MAX_RESULTS", self.max_results)
+        return self._request(self._feed("posts", 1), self.parse_posts, kind="posts", start=1)
+
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        yield self._request(self._feed("posts", 1), self.parse_posts, kind="posts", start=1)
+        yield self._first_request()
 
     def start_requests(self) -> Iterator[scrapy.Request]:  # Scrapy < 2.13
-        yield self._request(self._feed("posts", 1), self.parse_posts, kind="posts", start=1)
+        yield self._first_request()
 
     def _failed(self, failure: Any) -> Iterator[Any]:
         request = failure.request

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import signal
 import sys
 import threading
 import time
@@ -150,12 +152,8 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     started = time.monotonic()
 
     def stop() -> None:
-        from twisted.internet import reactor
-
-        try:
-            reactor.callFromThread(process.stop)
-        except Exception:  # the reactor already stopped
-            pass
+        # the same graceful shutdown as Ctrl-C (Scrapy's SIGINT handler)
+        os.kill(os.getpid(), signal.SIGINT)
 
     threading.Thread(target=_watch_stdin, args=(stop,), daemon=True).start()
     process.crawl(crawler, **kwargs)

@@ -295,7 +295,7 @@ def _crawl_site(url: str, out_dir: Path, options: CrawlOptions, settings: dict[s
         "log_level": _log_level_name(),
         "settings": settings or {},
     }
-    reactor = (settings or {}).get("TWISTED_REACTOR")
+    reactor = (settings or {}).get("TWISTED_REACTOR") or os.environ.get("BLOGPORT_REACTOR")
     if reactor:
         job["reactor"] = reactor
     result = run_child(job, url, options.progress)

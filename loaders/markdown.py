@@ -171,7 +171,7 @@ def _front(post: PostRow, flavor: str, pattern: str | None, comment_file: str | 
         data["url"] = target
     if flavor == "jekyll" and (post.status != "draft" and dt is not None or post.kind == "page"):
         data["permalink"] = target
-    if post.old_path not in ("", "/") and post.status != "draft":
+    if post.old_path not in ("", "/", target) and post.status != "draft":  # an alias onto itself would clobber the page
         data["aliases" if flavor == "hugo" else "redirect_from"] = [post.old_path]
     data["blogger_url"] = post.url
     data["blogger_id"] = post.id

@@ -115,7 +115,8 @@ def export(out_dir: Path, options: ExportOptions) -> ExportSummary:
                              "retitled": w.retitled}
             files += [p.name for p in w.files]
             if w.oversized_items:
-                warnings.append(f"{w.oversized_items} WXR items are larger than --max-size and got files of their own")
+                warnings.append(f"{w.oversized_items} WXR item(s) larger than --max-size on their own:"
+                                " each got a file of its own")
         if "markdown" in options.formats:
             m = write_markdown(source, out_dir, flavor=options.flavor, new_url_pattern=options.new_url_pattern,
                                download_images=options.download_images, image_max_bytes=options.image_max_bytes,

@@ -288,7 +288,7 @@ def write_wxr(source: ExportSource, out_dir: Path, *, tags_as: str = "tags", max
     if tags_as not in ("tags", "categories"):
         raise ExportError(f"tags_as must be 'tags' or 'categories', not {tags_as!r}")
     authors = _Authors(source)
-    owner_numbers = {aid: n for aid, n in authors.number_by_id.items()}
+    owner_numbers = authors.number_by_id
     header = _header(source, authors, tags_as).encode("utf-8")
     writer = _PartWriter(out_dir, header, max_size)
     result = WxrResult()
@@ -323,19 +323,19 @@ def write_wxr(source: ExportSource, out_dir: Path, *, tags_as: str = "tags", max
             creator = authors.login_by_id.get(post.author_id or "", "")
             data = _item_xml(post, title, creator, tags_as, "".join(chunks)).encode("utf-8")
             writer.write_item(data)
-            part = writer.current_index
-            pending_ledger.append((post_type, post.id, part))
             if post_type == "page":
                 result.pages += 1
             else:
                 result.posts += 1
             result.comments += len(comment_ids)
-            for cid in comment_ids:
-                pending_ledger.append(("comment", cid, part))
-            if ledger is not None and len(pending_ledger) > 2000:
-                _flush(ledger, pending_ledger, writer)
+            if ledger is not None:
+                part = writer.current_index
+                pending_ledger.append((post_type, post.id, part))
+                pending_ledger.extend(("comment", cid, part) for cid in comment_ids)
+                if len(pending_ledger) > 2000:
+                    _flush(ledger, pending_ledger)
         if ledger is not None:
-            _flush(ledger, pending_ledger, writer)
+            _flush(ledger, pending_ledger)
         result.oversized_items = writer.oversized
         result.files = writer.commit()
     except BaseException:
@@ -346,7 +346,7 @@ def write_wxr(source: ExportSource, out_dir: Path, *, tags_as: str = "tags", max
     return result
 
 
-def _flush(ledger: Ledger, pending: list[tuple[str, str, int]], writer: _PartWriter) -> None:
+def _flush(ledger: Ledger, pending: list[tuple[str, str, int]]) -> None:
     """Send ledger rows early; the file name is only final at the end, so record the part
     index now and rename "part:N" locations in ``finalise_ledger``."""
     for item_type, item_id, part in pending:

@@ -104,6 +104,10 @@ def _display_strings(posts: Sequence[RawPost]) -> Iterable[str]:
                     yield s
 
 
+_ENOUGH_ISO_OBSERVATIONS = 20
+_CLOCK_SAMPLE = 400
+
+
 def build_context(posts: Sequence[RawPost], info: BlogInfo | None, options: TransformOptions) -> BlogContext:
     """Language, time zone and numeric date order for a blog, from options and its records."""
     language = check_language(options.language) if options.language else None
@@ -125,6 +129,7 @@ def build_context(posts: Sequence[RawPost], info: BlogInfo | None, options: Tran
             log.warning("ignoring the source's unknown time zone %r", info.timezone)
     if choice is None:
         observations = []
+        clock_candidates: list[RawComment] = []
         for p in posts:
             for attr in (p.published_attr, p.updated_attr):
                 obs = iso_offset_observation(attr)
@@ -135,12 +140,18 @@ def build_context(posts: Sequence[RawPost], info: BlogInfo | None, options: Tran
                 if obs:
                     observations.append(obs)
                 elif c.timestamp_ms is not None:
-                    text = c.date_text or (c.header_text and _split_header(c.header_text, reader)[1])
-                    display = reader.read(text) if text else None
-                    if display is not None:
-                        obs = clock_offset_observation(c.timestamp_ms, display)
-                        if obs:
-                            observations.append(obs)
+                    clock_candidates.append(c)
+        if len(observations) < _ENOUGH_ISO_OBSERVATIONS and clock_candidates:
+            # the blog shows few ISO timestamps: compare permalinks' UTC instants with the
+            # times displayed beside them (a sample spread over the blog is enough)
+            step = max(1, len(clock_candidates) // _CLOCK_SAMPLE)
+            for c in clock_candidates[::step]:
+                text = c.date_text or (c.header_text and _split_header(c.header_text, reader)[1])
+                display = reader.read(text) if text else None
+                if display is not None and c.timestamp_ms is not None:
+                    obs = clock_offset_observation(c.timestamp_ms, display)
+                    if obs:
+                        observations.append(obs)
         choice = infer_timezone(observations)
     if choice is None:
         choice = ZoneChoice(UTC, "UTC", "assumed")

@@ -82,6 +82,8 @@ class Comment:
     url: str | None = None
     date_raw: str | None = None
     date_flag: str | None = None
+    """As for posts, plus "day-from-post": only a time was shown ("21:00") and no permalink
+    timestamp, so the day is the post's."""
     orphan: bool = False
     """The source named a parent that is not among the post's comments: kept, flagged."""
     deleted: bool = False

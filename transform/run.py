@@ -23,13 +23,14 @@ from crawler.archive import ARCHIVE_NAME, SCHEMA_VERSION, Archive, utc_now
 from crawler.errors import ArchiveError
 from transform.authors import merge_authors
 from transform.core import BlogContext, TransformedPost, build_context, transform_post
+from transform.dates import check_language, parse_timezone
 from transform.models import Tag
 from transform.options import TransformOptions
 from transform.store import save
 
 log = logging.getLogger(__name__)
 
-__all__ = ["TransformSummary", "transform", "transform_post", "BlogContext", "TransformedPost", "open_archive"]
+__all__ = ["TransformSummary", "transform", "transform_post", "build_context", "BlogContext", "TransformedPost", "open_archive"]
 
 BATCH_POSTS = 250
 
@@ -128,6 +129,11 @@ def open_archive(out_dir: Path) -> Archive:
 def transform(out_dir: Path, options: TransformOptions) -> TransformSummary:
     """Transform every raw post in ``DIR/blog.db`` and save the normalised tables."""
     started = time.perf_counter()
+    # a bad option is the user's mistake: say so before touching the archive
+    if options.timezone:
+        parse_timezone(options.timezone)
+    if options.language:
+        check_language(options.language)
     with open_archive(out_dir) as archive:
         raw_posts = list(archive.raw_posts())
         info = archive.blog_info()

@@ -22,6 +22,7 @@ def check_crawl(ctx: Context) -> list[Finding]:
     findings: list[Finding] = []
     pages: dict[str, dict[str, Any]] = {page["url"]: page for page in ctx.pages}
     gone = ctx.deleted_urls()
+    refused: list[str] = []
     reported: set[tuple[str, str]] = set()
     for issue in ctx.issues:
         kind = issue["kind"]
@@ -35,8 +36,17 @@ def check_crawl(ctx: Context) -> list[Finding]:
         if (issue["url"], kind) in reported or issue["url"] in gone:
             continue
         reported.add((issue["url"], kind))
+        if kind == "robots":
+            refused.append(issue["url"])
+            continue
         reason = f": {issue['reason']}" if issue.get("reason") else ""
         findings.append(Finding(severity, "crawl", f"page {text}{reason}", issue["url"], None, "page", None))
+    if refused:
+        # One line, not one per URL: Blogger's own robots.txt refuses every /search list
+        # (labels, paging) while the posts stay reachable; the ledger counts what was missed.
+        shown = ", ".join(refused[:4]) + (f" and {len(refused) - 4} more" if len(refused) > 4 else "")
+        findings.append(Finding(WARNING, "crawl", f"{len(refused)} page{'' if len(refused) == 1 else 's'} refused by"
+                                f" robots.txt: {shown}", refused[0], None, "page", None))
     for page in ctx.pages:
         status = page.get("status")
         if page["url"] in gone:

@@ -51,14 +51,17 @@ def check_dates(ctx: Context, link_for: Callable[[str, str], str | None], now: d
     def common(row: dict[str, Any], kind: str, url: str | None) -> None:
         link = link_for(kind if kind == "comment" else (row.get("kind") or "post"), row["id"])
         item_type = "comment" if kind == "comment" else (row.get("kind") or "post")
+        # A static page's date places it nowhere (no archive month, no dated URL): a warning.
+        severity = WARNING if item_type == "page" else ERROR
         if row.get("date_flag") == "unparsed":
-            findings.append(Finding(ERROR, "dates", f"{label(row, kind)}: date could not be read"
+            findings.append(Finding(severity, "dates", f"{label(row, kind)}: date could not be read"
                                     f" ({row.get('date_raw') or 'no date text'!s})", url, link, item_type, row["id"]))
             return
         when = _parse(row.get("published"))
         if when is None:
             if row.get("status") not in ("draft", "scheduled"):
-                findings.append(Finding(ERROR, "dates", f"{label(row, kind)}: has no date", url, link, item_type, row["id"]))
+                findings.append(Finding(severity, "dates", f"{label(row, kind)}: has no date", url, link, item_type,
+                                        row["id"]))
             return
         if when > horizon and row.get("status") not in ("draft", "scheduled"):
             findings.append(Finding(ERROR, "dates", f"{label(row, kind)}: dated in the future ({row['published']})",

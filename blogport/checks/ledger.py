@@ -178,8 +178,8 @@ def build_ledger(ctx: Context) -> tuple[list[LedgerEntry], list[Finding]]:
         return placements
 
     for raw in ctx.raw_posts:
-        item_type = "page" if raw.kind == "page" else "post"
         row = ctx.post_for(raw)
+        item_type = "page" if ((row or {}).get("kind") or raw.kind) == "page" else "post"
         if row is None:
             reason = "not transformed yet" if not ctx.has_normalised else "missing from the normalised tables"
             entries.append(_entry(item_type, raw.url, None, raw.url, raw.title, url_month(raw.url), [reason], []))
@@ -207,7 +207,10 @@ def build_ledger(ctx: Context) -> tuple[list[LedgerEntry], list[Finding]]:
         findings.append(Finding(ERROR, "ledger", "comment found on a comment page, but its post was never stored",
                                 comment.permalink or comment.post_url, None, "comment", comment.comment_id))
 
-    if not ctx.has_normalised and ctx.raw_posts:
+    if not ctx.raw_posts:
+        findings.append(Finding(ERROR, "ledger", "the archive holds no posts: nothing was crawled, or the crawl"
+                                " found none (see the crawl issues below)"))
+    elif not ctx.has_normalised:
         findings.append(Finding(ERROR, "ledger", f"{len(ctx.raw_posts)} crawled posts were never transformed:"
                                 " run `blogport transform` and `blogport export`"))
     elif ctx.has_normalised and not ctx.formats and ctx.raw_posts:
@@ -261,19 +264,21 @@ def reconcile_totals(ctx: Context, link_for: Any = None) -> list[Finding]:
     info = ctx.blog_info
     if info and info.archive_months:
         crawled: Counter[str] = Counter()
+        gone: Counter[str] = Counter()
+        """Posts deleted from the blog since: the widget may have been read before or after."""
         for raw in ctx.raw_posts:
             if raw.kind != "post" or raw.status != "published":
                 continue
             row = ctx.post_for(raw)
-            if row is not None and row.get("deleted_at"):
-                continue
-            month = _post_month(raw, ctx.post_for(raw))
+            month = _post_month(raw, row)
             if month:
-                crawled[month] += 1
+                (gone if row is not None and row.get("deleted_at") else crawled)[month] += 1
         for entry in info.archive_months:
             if entry.count is None:
                 continue
             got = crawled.get(entry.month, 0)
+            if got <= entry.count <= got + gone.get(entry.month, 0):
+                continue
             if entry.count > got:
                 findings.append(Finding(ERROR, "totals", f"the archive widget lists {_n(entry.count, 'post')} in"
                                         f" {entry.month} but {_were(got)} crawled: {entry.count - got} missing",

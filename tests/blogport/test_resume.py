@@ -91,7 +91,7 @@ def count(db: Path, sql: str) -> int:
 
 @pytest.fixture(scope="module")
 def blog():  # type: ignore[no-untyped-def]
-    return generate_blog(seed=21, posts=60)
+    return generate_blog(seed=21, posts=40)
 
 
 def test_killed_crawl_resumes_to_the_same_archive(blog, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -47,10 +47,6 @@ def export_files(out: Path) -> dict[str, str]:
     }
 
 
-def page_body_bytes(server: FixtureServer) -> int:
-    return sum(r.bytes_sent for r in server.requests if not r.path.startswith(("/feeds/", "/robots.txt")))
-
-
 @dataclass
 class Sync:
     proc: subprocess.CompletedProcess[str]

@@ -4,7 +4,6 @@ a run killed between the transform and the history write."""
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +25,7 @@ from blogport.sync import (
 )
 from crawler.archive import Archive
 from crawler.errors import ArchiveError
+from crawler.options import CrawlOptions
 from crawler.records import RawPost
 from transform.models import Post
 from transform.store import save
@@ -57,7 +57,7 @@ def test_sync_refuses_a_file_that_is_not_an_archive(tmp_path: Path) -> None:
 
 def test_unreachable_blog_is_exit_2_and_recorded_as_a_failed_run(tmp_path: Path) -> None:
     with Archive.in_dir(tmp_path) as archive:
-        save_config(archive, MigrationConfig(source="http://127.0.0.1:9/"))
+        save_config(archive, MigrationConfig(source="http://127.0.0.1:9/", crawl=CrawlOptions(retries=0)))
         archive.conn.execute("CREATE TABLE export_ledger (format TEXT, item_type TEXT, item_id TEXT, location TEXT)")
         archive.conn.execute("INSERT INTO export_ledger VALUES ('wxr', 'post', '1', 'wordpress.xml')")
     proc = subprocess.run([sys.executable, "-m", "blogport.cli", "sync", str(tmp_path)],
@@ -89,7 +89,15 @@ def test_runs_rows_and_the_cursor(tmp_path: Path) -> None:
         assert runs[2].ended is None
         assert last_successful_run(archive).id == a
         assert CURSOR_MARGIN.total_seconds() == 600
-        assert _cursor(archive) == "2026-01-02T23:50:00+00:00"
+        # a migrate may have resumed a crawl (old pages not fetched again): the first crawl still counts
+        assert _cursor(archive) == "2026-01-02T02:50:00+00:00"
+        d = start_run(archive, "sync", "http://b.example/", started="2026-01-06T00:00:00+00:00")
+        finish_run(archive, d, exit_status=0, details={"mode": "resume"})
+        assert _cursor(archive) == "2026-01-02T02:50:00+00:00"
+        e = start_run(archive, "sync", "http://b.example/", started="2026-01-07T00:00:00+00:00")
+        finish_run(archive, e, exit_status=0, details={"mode": "feeds"})
+        assert last_successful_run(archive).id == e
+        assert _cursor(archive) == "2026-01-06T23:50:00+00:00"
 
 
 def _post(pid: str, body: str, title: str = "T") -> Post:

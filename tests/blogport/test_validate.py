@@ -326,6 +326,13 @@ def test_missing_archive_is_a_one_line_error(tmp_path: Path) -> None:
     assert "blogport: error:" in result.output and "Traceback" not in result.output
 
 
+def test_empty_archive_is_not_a_clean_bill(tmp_path: Path) -> None:
+    Archive.in_dir(tmp_path).close()
+    report = run(tmp_path)
+    assert len(fired(report, "ledger", contains="holds no posts")) == 1 and report.exit_code == 1
+    assert json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))["totals"]["posts"]["source"] == 0
+
+
 def test_cli_exit_codes(migration: Path) -> None:
     from blogport.cli import main
 
@@ -402,6 +409,11 @@ def test_unparsed_date_is_an_error_and_degrades_the_item(migration: Path) -> Non
     entry = next(e for e in report.ledger if e.item_id == "1003")
     assert entry.status == "degraded" and "date unparsed" in entry.lost[0]
     assert report.exit_code == 1
+    # A static page's date places it nowhere: the same loss is only a warning there.
+    sql(migration, "UPDATE posts SET kind='page' WHERE id='1003'")
+    sql(migration, "UPDATE export_ledger SET item_type='page' WHERE item_id='1003'")
+    report = run(migration)
+    assert len(fired(report, "dates", "warning", "could not be read")) == 1 and report.errors == 0
 
 
 def test_time_zone_slip_is_an_error(migration: Path) -> None:
@@ -571,11 +583,13 @@ def test_failed_page_in_crawl_issues_is_an_error(migration: Path) -> None:
     with Archive.in_dir(migration) as archive:
         archive.record_issue(BASE + "/2009/10/gone.html", "http", "HTTP 500 after 3 retries")
         archive.record_issue(BASE + "/search?q=x", "robots", "disallowed by robots.txt")
+        archive.record_issue(BASE + "/search/label/PR", "robots", "disallowed by robots.txt")
         archive.record_issue(BASE + "/2009/07/huge.html", "size", "12 MB over the 10 MB limit")
     report = run(migration)
     failed = fired(report, "crawl", contains="HTTP 500")
     assert len(failed) == 1 and failed[0].old_url == BASE + "/2009/10/gone.html"
-    assert len(fired(report, "crawl", "warning", "robots.txt")) == 1
+    refused = fired(report, "crawl", "warning", "2 pages refused by robots.txt")
+    assert len(refused) == 1 and "/search/label/PR" in refused[0].message
     assert len(fired(report, "crawl", "warning", "size limit")) == 1
     assert report.exit_code == 1
 

@@ -112,3 +112,13 @@ def test_same_path_on_two_hosts_gives_one_rule(tmp_path: Path) -> None:
     export(folder, ExportOptions(formats=("markdown",)))
     nginx = (folder / "redirects" / "nginx.conf").read_text()
     assert nginx.count('location = "/2012/01/same.html"') == 1
+
+
+def test_pattern_keeping_the_old_urls_makes_no_self_redirects(nasty_dir: Path) -> None:
+    export(nasty_dir, ExportOptions(formats=("markdown",), new_url_pattern="/{year}/{month}/{slug}.html"))
+    rows = read_redirects_csv(nasty_dir / "redirects" / "redirects.csv")
+    assert "/2009/08/client-service-or-client.html" not in {o for o, _n, _k in rows}
+    text = (nasty_dir / "markdown" / "content" / "posts" / "client-service-or-client.md").read_text()
+    assert 'url: "/2009/08/client-service-or-client.html"' in text and "aliases" not in text
+    # a post whose slug had to change still gets its redirect
+    assert ("/2010/01/blog-post.html", "/2010/01/ni-hao-shi-jie-zhong-wen-biao-ti.html", "post") in rows

@@ -189,3 +189,25 @@ def test_large_blog_streams_with_unique_ids(tmp_path: Path) -> None:
     result = simulate_import([parsed])
     assert result["skipped"] == [] and len(result["imported"]) == 300
     assert len({p["post_name"] for p in parsed["posts"]}) == 300
+
+
+def test_scheduled_and_undated_posts(tmp_path: Path) -> None:
+    from transform.models import Author, Post
+
+    posts = [
+        Post(id="1", url="http://s.example.com/2030/01/later.html", title="Later", slug="later", body_html="<p>a</p>",
+             body_text="a", published="2030-01-01T00:00:00+00:00", published_local="2030-01-01T01:00:00+01:00",
+             author_id="a", status="scheduled"),
+        Post(id="2", url="http://s.example.com/2008/05/when.html", title="When?", slug="when", body_html="<p>b</p>",
+             body_text="b", published=None, published_local=None, author_id="a", date_raw="Pfingsten 2008",
+             date_flag="unparsed"),
+    ]
+    folder = build_blog(tmp_path / "s", {"authors": [Author("a", "A")], "tags": [], "posts": posts, "comments": []})
+    summary = export(folder, ExportOptions(flavor="jekyll"))
+    items = {p["title"]: p for p in parse_wxr(folder / "wordpress.xml")["posts"]}
+    assert items["Later"]["status"] == "future" and items["Later"]["post_date"] == "2030-01-01 01:00:00"
+    assert items["When?"]["post_date"] == "" and ("_blogport_date_raw", "Pfingsten 2008") in items["When?"]["postmeta"]
+    assert [p["post_id"] for p in parse_wxr(folder / "wordpress.xml")["posts"]] == [1, 2]  # undated last
+    assert (folder / "markdown" / "_drafts" / "when.md").exists()
+    assert "date_raw: \"Pfingsten 2008\"" in (folder / "markdown" / "_drafts" / "when.md").read_text()
+    assert any("no date" in w for w in summary.warnings)

@@ -1,0 +1,1 @@
+"""Templates of the validation report (package data: ``report.html.j2``)."""

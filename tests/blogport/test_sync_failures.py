@@ -1,0 +1,52 @@
+"""A page that fails during sync: exit 1, recorded, and retried by the next sync."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from fixtures.blogger import add_post, generate_blog
+from fixtures.server import FixtureServer
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def blogport(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "blogport.cli", *args], capture_output=True, text=True,
+                          cwd=PROJECT, timeout=240)
+
+
+def test_failed_page_is_exit_1_and_retried_next_time(tmp_path: Path) -> None:
+    blog = generate_blog(seed=14, posts=8)
+    out = tmp_path / "site"
+    with FixtureServer(blog) as server:
+        migrated = blogport("migrate", server.base_url + "/", "-o", str(out), "--no-throttle", "--no-progress")
+        assert migrated.returncode in (0, 1), migrated.stderr
+        changed = add_post(blog, title="Flaky Page", published=datetime.now(timezone.utc).replace(microsecond=0))
+        new = changed.posts[-1]
+        server.publish(changed)
+        server.fail(new.path, [404])  # the blog's front end hiccups once on the new page
+
+        first = blogport("sync", str(out), "--json")
+        assert first.returncode == 1, first.stderr
+        data = json.loads(first.stdout)
+        assert data["exit_code"] == 1 and data["failed"] == 1
+        assert data["failures"] == [f"{server.base_url}{new.path}: HTTP 404"]
+
+        second = blogport("sync", str(out), "--json")
+        assert second.returncode == 0, second.stdout
+        data2 = json.loads(second.stdout)
+        assert data2["failed"] == 0 and data2["posts"]["new"] == 1
+        assert data2["since"] == data["since"]  # the failed run did not move the cursor
+
+    conn = sqlite3.connect(out / "blog.db")
+    assert conn.execute("SELECT title FROM posts WHERE id=?", (new.post_id,)).fetchone() == ("Flaky Page",)
+    runs = conn.execute("SELECT exit_status, failed, new FROM runs ORDER BY id").fetchall()
+    assert runs == [(1, 1, data["new"]), (0, 0, data2["new"])]
+    issue = conn.execute("SELECT kind, reason FROM crawl_issues WHERE url=?", (server.base_url + new.path,)).fetchall()
+    assert issue == [("http", "HTTP 404")]
+    conn.close()
