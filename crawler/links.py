@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
+from lxml import etree
 from scrapy.http import TextResponse
 
 from crawler.urls import blog_hosts, canonicalize, classify, is_index_pager, same_blog
@@ -75,6 +76,58 @@ def _base_url(response: TextResponse) -> str:
     return response.url
 
 
+_HREFS = etree.XPath("//a/@href | //*[local-name()='a']/@href", smart_strings=False)
+_NAV = etree.XPath(
+    "//a[contains(@class, 'newer') or contains(@class, 'older')]",
+)
+_CACHE_MAX = 200_000
+# (absolute href, hosts, scheme) -> (group, canonical URL) or None: most anchors of a blog
+# (archive widget, labels, sidebar) repeat on every page, so each is canonicalised once.
+_resolved: dict[tuple[str, frozenset[str], str | None], tuple[str, str] | None] = {}
+
+
+def _resolve(absolute: str, host_set: frozenset[str], scheme: str | None) -> tuple[str, str] | None:
+    key = (absolute, host_set, scheme)
+    try:
+        return _resolved[key]
+    except KeyError:
+        pass
+    url = canonicalize(absolute, scheme)
+    result: tuple[str, str] | None = None
+    if same_blog(url, host_set):
+        kind = classify(url)
+        if kind == "search":
+            if is_index_pager(url):
+                result = ("pager", url)
+        elif kind in _GROUPS:
+            result = (kind, url)
+    if len(_resolved) >= _CACHE_MAX:
+        _resolved.clear()
+    _resolved[key] = result
+    return result
+
+
+_GROUPS = frozenset({"post", "page", "archive", "label", "comments", "home"})
+
+
+def _nav_links(root: etree._Element, base: str, host_set: frozenset[str], scheme: str | None) -> tuple[str | None, str | None]:
+    newer = older = None
+    for anchor in _NAV(root):
+        classes = anchor.get("class") or ""
+        href = anchor.get("href")
+        if not href:
+            continue
+        absolute = _absolute(href, base)
+        resolved = _resolve(absolute, host_set, scheme) if absolute else None
+        if resolved is None:
+            continue
+        if newer is None and any(name in classes for name in _NEWER):
+            newer = resolved[1]
+        elif older is None and any(name in classes for name in _OLDER):
+            older = resolved[1]
+    return newer, older
+
+
 def extract_links(
     response: TextResponse, hosts: Iterable[str] | None = None, scheme: str | None = None
 ) -> PageLinks:
@@ -86,69 +139,27 @@ def extract_links(
     host_set = blog_hosts(hosts) if hosts is not None else blog_hosts([response.url])
     try:
         root = response.selector.root
-        anchors = root.iter("a", "{http://www.w3.org/1999/xhtml}a")
-    except Exception:
+        hrefs = _HREFS(root)
+    except Exception:  # not an HTML tree (an empty or binary page)
         return PageLinks()
     base = _base_url(response)
-    posts: set[str] = set()
-    pages: set[str] = set()
-    archives: set[str] = set()
-    labels: set[str] = set()
-    pager: set[str] = set()
-    comment_pages: set[str] = set()
-    home = newer = older = None
-    seen: set[str] = set()
-    for anchor in anchors:
-        href = anchor.get("href")
-        if not href:
-            continue
-        classes = anchor.get("class") or ""
-        nav = None
-        if classes:
-            if any(name in classes for name in _NEWER):
-                nav = "newer"
-            elif any(name in classes for name in _OLDER):
-                nav = "older"
-        if nav is None and href in seen:
-            continue
-        seen.add(href)
+    groups: dict[str, set[str]] = {name: set() for name in ("post", "page", "archive", "label", "pager", "comments", "home")}
+    for href in set(hrefs):
         absolute = _absolute(href, base)
         if absolute is None:
             continue
-        url = canonicalize(absolute, scheme)
-        if not same_blog(url, host_set):
-            continue
-        kind = classify(url)
-        if kind == "post":
-            posts.add(url)
-        elif kind == "page":
-            pages.add(url)
-        elif kind == "archive":
-            archives.add(url)
-        elif kind == "label":
-            labels.add(url)
-        elif kind == "search":
-            if is_index_pager(url):
-                pager.add(url)
-            else:
-                continue
-        elif kind == "comments":
-            comment_pages.add(url)
-        elif kind == "home":
-            home = url
-        else:
-            continue
-        if nav == "newer":
-            newer = url
-        elif nav == "older":
-            older = url
+        resolved = _resolve(absolute, host_set, scheme)
+        if resolved is not None:
+            groups[resolved[0]].add(resolved[1])
+    newer, older = _nav_links(root, base, host_set, scheme)
+    home = next(iter(groups["home"]), None)
     return PageLinks(
-        posts=frozenset(posts),
-        pages=frozenset(pages),
-        archives=frozenset(archives),
-        labels=frozenset(labels),
-        pager=frozenset(pager),
-        comment_pages=frozenset(comment_pages),
+        posts=frozenset(groups["post"]),
+        pages=frozenset(groups["page"]),
+        archives=frozenset(groups["archive"]),
+        labels=frozenset(groups["label"]),
+        pager=frozenset(groups["pager"]),
+        comment_pages=frozenset(groups["comments"]),
         home=home,
         newer=newer,
         older=older,

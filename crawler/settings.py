@@ -109,7 +109,9 @@ def build_settings(
             "scrapy.extensions.remote_control.RemoteControl": _OFF,
         },
         "ITEM_PIPELINES": {"crawler.pipelines.ArchivePipeline": 300},
-        "CONCURRENT_ITEMS": 100,
+        # A page gives one item and a few requests: processing them one at a time avoids
+        # Scrapy starting CONCURRENT_ITEMS worker tasks for every response.
+        "CONCURRENT_ITEMS": 1,
         "BLOGPORT_ARCHIVE": str(archive_path),
         "BLOGPORT_BATCH_PAGES": BATCH_PAGES,
         "BLOGPORT_BATCH_SECONDS": BATCH_SECONDS,

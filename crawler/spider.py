@@ -315,17 +315,16 @@ class BlogSpider(scrapy.Spider):
         self.seen.add(canonicalize(response.url, self.scheme))
 
     def _after_page(self, response: Response, url: str, kind: str, item: PageItem) -> Iterator[Request]:
-        links = self._links(response)
-        urls = set(links.all())
+        urls = set(self._links(response).all())
         for post in item.posts:
             if post.comment_pages:
                 self.comments_per_page[url] = len(post.comments)
-                urls.update(canonicalize(u, self.scheme) for u in post.comment_pages)
+                for link in post.comment_pages:
+                    link = canonicalize(link, self.scheme)
+                    if same_blog(link, self.hosts):
+                        urls.add(link)
         if urls:
-            yield from self.follow(
-                (u for u in urls if same_blog(u, self.hosts)),
-                url,
-            )
+            yield from self.follow(urls, url)
 
     def _navigate(self, response: HtmlResponse, url: str, kind: str) -> Iterator[Request]:
         yield from self.follow(self._links(response).all(), url)

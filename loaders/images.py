@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
-from blogport import __version__
+from loaders import BLOGPORT_VERSION as __version__
 from loaders.atomic import write_if_changed
 
 log = logging.getLogger(__name__)

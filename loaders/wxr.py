@@ -18,7 +18,7 @@ from email.utils import format_datetime
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
-from blogport import __version__
+from loaders import BLOGPORT_VERSION as __version__
 from crawler.errors import ExportError
 from loaders.atomic import AtomicFile
 from loaders.source import CommentRow, ExportSource, Ledger, PostRow, parse_iso, slug_part, wp_datetime, xml_safe
