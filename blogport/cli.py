@@ -157,9 +157,11 @@ def main(verbose: int) -> None:
 def crawl(source: str, out_dir: Path, **kw: Any) -> None:
     """Crawl SOURCE (blog URL, saved mirror folder, Blogger export file) into OUT/blog.db."""
     options = build_crawl_options(kw)
+    from blogport.lock import hold_lock
     from crawler.run import crawl as run_crawl
 
-    summary = run_crawl(source, out_dir, options)
+    with hold_lock(out_dir):
+        summary = run_crawl(source, out_dir, options)
     _echo_summary(summary.summary_lines())
     sys.exit(summary.exit_code)
 

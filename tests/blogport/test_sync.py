@@ -328,8 +328,10 @@ def test_counts_json_and_runs_table(scenario: Scenario) -> None:
     assert scenario.before["posts"] == len(scenario.blog.visible_items)
     assert changing["posts"]["unchanged"] == scenario.before["posts"] - 2  # minus the edited and the deleted post
     with scenario.db() as conn:
-        runs = conn.execute("SELECT * FROM runs ORDER BY id").fetchall()
-    assert [r["command"] for r in runs] == ["sync", "sync", "sync", "sync"]
+        all_runs = conn.execute("SELECT * FROM runs ORDER BY id").fetchall()
+    assert [r["command"] for r in all_runs] == ["migrate", "sync", "sync", "sync", "sync"]
+    migrate_run, runs = all_runs[0], all_runs[1:]
+    assert migrate_run["exit_status"] == 0 and migrate_run["new"] > 0 and migrate_run["ended"] is not None
     for run, sync in zip(runs, scenario.syncs):
         assert run["id"] == sync.data["run_id"]
         assert run["ended"] is not None and run["ended"] >= run["started"]
