@@ -86,6 +86,8 @@ def export_options(func: Callable[..., Any]) -> Callable[..., Any]:
                          help="Blogger labels become WordPress tags or categories."),
             click.option("--max-size", default=None, help="Split the WXR into files of at most this size (e.g. 8MB)."),
             click.option("--download-images", is_flag=True, help="Fetch images into the Markdown output."),
+            click.option("--keep-old-links", is_flag=True,
+                         help="Leave links between posts pointing at the old blog (default: rewrite to the new URLs)."),
         ]
     ):
         func = decorator(func)
@@ -115,6 +117,7 @@ def build_export_options(kw: dict[str, Any]) -> ExportOptions:
         tags_as=kw["tags_as"],
         max_size=parse_size(kw["max_size"]) if kw["max_size"] else None,
         download_images=kw["download_images"],
+        rewrite_links=not kw["keep_old_links"],
     )
 
 

@@ -110,9 +110,10 @@ def export(out_dir: Path, options: ExportOptions) -> ExportSummary:
             counts["sqlite"] = {"posts": source.post_count, "pages": source.page_count, "comments": source.comment_count}
             files += ["blog.db", meta.name]
         if "wxr" in options.formats:
-            w = write_wxr(source, out_dir, tags_as=options.tags_as, max_size=options.max_size, ledger=ledger)
+            w = write_wxr(source, out_dir, tags_as=options.tags_as, max_size=options.max_size, ledger=ledger,
+                          rewrite_links=options.rewrite_links, new_url_pattern=options.new_url_pattern)
             counts["wxr"] = {"posts": w.posts, "pages": w.pages, "comments": w.comments, "files": len(w.files),
-                             "retitled": w.retitled}
+                             "retitled": w.retitled, "links_rewritten": w.links_rewritten}
             files += [p.name for p in w.files]
             if w.oversized_items:
                 warnings.append(f"{w.oversized_items} WXR item(s) larger than --max-size on their own:"
@@ -120,17 +121,20 @@ def export(out_dir: Path, options: ExportOptions) -> ExportSummary:
         if "markdown" in options.formats:
             m = write_markdown(source, out_dir, flavor=options.flavor, new_url_pattern=options.new_url_pattern,
                                download_images=options.download_images, image_max_bytes=options.image_max_bytes,
-                               ledger=ledger)
+                               ledger=ledger, rewrite_links=options.rewrite_links)
             counts["markdown"] = {"posts": m.posts, "pages": m.pages, "drafts": m.drafts, "comments": m.comments,
                                   "comment_files": m.comment_files, "files": m.files_written, "undated": m.undated,
                                   "images_downloaded": m.images_downloaded, "images_failed": m.images_failed,
-                                  "flavor_name": options.flavor}
+                                  "links_rewritten": m.links_rewritten, "flavor_name": options.flavor}
             files.append("markdown/")
             if m.images_failed:
                 warnings.append(f"{m.images_failed} images could not be downloaded; their original links are kept")
             if m.undated and options.flavor == "jekyll":
                 warnings.append(f"{m.undated} posts have no date and were put in markdown/_drafts/")
-        r = write_redirects(source, out_dir, flavor=options.flavor, new_url_pattern=options.new_url_pattern)
+        # The redirect maps follow the new site: the Markdown flavour's URLs, or WordPress's
+        # when only the WXR (and SQLite) is exported, so redirects agree with rewritten links.
+        redirect_target = options.flavor if "markdown" in options.formats else "wordpress"
+        r = write_redirects(source, out_dir, flavor=redirect_target, new_url_pattern=options.new_url_pattern)
         counts["redirects"] = {"rules": r.rules, **{f"kind_{k}": v for k, v in r.by_kind.items()}}
         files += [f"redirects/{p.name}" for p in r.files]
         ledger_rows = ledger.commit()

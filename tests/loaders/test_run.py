@@ -108,3 +108,15 @@ def test_atomic_write_keeps_the_old_file_on_error(tmp_path: Path) -> None:
     with atomic_write(target) as fh:
         fh.write("new")
     assert target.read_text() == "new"
+
+
+def test_wxr_only_export_redirects_to_wordpress_permalinks(nasty_dir: Path) -> None:
+    import csv
+
+    export(nasty_dir, ExportOptions(formats=("wxr",)))
+    with open(nasty_dir / "redirects" / "redirects.csv", newline="", encoding="utf-8") as handle:
+        rows = [row for row in csv.DictReader(handle) if row["kind"] == "post"]
+    assert rows, "no post redirects written"
+    # WordPress "Month and name" permalinks, as the WXR's rewritten links use; never Hugo's /posts/.
+    assert all(not row["new"].startswith("/posts/") for row in rows)
+    assert any(row["new"].count("/") == 4 and row["new"][1:5].isdigit() for row in rows)
