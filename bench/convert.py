@@ -70,11 +70,15 @@ def ensure_pelican(folder: Path) -> tuple[Path | None, str]:
 
 
 def timed(cmd: list[str], cwd: Path) -> tuple[float, int, str]:
+    """Wall-clock seconds, exit code and the whole output of one command."""
     start = time.perf_counter()
     done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
-    tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-8:])
-    return elapsed, done.returncode, tail
+    return elapsed, done.returncode, (done.stdout + done.stderr).strip()
+
+
+def last_lines(text: str, n: int = 8) -> str:
+    return "\n".join(text.splitlines()[-n:])
 
 
 def blogport_command() -> list[str]:
@@ -119,13 +123,16 @@ def main(argv: list[str] | None = None) -> int:
 
         cmd = [*blogport_command(), "migrate", str(export), "-o", str(tmp / "blogport"), "--no-validate",
                "--no-progress"]
-        seconds_blogport, code, tail = timed(cmd, PROJECT)
+        seconds_blogport, code, output = timed(cmd, PROJECT)
         md_files = len(list((tmp / "blogport" / "markdown").rglob("*.md")))
         print(f"blogport migrate --no-validate (sqlite, wxr, markdown): {seconds_blogport:.2f} s, exit {code},"
               f" {md_files} Markdown files")
+        for line in output.splitlines():  # where the time went, as the stages report it
+            if "transformed" in line or "Export took" in line:
+                print("  stage:" + line.rstrip())
         if code != 0:
             failed = True
-            print("  " + tail.replace("\n", "\n  "))
+            print("  " + last_lines(output).replace("\n", "\n  "))
 
         seconds_pelican = None
         if args.skip_pelican:
@@ -140,12 +147,12 @@ def main(argv: list[str] | None = None) -> int:
                 print("pelican-import: not timed: its Markdown and reST output both need pandoc")
             else:
                 cmd = [str(pelican), "--blogger", "-m", "markdown", "-o", str(tmp / "pelican"), str(export)]
-                seconds_pelican, code, tail = timed(cmd, tmp)
+                seconds_pelican, code, output = timed(cmd, tmp)
                 files = len(list((tmp / "pelican").rglob("*.md")))
                 print(f"pelican-import --blogger -m markdown: {seconds_pelican:.2f} s, exit {code},"
                       f" {files} Markdown files")
                 if code != 0:
-                    print("  " + tail.replace("\n", "\n  "))
+                    print("  " + last_lines(output).replace("\n", "\n  "))
                     seconds_pelican = None
 
         if seconds_pelican is not None and code == 0 and seconds_blogport > 0:

@@ -252,7 +252,7 @@ _SEVERITY_ORDER = {ERROR: 0, WARNING: 1}
 
 
 def run_checks(ctx: Context, now: datetime | None = None) -> tuple[list[LedgerEntry], list[Finding]]:
-    """All six checks over a loaded context: (ledger, findings sorted by check then severity)."""
+    """Every check over a loaded context: (ledger, findings sorted by check then severity)."""
     entries, findings = build_ledger(ctx)
     by_item: dict[tuple[str, str], LedgerEntry] = {}
     for entry in entries:

@@ -31,7 +31,6 @@ from crawler.feeds import (
     FeedContext,
     FeedHeader,
     _parse_time,
-    assign_positions,
     blog_info,
     check_prolog,
     entry_kind,
@@ -39,6 +38,7 @@ from crawler.feeds import (
     entry_to_post,
     header_add,
     is_blogger_feed_id,
+    only_namespace_errors,
     profile_key,
     setting_of,
 )
@@ -167,6 +167,7 @@ class _Importer:
             # a re-import replaces what this file gave last time
             conn.execute("DELETE FROM raw_comments WHERE page_url = ?", (self.page_url,))
             conn.execute("DELETE FROM raw_posts WHERE page_url = ?", (self.page_url,))
+        etree.clear_error_log()  # the log is per thread: judge only this file's errors
         context = etree.iterparse(reader, events=("start", "end"), **SAFE_PARSER_OPTIONS)
         root = None
         depth = 0
@@ -197,12 +198,12 @@ class _Importer:
                 while elem.getprevious() is not None:
                     del root[0]
         except etree.XMLSyntaxError as exc:
-            if not (root_closed and _only_namespace_errors(exc)):
+            if not (root_closed and only_namespace_errors(exc)):
                 where = f" (after {self.entry_no} entries)" if self.entry_no else ""
                 raise SourceError(
                     f"{self.name} is not well-formed XML{where}: {' '.join(str(exc).split())[:200]}"
                 ) from None
-            log.warning("%s: undeclared namespace prefixes (%s); read all the same", self.name, exc)
+            log.info("%s: undeclared namespace prefixes (%s); read all the same", self.name, exc)
         if root is None:
             raise SourceError(f"{self.name} is empty, not an XML document")
         self.flush()
@@ -353,9 +354,3 @@ class _Importer:
                 (self.page_url,),
             ).fetchone()
         return int(orphans)
-
-
-def _only_namespace_errors(exc: etree.XMLSyntaxError) -> bool:
-    entries = list(exc.error_log) if exc.error_log is not None else []
-    relevant = [e for e in entries if e.level >= etree.ErrorLevels.ERROR]
-    return bool(relevant) and all(e.domain == etree.ErrorDomains.NAMESPACE for e in relevant)

@@ -33,6 +33,7 @@ from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 from scrapy.http import TextResponse
 
+from crawler.errors import SourceError
 from crawler.extract_comments import comment_nodes, extract_page_comments
 from crawler.extract_markup import (
     STATIC_PATH,
@@ -71,8 +72,9 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-class ExtractionError(ValueError):
-    """A page that should hold a post has no post markup; ``reason`` says what was missing."""
+class ExtractionError(SourceError, ValueError):
+    """A page that should hold a post has no post markup; ``reason`` says what was missing.
+    The crawl records it against the page (``ValueError`` stays a base for older callers)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import re
 
-from crawler.extract_markup import Element, Page, classes, inner_html, text_of
+from crawler.extract_markup import COMMENT_ID_PREFIX, Element, Page, classes, inner_html, text_of
 from crawler.records import RawComment
 
-_COMMENT_ID = re.compile(r"^c(?:omment-)?(\d+)$")
+_COMMENT_ID = re.compile(rf"^{COMMENT_ID_PREFIX}(\d+)$")
 _SHOW_COMMENT = re.compile(r"[?&]showComment=(\d+)")
-_PERMALINK_ID = re.compile(r"#c(?:omment-)?(\d+)$")
+_PERMALINK_ID = re.compile(rf"#{COMMENT_ID_PREFIX}(\d+)$")
 _REMOVED = re.compile(
     r"this comment has been removed|this post has been removed|kommentar wurde vo[mn]|"
     r"comentario (?:ha sido|fue) eliminado|commentaire a été supprimé|commento è stato (?:eliminato|rimosso)|"

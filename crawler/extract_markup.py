@@ -14,12 +14,15 @@ import html
 import re
 from collections.abc import Iterable, Iterator
 from functools import cached_property
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from lxml import etree
-from scrapy.http import TextResponse
 
 from crawler.urls import canonicalize
+
+if TYPE_CHECKING:  # only named in hints: the text helpers stay importable without Scrapy
+    from scrapy.http import TextResponse
 
 Element = etree._Element
 
@@ -55,7 +58,9 @@ _BLOG_CONTEXT = re.compile(r"""name['"]\s*:\s*['"]blog['"]\s*,\s*['"]data['"]\s*
 _CONTEXT_ITEM = re.compile(
     r"""['"](\w+)['"]\s*:\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"|(\{)|(\[))|(\})"""
 )
-_COMMENT_FRAGMENT = re.compile(r"^#c(?:omment-)?\d+$")
+COMMENT_ID_PREFIX = r"c(?:omment-)?"
+"""What Blogger puts before a comment's digits in ids and anchors: ``c123``, ``comment-123``."""
+_COMMENT_FRAGMENT = re.compile(rf"^#{COMMENT_ID_PREFIX}\d+$")
 ITEM_PATH = re.compile(r"/\d{4}/\d{2}/[^/]+\.html?$")
 STATIC_PATH = re.compile(r"/p/[^/]+\.html?$")
 

@@ -202,6 +202,7 @@ class FeedSpider(scrapy.Spider):
                 blog_url=canonical_url(header.blog_url, self.scheme) or self.blog_url,
                 blog_id=header.blog_id,
                 owner_uri=header.owner_uri,
+                language=header.language,
             )
             owner = profile_key(header.owner_uri)
             if owner:

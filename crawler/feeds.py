@@ -39,6 +39,7 @@ OPENSEARCH_NAMESPACES = ("http://a9.com/-/spec/opensearchrss/1.0/", "http://a9.c
 KIND_SCHEME = "http://schemas.google.com/g/2005#kind"
 LABEL_SCHEME = "http://www.blogger.com/atom/ns#"
 
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 ENTRY = f"{{{ATOM_NS}}}entry"
 FEED = f"{{{ATOM_NS}}}feed"
 _ID = f"{{{ATOM_NS}}}id"
@@ -142,17 +143,25 @@ def safe_parser() -> etree.XMLParser:
 def parse_xml_bytes(body: bytes, name: str = "the document") -> etree._Element:
     """Parse a whole (small) feed document safely; ``SourceError``/``UnsafeXMLError`` if unusable."""
     check_prolog(body[:_PROLOG_LIMIT], name)
+    etree.clear_error_log()  # the log is per thread: judge only this document's errors
     try:
         return etree.fromstring(body, safe_parser())
     except etree.XMLSyntaxError as exc:
-        # Blogger exports sometimes use the app: prefix without declaring it: retry leniently,
-        # but only for namespace errors.
-        if "Namespace prefix" in str(exc):
-            parser = etree.XMLParser(recover=True, **SAFE_PARSER_OPTIONS)
-            root = etree.fromstring(body, parser)
+        # Blogger exports sometimes use the app: prefix without declaring it: that alone is
+        # read leniently; any other error is fatal.
+        if only_namespace_errors(exc):
+            root = etree.fromstring(body, etree.XMLParser(recover=True, **SAFE_PARSER_OPTIONS))
             if root is not None:
                 return root
         raise SourceError(f"{name} is not well-formed XML: {_one_line(str(exc))}") from None
+
+
+def only_namespace_errors(exc: etree.XMLSyntaxError) -> bool:
+    """True when every error behind ``exc`` is an undeclared namespace prefix (call
+    ``etree.clear_error_log()`` before parsing)."""
+    entries = list(exc.error_log) if exc.error_log is not None else []
+    relevant = [e for e in entries if e.level >= etree.ErrorLevels.ERROR]
+    return bool(relevant) and all(e.domain == etree.ErrorDomains.NAMESPACE for e in relevant)
 
 
 def _one_line(text: str) -> str:
@@ -516,6 +525,8 @@ class FeedHeader:
     total_results: int | None = None
     start_index: int | None = None
     items_per_page: int | None = None
+    language: str | None = None
+    """``xml:lang`` of the feed element, when the feed says."""
 
     @property
     def blog_id(self) -> str | None:
@@ -579,7 +590,7 @@ def blog_info(
     """``BlogInfo`` from a feed header and (exports) the blog's settings entries."""
     settings = settings or {}
     url = canonical_url(header.blog_url, scheme) or ""
-    language = settings.get("BLOG_LOCALE") or None
+    language = settings.get("BLOG_LOCALE") or header.language or None
     return BlogInfo(
         url=url,
         title=header.title,
@@ -603,7 +614,7 @@ def parse_feed(body: bytes, name: str = "the feed") -> FeedPage:
     root = parse_xml_bytes(body, name)
     if root.tag != FEED:
         raise SourceError(f"{name} is not an Atom feed (root element {etree.QName(root).localname!r})")
-    header = FeedHeader()
+    header = FeedHeader(language=root.get(XML_LANG) or None)
     entries = []
     for child in root:
         if child.tag == ENTRY:

@@ -65,6 +65,52 @@ class BlogInfoItem:
     info: BlogInfo
 
 
+@dataclass(frozen=True)
+class FetchedPage:
+    """A fetched page whose records the archive pipeline still has to extract.
+
+    The HTML spider yields these so that extraction (``crawler.spider.page_item``) and the
+    archive writes can run in a second process while the spider keeps fetching.
+    """
+
+    url: str
+    status: int
+    body: bytes
+    kind: str
+    etag: str | None = None
+    last_modified: str | None = None
+    content_type: str | None = None
+    comment_offset: int | None = None
+
+
+class PageExtractor:
+    """Turns ``FetchedPage``s into ``PageItem``s, remembering how many comments each post's
+    first page holds so that further comment pages continue the numbering."""
+
+    def __init__(self) -> None:
+        self.comments_per_page: dict[str, int] = {}
+
+    def __call__(self, page: FetchedPage) -> PageItem:
+        from scrapy.http import HtmlResponse
+
+        from crawler.spider import page_item
+        from crawler.urls import comment_page_number, post_url_of
+
+        headers = {"Content-Type": page.content_type} if page.content_type else None
+        response = HtmlResponse(page.url, status=page.status, body=page.body, headers=headers)
+        offset = page.comment_offset
+        if page.kind == "comments" and offset is None:
+            first = self.comments_per_page.get(post_url_of(page.url))
+            if first:
+                offset = (comment_page_number(page.url) - 1) * first
+        item = page_item(response, page.url, page.kind, comment_offset=offset)
+        item.etag, item.last_modified, item.content_type = page.etag, page.last_modified, page.content_type
+        for post in item.posts:
+            if post.comment_pages:
+                self.comments_per_page[page.url] = len(post.comments)
+        return item
+
+
 class ArchiveWriter:
     """Batched, transactional writes of spider items into an archive."""
 
@@ -120,6 +166,8 @@ def count_item(stats: Any, item: Any) -> None:
     object with ``inc_value``)."""
     if isinstance(item, PageItem):
         stats.inc_value(STAT_STORED)
+        if item.status != 200:  # an error page, or a stored page the blog no longer serves
+            return
         if item.posts:
             stats.inc_value(STAT_POSTS, len(item.posts))
         n_comments = len(item.comments) + sum(len(p.comments) for p in item.posts)
@@ -136,41 +184,187 @@ def count_item(stats: Any, item: Any) -> None:
             stats.inc_value(STAT_ERRORS)
 
 
+#: Counts the extraction worker keeps (shared memory), in this order.
+WORKER_KEYS = (STAT_STORED, STAT_POSTS, STAT_COMMENTS, STAT_ERRORS, STAT_ISSUES, "blogport/issues/parse")
+
+
+class _ArrayStats:
+    def __init__(self, array: Any) -> None:
+        self.array = array
+        self.index = {key: i for i, key in enumerate(WORKER_KEYS)}
+
+    def inc_value(self, key: str, count: int = 1) -> None:
+        i = self.index.get(key)
+        if i is not None:
+            with self.array.get_lock():
+                self.array[i] += count
+
+
+def _worker_main(path: str, batch_pages: int, batch_seconds: float, inbox: Any, counts: Any) -> None:
+    """Extraction worker: extract records from fetched pages and write the archive."""
+    import os
+    import queue
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the crawl process decides when to stop
+    parent = os.getppid()
+    stats = _ArrayStats(counts)
+    extractor = PageExtractor()
+    archive: Archive | None = None
+    writer: ArchiveWriter | None = None
+    try:
+        while True:
+            try:
+                batch = inbox.get(timeout=batch_seconds)
+            except queue.Empty:
+                if writer is not None:
+                    writer.flush()
+                if os.getppid() != parent:  # the crawl process is gone
+                    return
+                continue
+            if batch is None:
+                return
+            if writer is None:  # opened at the first item: no blog.db for a source that is no blog
+                archive = Archive(path)
+                writer = ArchiveWriter(archive, batch_pages, batch_seconds)
+            for item in batch:
+                if isinstance(item, FetchedPage):
+                    item = extractor(item)
+                    count_item(stats, item)
+                writer.add(item)
+    finally:
+        if writer is not None and archive is not None:
+            writer.flush()
+            archive.close()
+
+
 class ArchivePipeline:
     """Scrapy item pipeline over ``ArchiveWriter``; the archive path is the
     ``BLOGPORT_ARCHIVE`` setting. The archive is opened at the first item, so a source
-    that turns out not to be a blog leaves no ``blog.db`` behind."""
+    that turns out not to be a blog leaves no ``blog.db`` behind.
 
-    def __init__(self, path: Path, stats: StatsCollector, batch_pages: int, batch_seconds: float) -> None:
+    ``FetchedPage`` items are extracted here. With ``BLOGPORT_EXTRACT_WORKER`` (the default)
+    extraction and archive writes run in a second process, fed in order through a queue,
+    so fetching and parsing use two cores; counts come back through shared memory into the
+    crawler's stats. Without it, everything runs inline in the crawl process.
+    """
+
+    def __init__(
+        self, path: Path, stats: StatsCollector, batch_pages: int, batch_seconds: float, use_worker: bool = True
+    ) -> None:
         self.path = path
         self.stats = stats
         self.batch_pages = batch_pages
         self.batch_seconds = batch_seconds
+        self.use_worker = use_worker
         self.archive: Archive | None = None
         self.writer: ArchiveWriter | None = None
+        self.extractor = PageExtractor()
+        self.started = False
+        self.worker: Any = None
+        self.inbox: Any = None
+        self.counts: Any = None
+        self._synced = [0] * len(WORKER_KEYS)
+        self._outbox: list[Any] = []
+        self._last_send = 0.0
+        self._sync_task: Any = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "ArchivePipeline":
         settings = crawler.settings
-        return cls(
+        pipeline = cls(
             Path(settings["BLOGPORT_ARCHIVE"]),
             crawler.stats,
             settings.getint("BLOGPORT_BATCH_PAGES", 50),
             settings.getfloat("BLOGPORT_BATCH_SECONDS", 1.0),
+            settings.getbool("BLOGPORT_EXTRACT_WORKER", True),
         )
+        if pipeline.use_worker:
+            # started now, so its imports overlap with the first requests
+            pipeline._start()
+        return pipeline
 
     def open_spider(self) -> None:
         pass
 
-    def process_item(self, item: Any) -> Any:
-        if self.writer is None:
+    def _start(self) -> None:
+        self.started = True
+        if self.use_worker:
+            import multiprocessing
+
+            # spawn, not fork: the crawl process has threads (stdin watcher, DNS pool)
+            # whose locks a forked child would inherit held
+            context = multiprocessing.get_context("spawn")
+            self.inbox = context.Queue(maxsize=256)
+            self.counts = context.Array("q", len(WORKER_KEYS))
+            self.worker = context.Process(
+                target=_worker_main,
+                args=(str(self.path), self.batch_pages, self.batch_seconds, self.inbox, self.counts),
+                name="blogport-extract",
+                daemon=True,
+            )
+            self.worker.start()
+        else:
             self.archive = Archive(self.path)
             self.writer = ArchiveWriter(self.archive, self.batch_pages, self.batch_seconds)
+
+    def _tick(self) -> None:
+        if self._outbox and time.monotonic() - self._last_send >= 0.1:
+            self._send()
+        self._sync_counts()
+
+    def _send(self) -> None:
+        batch, self._outbox = self._outbox, []
+        self._last_send = time.monotonic()
+        self.inbox.put(batch)
+
+    def _sync_counts(self) -> None:
+        if self.counts is None:
+            return
+        values = list(self.counts)
+        for i, key in enumerate(WORKER_KEYS):
+            delta = values[i] - self._synced[i]
+            if delta:
+                self.stats.inc_value(key, delta)
+        self._synced = values
+
+    def process_item(self, item: Any) -> Any:
+        if not self.started:
+            self._start()
+        if self.use_worker:
+            if self._sync_task is None:
+                from twisted.internet import task
+
+                self._sync_task = task.LoopingCall(self._tick)
+                self._sync_task.start(0.2, now=False)
+            if not isinstance(item, FetchedPage):
+                count_item(self.stats, item)
+            self._outbox.append(item)
+            if len(self._outbox) >= 8:
+                self._send()
+            return item
+        if isinstance(item, FetchedPage):
+            item = self.extractor(item)
+        assert self.writer is not None
         self.writer.add(item)
         count_item(self.stats, item)
         return item
 
     def close_spider(self) -> None:
+        if self.worker is not None:
+            if self._sync_task is not None and self._sync_task.running:
+                self._sync_task.stop()
+            if self._outbox:
+                self._send()
+            self.inbox.put(None)
+            self.inbox.close()
+            self.inbox.join_thread()
+            self.worker.join()
+            self._sync_counts()
+            if self.worker.exitcode:
+                log.error("the extraction process failed (exit code %s)", self.worker.exitcode)
+                self.stats.set_value("blogport/worker_failed", self.worker.exitcode)
+            self.worker = None
         if self.writer is not None:
             try:
                 self.writer.flush()

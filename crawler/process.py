@@ -171,6 +171,7 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         "feeds_unavailable": getattr(spider, "feeds_unavailable", None),
         "elapsed_s": time.monotonic() - started,
         "hosts": sorted(getattr(spider, "hosts", ()) or ()),
+        "worker_failed": stats.get("blogport/worker_failed"),
     }
 
 

@@ -305,6 +305,9 @@ def _crawl_site(url: str, out_dir: Path, options: CrawlOptions, settings: dict[s
             return _summary_from(url, out_dir, via, result.last_progress, result, interrupted=True)
         tail = "\n".join(result.stderr_tail[-15:])
         raise RuntimeError(f"the crawl process stopped unexpectedly (exit code {result.returncode}):\n{tail}")
+    if done.get("worker_failed"):
+        tail = "\n".join(result.stderr_tail[-15:])
+        raise RuntimeError(f"the extraction process of the crawl failed (exit code {done['worker_failed']}):\n{tail}")
     fatal = done.get("fatal")
     if fatal:
         message = fatal.get("message") or f"cannot crawl {url}"

@@ -40,7 +40,7 @@ from crawler.pipelines import (
     STAT_GONE,
     STAT_NOT_MODIFIED,
     STAT_REUSED,
-    BlogInfoItem,
+    FetchedPage,
     IssueItem,
 )
 from crawler.urls import (
@@ -148,7 +148,6 @@ class BlogSpider(scrapy.Spider):
         self.scheme = urlsplit(self.start_url).scheme
         self.hosts = blog_hosts([self.start_url])
         self.seen: set[str] = set()
-        self.comments_per_page: dict[str, int] = {}
         self.incremental = False
         self.archive_path: Path | None = None
         self.stored: dict[str, StoredState] = {}
@@ -246,12 +245,7 @@ class BlogSpider(scrapy.Spider):
                     self.stats.inc_value(STAT_REUSED)
                     stack.extend(self._links(response).all())
                     continue
-            meta: dict[str, Any] = {}
-            if kind == "comments":
-                per_page = self.comments_per_page.get(post_url_of(url))
-                if per_page:
-                    meta["comment_offset"] = (comment_page_number(url) - 1) * per_page
-            yield self._request(url, kind, **meta)
+            yield self._request(url, kind)
 
     # -- responses -------------------------------------------------------------------
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
@@ -261,7 +255,10 @@ class BlogSpider(scrapy.Spider):
         is_start = bool(meta.get("start"))
         self.stats.inc_value(STAT_FETCHED)
         if is_start:
-            self._check_start(response)
+            checked = response
+            if response.status == 304:  # incremental run: the stored copy is the page
+                checked = self._stored_response(canonicalize(response.url, self.scheme)) or response
+            self._check_start(checked, response.url)
         url = canonicalize(response.url, self.scheme)
         if url != requested:  # redirected
             if not same_blog(url, self.hosts):
@@ -295,34 +292,37 @@ class BlogSpider(scrapy.Spider):
                     error=f"HTTP {status}",
                 )
             return
-        item = page_item(response, url, kind, comment_offset=meta.get("comment_offset"))
-        yield item
-        yield from self._after_page(response, url, kind, item)
+        if not isinstance(response, TextResponse):
+            yield PageItem(url=url, status=status, body=response.body, kind=kind,
+                           content_type=_header(response, b"Content-Type"), error="not an HTML page")
+            return
+        # records are extracted by the archive pipeline (in its own process)
+        yield FetchedPage(
+            url=url,
+            status=status,
+            body=response.body,
+            kind=kind,
+            etag=_header(response, b"ETag"),
+            last_modified=_header(response, b"Last-Modified"),
+            content_type=_header(response, b"Content-Type"),
+            comment_offset=meta.get("comment_offset"),
+        )
+        yield from self._after_page(response, url)
 
-    def _check_start(self, response: Response) -> None:
+    def _check_start(self, response: Response, final_url: str) -> None:
         from crawler import extract
 
         if response.status >= 400:
             raise self._fatal("source", f"{self.start_url} answered HTTP {response.status}")
         if not isinstance(response, TextResponse) or not extract.is_blogger_page(response):
             raise self._fatal("source", f"{self.start_url} does not look like a Blogger blog")
-        final = canonicalize(response.url)
-        parts = urlsplit(final)
-        if parts.scheme != self.scheme and not same_blog(final, self.hosts):
-            pass
-        self.scheme = urlsplit(response.url).scheme or self.scheme
-        self.hosts = blog_hosts([*self.hosts, response.url])
-        self.seen.add(canonicalize(response.url, self.scheme))
+        # a redirect (http -> https, a country domain, a custom domain) names the blog's host
+        self.scheme = urlsplit(final_url).scheme or self.scheme
+        self.hosts = blog_hosts([*self.hosts, final_url])
+        self.seen.add(canonicalize(final_url, self.scheme))
 
-    def _after_page(self, response: Response, url: str, kind: str, item: PageItem) -> Iterator[Request]:
-        urls = set(self._links(response).all())
-        for post in item.posts:
-            if post.comment_pages:
-                self.comments_per_page[url] = len(post.comments)
-                for link in post.comment_pages:
-                    link = canonicalize(link, self.scheme)
-                    if same_blog(link, self.hosts):
-                        urls.add(link)
+    def _after_page(self, response: Response, url: str) -> Iterator[Request]:
+        urls = self._links(response).all()
         if urls:
             yield from self.follow(urls, url)
 

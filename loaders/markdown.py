@@ -1,5 +1,8 @@
 """Markdown for Hugo or Jekyll: one file per post with YAML front matter, comments kept as
-threaded data files beside the posts, optional local images.
+threaded data files beside the posts, optional local images. Links to the old blog in
+bodies and comments point at their new site-relative URLs (``loaders.links``); a comment
+anchor ``#c123`` is kept, so a theme that gives each comment of the data file
+``id="c{{ .id }}"`` keeps those links landing on the comment.
 
 Hugo: ``markdown/content/posts/<slug>.md``, pages ``markdown/content/<slug>.md``, comments
 ``markdown/data/comments/<slug>.json``, images ``markdown/static/images/``.
@@ -25,8 +28,9 @@ from markdownify import markdownify
 from crawler.errors import ExportError
 from loaders.atomic import inside, write_if_changed
 from loaders.images import ImageFetcher
+from loaders.links import LinkRewriter
 from loaders.source import CommentRow, ExportSource, Ledger, PostRow, parse_iso, xml_safe
-from loaders.urls import new_url
+from loaders.urls import UrlMap, new_url
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +113,7 @@ class MarkdownResult:
     images_downloaded: int = 0
     images_failed: int = 0
     stale_removed: int = 0
+    links_rewritten: int = 0
 
 
 class _Layout:
@@ -184,7 +189,7 @@ def _front(post: PostRow, flavor: str, pattern: str | None, comment_file: str | 
     return data
 
 
-def _comment_dict(c: CommentRow, parent_known: bool) -> dict[str, Any]:
+def _comment_dict(c: CommentRow, parent_known: bool, body_html: str) -> dict[str, Any]:
     return {
         "id": c.id,
         "parent_id": c.parent_id if parent_known else None,
@@ -194,7 +199,7 @@ def _comment_dict(c: CommentRow, parent_known: bool) -> dict[str, Any]:
         "date": c.published_local,
         "date_utc": c.published,
         "depth": c.depth,
-        "body_html": xml_safe(c.body_html),
+        "body_html": xml_safe(body_html),
         "orphan": c.orphan,
         "deleted": c.deleted,
     }
@@ -215,10 +220,14 @@ def _ours(path: Path) -> bool:
 
 def write_markdown(source: ExportSource, out_dir: Path, *, flavor: str = "hugo", new_url_pattern: str | None = None,
                    download_images: bool = False, image_max_bytes: int = 20 * 1024 * 1024,
-                   ledger: Ledger | None = None) -> MarkdownResult:
-    """Write ``DIR/markdown/`` for ``flavor``; returns counts and the files written."""
+                   ledger: Ledger | None = None, rewrite_links: bool = True) -> MarkdownResult:
+    """Write ``DIR/markdown/`` for ``flavor``; returns counts and the files written.
+
+    With ``rewrite_links``, links to the old blog in post bodies and comments point at the
+    new site-relative URLs (``loaders.links``), the same the front matter and redirect maps use."""
     if flavor not in FLAVORS:
         raise ExportError(f"unknown Markdown flavour {flavor!r}; choose hugo or jekyll")
+    links = LinkRewriter(source, UrlMap(source, flavor, new_url_pattern)) if rewrite_links else None
     root = Path(out_dir) / "markdown"
     root.mkdir(parents=True, exist_ok=True)
     out_resolved = Path(out_dir).resolve()
@@ -235,7 +244,8 @@ def write_markdown(source: ExportSource, out_dir: Path, *, flavor: str = "hugo",
         if comments:
             cpath = layout.comments_path(post)
             ids = {c.id for c in comments}
-            payload = [_comment_dict(c, c.parent_id in ids) for c in comments]
+            payload = [_comment_dict(c, c.parent_id in ids, links.rewrite(c.body_html) if links else c.body_html)
+                       for c in comments]
             write_if_changed(cpath, (json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8"))
             source.remember("md_written", str(cpath))
             comment_rel = cpath.relative_to(root).as_posix()
@@ -247,6 +257,8 @@ def write_markdown(source: ExportSource, out_dir: Path, *, flavor: str = "hugo",
                 for c in comments:
                     ledger.add("markdown", "comment", c.id, loc)
         html = fetcher.localize(post.body_html) if fetcher else post.body_html
+        if links is not None:
+            html = links.rewrite(html)
         body = html_to_markdown(xml_safe(html))
         body = protect_liquid(body) if flavor == "jekyll" else protect_shortcodes(body)
         text = front_matter(_front(post, flavor, new_url_pattern, comment_rel)) + "\n" + body + "\n"
@@ -274,6 +286,8 @@ def write_markdown(source: ExportSource, out_dir: Path, *, flavor: str = "hugo",
                     if not source.seen("md_written", str(stale.resolve())) and _ours(stale):
                         stale.unlink()
                         result.stale_removed += 1
+    if links is not None:
+        result.links_rewritten = links.rewritten
     if fetcher is not None:
         result.images_downloaded = fetcher.downloaded
         result.images_failed = fetcher.failed

@@ -21,3 +21,6 @@ class ExportOptions:
     """Pattern of the new URLs in the redirect maps; None: the flavour's own permalinks."""
     image_max_bytes: int = 20 * 1024 * 1024
     """With ``download_images``: images larger than this keep their original link."""
+    rewrite_links: bool = True
+    """Point links to the old blog in WXR and Markdown bodies (posts and comments) at their
+    new site-relative URLs, from the same mapping as the redirect maps; False keeps them."""

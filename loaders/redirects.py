@@ -8,27 +8,22 @@ query string is dropped. No rule ever points at itself.
 
 Kinds: post, page, comment-feed (``/feeds/POSTID/comments/default``), label
 (``/search/label/X``), label-feed, month (``/YYYY/MM/``, ``/YYYY_MM_01_archive.html``), year,
-feed (``/feeds/posts/default``...).
+feed (``/feeds/posts/default``...). The mapping itself is ``loaders.urls.url_moves``, shared
+with the Markdown front matter and the internal links rewritten in exported bodies.
 """
 
 from __future__ import annotations
 
 import csv
-
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, unquote
 
-from slugify import slugify
-
 from loaders.atomic import AtomicFile
-from loaders.source import ExportSource, hugo_urlize, url_path
-from loaders.urls import new_url
+from loaders.source import ExportSource
+from loaders.urls import encode_new, url_moves
 
-_POST_PATH_DATE = re.compile(r"^/(\d{4})/(\d{2})/")
-_SAFE_NEW = "/-_.~:+"
 _SAFE_OLD = "/%:@!$&'()*+,;=-_.~"
 FILES = ("redirects.csv", "nginx.conf", ".htaccess", "_redirects")
 
@@ -38,10 +33,6 @@ class RedirectResult:
     files: list[Path] = field(default_factory=list)
     rules: int = 0
     by_kind: dict[str, int] = field(default_factory=dict)
-
-
-def _encode_new(path: str) -> str:
-    return quote(path, safe=_SAFE_NEW)
 
 
 def _encode_old(path: str) -> str:
@@ -90,7 +81,7 @@ class _Writers:
 
     def add(self, old_path: str, new: str, kind: str, mobile: bool = True) -> None:
         """``old_path``: the path as it appeared in old URLs (percent-encoded); ``new``: decoded path."""
-        encoded_new = _encode_new(new)
+        encoded_new = encode_new(new)
         encoded_old = _encode_old(old_path)
         decoded_old = unquote(old_path)
         if decoded_old == unquote(new) or not self.first_time(decoded_old):
@@ -117,49 +108,16 @@ class _Writers:
             f.discard()
 
 
-def _tag_target(flavor: str, name: str, slug: str) -> tuple[str, str]:
-    """(tag page, tag feed) on the new site."""
-    if flavor == "hugo":
-        term = hugo_urlize(name) or slug
-        return f"/tags/{term}/", f"/tags/{term}/index.xml"
-    term = slugify(name, allow_unicode=True) or slug
-    return f"/tag/{term}/", "/feed.xml"
-
-
 def write_redirects(source: ExportSource, out_dir: Path, *, flavor: str = "hugo",
-                    new_url_pattern: str | None = None) -> RedirectResult:
-    """Write the four redirect maps under ``DIR/redirects/``."""
+                    new_url_pattern: str | None = None, tags_as: str = "tags") -> RedirectResult:
+    """Write the four redirect maps under ``DIR/redirects/``: every entry of
+    ``loaders.urls.url_moves`` for the target ``flavor`` ("hugo", "jekyll" or "wordpress")."""
     folder = Path(out_dir) / "redirects"
     folder.mkdir(parents=True, exist_ok=True)
     writers = _Writers(folder, source.meta.host, lambda key: source.remember("redirect_old", key))
-    months: set[tuple[str, str]] = set()
-    archive = "/posts/" if flavor == "hugo" else "/"
-    feed = "/index.xml" if flavor == "hugo" else "/feed.xml"
     try:
-        for post_id, _number, slug, url, kind, status, published_local in source.refs():
-            if status == "draft":
-                continue
-            target = new_url(flavor, kind or "post", slug, published_local, new_url_pattern)
-            old = url_path(url)
-            writers.add(old, target, "page" if kind == "page" else "post")
-            if post_id and post_id.isdigit():
-                writers.add(f"/feeds/{post_id}/comments/default", target, "comment-feed", mobile=False)
-            m = _POST_PATH_DATE.match(old)
-            if m and kind != "page":
-                months.add((m.group(1), m.group(2)))
-        for tag in source.tags.values():
-            page, tag_feed = _tag_target(flavor, tag.name, tag.slug)
-            old = url_path(tag.url) if tag.url and "/search/label/" in tag.url else "/search/label/" + quote(tag.name, safe="")
-            writers.add(old, page, "label")
-            writers.add("/feeds/posts/default/-/" + old.rsplit("/", 1)[-1], tag_feed, "label-feed", mobile=False)
-        for year, month in sorted(months):
-            writers.add(f"/{year}/{month}/", archive, "month")
-            writers.add(f"/{year}_{month}_01_archive.html", archive, "month")
-        for year in sorted({y for y, _ in months}):
-            writers.add(f"/{year}/", archive, "year")
-        for old_feed in ("/feeds/posts/default", "/feeds/posts/summary", "/feeds/comments/default",
-                         "/atom.xml", "/rss.xml"):
-            writers.add(old_feed, feed, "feed", mobile=False)
+        for move in url_moves(source, flavor, new_url_pattern, tags_as):
+            writers.add(move.old_path, move.new, move.kind, mobile=move.mobile)
         files = writers.commit()
     except BaseException:
         writers.discard()

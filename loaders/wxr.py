@@ -6,6 +6,13 @@ order), parents before replies (comment ids rise in file order too, since the im
 comments by id), no two items with the same title, date and type, and one ``wp:author`` per
 post author with a unique login slug. ``max_size`` splits the export into complete files,
 each with the authors and terms, never splitting an item.
+
+Links to the old blog in post and comment bodies are rewritten (``loaders.links``) to the
+new permalinks relative to the site root, as WordPress serves them with the "Month and name"
+permalink structure and the ``wp:post_name``/``wp:tag_slug`` written here (see
+``loaders.urls``); ``<link>``, ``<guid>`` and the ``blogger_permalink`` meta keep the old URL.
+A comment anchor (``#c123``) is kept as written: the importer gives comments new ids, so no
+``#comment-N`` can be known in advance.
 """
 
 from __future__ import annotations
@@ -21,7 +28,9 @@ from xml.sax.saxutils import escape, quoteattr
 from loaders import BLOGPORT_VERSION as __version__
 from crawler.errors import ExportError
 from loaders.atomic import AtomicFile
+from loaders.links import LinkRewriter
 from loaders.source import CommentRow, ExportSource, Ledger, PostRow, parse_iso, slug_part, wp_datetime, xml_safe
+from loaders.urls import UrlMap
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +88,7 @@ class WxrResult:
     comments: int = 0
     retitled: int = 0
     oversized_items: int = 0
+    links_rewritten: int = 0
 
 
 class _Authors:
@@ -146,7 +156,11 @@ def _header(source: ExportSource, authors: _Authors, tags_as: str) -> str:
 FOOTER = "</channel>\n</rss>\n"
 
 
-def _comment_xml(c: CommentRow, number: int, parent_number: int, owner_user_id: int) -> str:
+def _unchanged(html: str) -> str:
+    return html
+
+
+def _comment_xml(c: CommentRow, number: int, parent_number: int, owner_user_id: int, body_html: str) -> str:
     name = c.author_name or "Anonymous"
     return (
         "        <wp:comment>\n"
@@ -157,7 +171,7 @@ def _comment_xml(c: CommentRow, number: int, parent_number: int, owner_user_id: 
         f"            <wp:comment_author_IP>{cdata('')}</wp:comment_author_IP>\n"
         f"            <wp:comment_date>{cdata(wp_datetime(c.published_local))}</wp:comment_date>\n"
         f"            <wp:comment_date_gmt>{cdata(gmt_datetime(c.published))}</wp:comment_date_gmt>\n"
-        f"            <wp:comment_content>{cdata(c.body_html)}</wp:comment_content>\n"
+        f"            <wp:comment_content>{cdata(body_html)}</wp:comment_content>\n"
         f"            <wp:comment_approved>{cdata('1')}</wp:comment_approved>\n"
         f"            <wp:comment_type>{cdata('comment')}</wp:comment_type>\n"
         f"            <wp:comment_parent>{parent_number}</wp:comment_parent>\n"
@@ -177,7 +191,7 @@ def _pub_date(iso: str | None) -> str:
     return format_datetime(dt.astimezone(timezone.utc))
 
 
-def _item_xml(post: PostRow, title: str, creator: str, tags_as: str, comments_xml: str) -> str:
+def _item_xml(post: PostRow, title: str, creator: str, tags_as: str, comments_xml: str, body_html: str) -> str:
     domain = "category" if tags_as == "categories" else "post_tag"
     cats = "".join(
         f"        <category domain=\"{domain}\" nicename={quoteattr(tag.slug)}>{cdata(tag.name)}</category>\n"
@@ -199,7 +213,7 @@ def _item_xml(post: PostRow, title: str, creator: str, tags_as: str, comments_xm
         f"        <dc:creator>{cdata(creator)}</dc:creator>\n"
         f"        <guid isPermaLink=\"false\">{text(post.url)}</guid>\n"
         "        <description></description>\n"
-        f"        <content:encoded>{cdata(post.body_html)}</content:encoded>\n"
+        f"        <content:encoded>{cdata(body_html)}</content:encoded>\n"
         f"        <excerpt:encoded>{cdata('')}</excerpt:encoded>\n"
         f"        <wp:post_id>{post.number}</wp:post_id>\n"
         f"        <wp:post_date>{cdata(post_date)}</wp:post_date>\n"
@@ -283,10 +297,18 @@ class _PartWriter:
 
 
 def write_wxr(source: ExportSource, out_dir: Path, *, tags_as: str = "tags", max_size: int | None = None,
-              ledger: Ledger | None = None) -> WxrResult:
-    """Write ``DIR/wordpress.xml`` (or ``wordpress-001.xml``... under ``max_size``)."""
+              ledger: Ledger | None = None, rewrite_links: bool = True,
+              new_url_pattern: str | None = None) -> WxrResult:
+    """Write ``DIR/wordpress.xml`` (or ``wordpress-001.xml``... under ``max_size``).
+
+    With ``rewrite_links``, links to the old blog in post and comment bodies point at the new
+    WordPress permalinks, relative to the site root (``loaders.urls``, target "wordpress":
+    ``/YYYY/MM/<wp:post_name>/``, pages ``/<post_name>/``, ``/tag/<slug>/``... or
+    ``new_url_pattern``)."""
     if tags_as not in ("tags", "categories"):
         raise ExportError(f"tags_as must be 'tags' or 'categories', not {tags_as!r}")
+    links = LinkRewriter(source, UrlMap(source, "wordpress", new_url_pattern, tags_as)) if rewrite_links else None
+    relink = links.rewrite if links is not None else _unchanged
     authors = _Authors(source)
     owner_numbers = authors.number_by_id
     header = _header(source, authors, tags_as).encode("utf-8")
@@ -318,10 +340,10 @@ def write_wxr(source: ExportSource, out_dir: Path, *, tags_as: str = "tags", max
                 numbers[c.id] = comment_number
                 parent = numbers.get(c.parent_id, 0) if c.parent_id else 0
                 user_id = owner_numbers.get(c.author_id, 0) if c.author_is_owner and c.author_id else 0
-                chunks.append(_comment_xml(c, comment_number, parent, user_id))
+                chunks.append(_comment_xml(c, comment_number, parent, user_id, relink(c.body_html)))
                 comment_ids.append(c.id)
             creator = authors.login_by_id.get(post.author_id or "", "")
-            data = _item_xml(post, title, creator, tags_as, "".join(chunks)).encode("utf-8")
+            data = _item_xml(post, title, creator, tags_as, "".join(chunks), relink(post.body_html)).encode("utf-8")
             writer.write_item(data)
             if post_type == "page":
                 result.pages += 1
@@ -337,6 +359,7 @@ def write_wxr(source: ExportSource, out_dir: Path, *, tags_as: str = "tags", max
         if ledger is not None:
             _flush(ledger, pending_ledger)
         result.oversized_items = writer.oversized
+        result.links_rewritten = links.rewritten if links is not None else 0
         result.files = writer.commit()
     except BaseException:
         writer.discard()

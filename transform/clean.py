@@ -19,7 +19,15 @@ import nh3
 from lxml import html as lxml_html
 from lxml.etree import _Element
 
-from transform.cruft import RULES, CruftRule, parse_fragment, strip_cruft
+from crawler.extract_markup import inner_html
+from transform.cruft import (
+    RULES,
+    CruftRule,
+    append_text_before,
+    parse_fragment,
+    remove_keeping_tail,
+    strip_cruft,
+)
 
 _FTFY = ftfy.TextFixerConfig(
     unescape_html=False,
@@ -119,16 +127,7 @@ def prepare(body_html: str, base_url: str, item_type: str,
     for iframe in list(root.iter("iframe")):
         src = iframe.get("src") or ""
         if not (keep_video_iframes and src and _is_video_host(src)):
-            parent = iframe.getparent()
-            if parent is not None:
-                tail = iframe.tail
-                prev = iframe.getprevious()
-                if tail:
-                    if prev is not None:
-                        prev.tail = (prev.tail or "") + tail
-                    else:
-                        parent.text = (parent.text or "") + tail
-                parent.remove(iframe)
+            remove_keeping_tail(iframe)
     return root, fired
 
 
@@ -141,40 +140,14 @@ def _unwrap_templates(root: _Element) -> None:
     for script in list(root.iter("script")):
         if (script.get("type") or "").strip().lower() not in _TEMPLATE_TYPES or not (script.text or "").strip():
             continue
-        inner = parse_fragment(script.text)
         parent = script.getparent()
         if parent is None:
             continue
-        holder = inner
-        index = parent.index(script)
-        lead = holder.text or ""
-        prev = script.getprevious()
-        if lead:
-            if prev is not None:
-                prev.tail = (prev.tail or "") + lead
-            else:
-                parent.text = (parent.text or "") + lead
-        children = list(holder)
-        for offset, child in enumerate(children):
-            parent.insert(index + offset, child)
-        tail = script.tail or ""
-        if tail:
-            if children:
-                children[-1].tail = (children[-1].tail or "") + tail
-            else:
-                before = parent[index - 1] if index > 0 else None
-                if before is not None and before is not script:
-                    before.tail = (before.tail or "") + tail
-                else:
-                    parent.text = (parent.text or "") + tail
-        parent.remove(script)
-
-
-def inner_html(root: _Element) -> str:
-    parts = [root.text or ""]
-    for child in root:
-        parts.append(lxml_html.tostring(child, encoding="unicode", with_tail=True))
-    return "".join(parts)
+        holder = parse_fragment(script.text)
+        append_text_before(script, holder.text)
+        for child in list(holder):
+            script.addprevious(child)  # the template's elements, in order, where the script was
+        remove_keeping_tail(script)
 
 
 def sanitize(html: str) -> str:

@@ -19,6 +19,7 @@ from urllib.parse import unquote, urlsplit
 
 from slugify import slugify
 
+from crawler.extract_markup import COMMENT_ID_PREFIX
 from crawler.records import BlogInfo, RawComment, RawPost
 from transform.authors import (
     clean_name,
@@ -34,6 +35,8 @@ from transform.dates import (
     UTC,
     DateReader,
     DateResult,
+    DisplayDate,
+    TimezoneError,
     ZoneChoice,
     base_language,
     check_language,
@@ -125,7 +128,7 @@ def build_context(posts: Sequence[RawPost], info: BlogInfo | None, options: Tran
     elif info is not None and info.timezone:
         try:
             choice = ZoneChoice(parse_timezone(info.timezone), info.timezone, "source")
-        except Exception:  # a source's odd zone name is not the user's mistake
+        except TimezoneError:  # a source's odd zone name is not the user's mistake
             log.warning("ignoring the source's unknown time zone %r", info.timezone)
     if choice is None:
         observations = []
@@ -164,7 +167,7 @@ def build_context(posts: Sequence[RawPost], info: BlogInfo | None, options: Tran
 # Ids, slugs, tags
 
 
-_ID_RE = re.compile(r"^(?:c|comment-|.*\.post-)?(\d+)$")
+_ID_RE = re.compile(rf"^(?:{COMMENT_ID_PREFIX}|.*\.post-)?(\d+)$")
 
 
 def normalise_source_id(value: str | None) -> str | None:
@@ -208,7 +211,7 @@ def tag_id(name: str) -> str:
 _TIME_IN_TEXT = re.compile(r"\d{1,2}(?::|h)\d{2}(?::\d{2})?(?:\s*[ap]\.?\s?m\.?)?", re.IGNORECASE)
 
 
-def _read_loose(reader: DateReader, text: str | None):
+def _read_loose(reader: DateReader, text: str | None) -> DisplayDate | None:
     """Read a displayed string; if it has other words around a time ("posted by X @ 7:00 AM"),
     read the time alone."""
     if not text or not text.strip():

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -173,16 +174,32 @@ def _drop(el: _Element) -> None:
             br.tail = tail
             parent.replace(el, br)
             return
+    remove_keeping_tail(el)
+
+
+def append_text_before(el: _Element, text: str | None) -> None:
+    """Add ``text`` where it reads just before ``el``: the previous sibling's tail, or the
+    parent's text when ``el`` comes first."""
+    parent = el.getparent()
+    if not text or parent is None:
+        return
     prev = el.getprevious()
-    if tail:
-        if prev is not None:
-            prev.tail = (prev.tail or "") + tail
-        else:
-            parent.text = (parent.text or "") + tail
+    if prev is not None:
+        prev.tail = (prev.tail or "") + text
+    else:
+        parent.text = (parent.text or "") + text
+
+
+def remove_keeping_tail(el: _Element) -> None:
+    """Remove ``el`` with its content; its tail text (the writing after it) stays in place."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    append_text_before(el, el.tail)
     parent.remove(el)
 
 
-def _text_slots(root: _Element):
+def _text_slots(root: _Element) -> Iterator[tuple[_Element, str]]:
     """(element, "text"|"tail") for every text node under root, in document order."""
     for el in root.iter():
         if not isinstance(el.tag, str):

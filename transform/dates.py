@@ -353,7 +353,7 @@ def parse_timezone(spec: str) -> tzinfo:
         return timezone(sign * timedelta(hours=hours, minutes=minutes))
     try:
         return ZoneInfo(text)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "America" is a folder
         raise TimezoneError(
             f"unknown time zone {spec!r}: use an IANA name such as Europe/Berlin or an offset such as +02:00"
         ) from None
@@ -410,7 +410,7 @@ def infer_timezone(observations: Iterable[tuple[datetime, timedelta]]) -> ZoneCh
     for name in _PREFERRED_ZONES + tuple(sorted(available_timezones())):
         try:
             zone = ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):  # pragma: no cover - broken tzdata
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # pragma: no cover - broken tzdata
             continue
         if all(utc.replace(tzinfo=UTC).astimezone(zone).utcoffset() == off for utc, off in sample):
             return ZoneChoice(zone, name, "timestamps")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,15 +37,7 @@ class Finding:
     item_id: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "severity": self.severity,
-            "check": self.check,
-            "message": self.message,
-            "old_url": self.old_url,
-            "item_link": self.item_link,
-            "item_type": self.item_type,
-            "item_id": self.item_id,
-        }
+        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)
@@ -61,8 +54,7 @@ class Placement:
     reason: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"format": self.format, "status": self.status, "location": self.location,
-                "link": self.link, "reason": self.reason}
+        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,7 @@
 The transform's own stripping rules (``transform.cruft.RULES``, applied with its
 ``strip_cruft`` to a throwaway copy of each exported body) run again first: any rule that
 still fires found cruft the migration should have removed. The suspicious phrases below are
-searched in the text as well, as a last line of defence. When the transform's rules cannot
-be imported, a local table of text patterns stands in.
+searched in the text as well, as a last line of defence.
 """
 
 from __future__ import annotations
@@ -14,7 +13,10 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from lxml import etree
+
 from blogport.checks.base import ERROR, WARNING
+from transform.cruft import RULES, parse_fragment, strip_cruft
 
 log = logging.getLogger(__name__)
 
@@ -41,15 +43,6 @@ SUSPICIOUS_PHRASES: tuple[Phrase, ...] = (
     _phrase("said-suffix", "said...", WARNING),
 )
 
-FALLBACK_PATTERNS: tuple[Phrase, ...] = (
-    Phrase("linkwithin-markup", re.compile(r"linkwithin\.com|class=[\"'][^\"']*linkwithin", re.I)),
-    Phrase("share-buttons", re.compile(r"Share to (Facebook|Pinterest)|blogger\.com/share-post\.g", re.I)),
-    Phrase("navbar", re.compile(r"navbar-iframe", re.I)),
-    Phrase("blog-pager", re.compile(r"Newer Post\s+Older Post\s+Home", re.I)),
-)
-"""Used only when ``transform.cruft`` is not available."""
-
-
 @dataclass
 class CruftHit:
     rule: str
@@ -63,8 +56,8 @@ class CruftHit:
 class CruftScanner:
     """Runs every rule over the bodies of one item, each body tagged with its export format."""
 
-    strip: Callable[[str, str], dict[str, int]] | None
-    """(html, item type) -> {rule name: times fired}, the transform's rules; None: unavailable."""
+    strip: Callable[[str, str], dict[str, int]]
+    """(html, item type) -> {rule name: times fired}, the transform's rules."""
     text_patterns: tuple[re.Pattern[str], ...]
     """The transform's text rules, to avoid reporting one leftover twice."""
     phrases: tuple[Phrase, ...]
@@ -76,7 +69,7 @@ class CruftScanner:
         for fmt, markup, text in bodies:
             if not (markup or text):
                 continue
-            if self.strip is not None and markup:
+            if markup:
                 if markup not in stripped:  # the SQLite and WXR bodies are often the same
                     stripped[markup] = self.strip(markup, item_type)
                 for rule, count in stripped[markup].items():
@@ -88,7 +81,7 @@ class CruftScanner:
                 if not match:
                     continue
                 found = match.group(0)
-                if self.strip is not None and any(p.search(found) for p in self.text_patterns):
+                if any(p.search(found) for p in self.text_patterns):
                     continue  # the transform's own rule reports it
                 source = match.string
                 start = max(0, match.start() - 30)
@@ -99,35 +92,20 @@ class CruftScanner:
         return hits
 
 
-def load_scanner() -> CruftScanner:
+def _strip_copy(html: str, item_type: str) -> dict[str, int]:
+    """The transform's rules over a throwaway parse of ``html``: {rule name: times fired}."""
     try:
-        from transform import cruft as rules_module
-    except ImportError:  # the transform stage is not installed
-        rules_module = None
-    strip = getattr(rules_module, "strip_cruft", None)
-    parse = getattr(rules_module, "parse_fragment", None)
-    rules = getattr(rules_module, "RULES", None)
-    if strip is None or parse is None or rules is None:
-        log.debug("transform.cruft not available; using the local cruft patterns")
-        return CruftScanner(None, (), SUSPICIOUS_PHRASES + FALLBACK_PATTERNS)
-
-    def run(html: str, item_type: str) -> dict[str, int]:
-        try:
-            root = parse(html)
-        except Exception as exc:  # lxml raises several types on odd fragments
-            log.debug("cannot parse a body for the cruft check: %s", exc)
-            return {}
-        return dict(strip(root, item_type))
-
-    patterns: list[re.Pattern[str]] = []
-    for rule in rules:
-        text = getattr(rule, "text", None)
-        if isinstance(text, str):
-            try:
-                patterns.append(re.compile(text))
-            except re.error:
-                pass
-    return CruftScanner(run, tuple(patterns), SUSPICIOUS_PHRASES)
+        root = parse_fragment(html)
+    except (etree.LxmlError, ValueError) as exc:  # lxml refuses some odd fragments
+        log.debug("cannot parse a body for the cruft check: %s", exc)
+        return {}
+    return dict(strip_cruft(root, item_type))
 
 
-__all__ = ["CruftScanner", "CruftHit", "Phrase", "SUSPICIOUS_PHRASES", "FALLBACK_PATTERNS", "load_scanner"]
+def load_scanner() -> CruftScanner:
+    """The transform's rules, and the phrases its text rules do not already cover."""
+    patterns = tuple(re.compile(rule.text) for rule in RULES if rule.text)
+    return CruftScanner(_strip_copy, patterns, SUSPICIOUS_PHRASES)
+
+
+__all__ = ["CruftScanner", "CruftHit", "Phrase", "SUSPICIOUS_PHRASES", "load_scanner"]

@@ -40,14 +40,14 @@ class _Resolver:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
-    def _missing_row(self, fmt: str, item_type: str, item_id: str) -> Placement:
+    def _missing_row(self, fmt: str, item_type: str) -> Placement:
         return Placement(fmt, FAILED, reason=f"no export_ledger row for this {item_type} in the {fmt} export")
 
     def post(self, fmt: str, item_type: str, row: dict[str, Any]) -> tuple[Placement, str]:
         """Returns the placement and the check that owns a failure ("ledger", "exports" or "file")."""
         location = self.ctx.ledger.get((fmt, item_type, row["id"]))
         if location is None:
-            return self._missing_row(fmt, item_type, row["id"]), "ledger"
+            return self._missing_row(fmt, item_type), "ledger"
         if fmt == "sqlite":
             return self._sqlite(location, "posts"), "exports"
         if fmt == "wxr":
@@ -76,7 +76,7 @@ class _Resolver:
     def comment(self, fmt: str, row: dict[str, Any], post: dict[str, Any]) -> tuple[Placement, str]:
         location = self.ctx.ledger.get((fmt, "comment", row["id"]))
         if location is None:
-            return self._missing_row(fmt, "comment", row["id"]), "ledger"
+            return self._missing_row(fmt, "comment"), "ledger"
         if fmt == "sqlite":
             return self._sqlite(location, "comments"), "exports"
         if fmt == "wxr":
@@ -110,11 +110,13 @@ class _Resolver:
         return Placement(fmt, OK, location, location), "exports"
 
     def _sqlite(self, location: str, table: str) -> Placement:
+        """``location`` ("posts/<id>" or "comments/<id>") must name a row of ``table``."""
         name, _, ident = location.partition("/")
         link = f"blog.db#{location}"
-        if name not in ("posts", "comments") or not ident:
-            return Placement("sqlite", FAILED, location, reason=f"export_ledger location {location!r} names no row")
-        found = self.ctx.posts.get(ident) if name == "posts" else self.ctx.comments.get(ident)
+        if name != table or not ident:
+            return Placement("sqlite", FAILED, location,
+                             reason=f"export_ledger location {location!r} names no row of {table}")
+        found = self.ctx.posts.get(ident) if table == "posts" else self.ctx.comments.get(ident)
         if found is None:
             return Placement("sqlite", FAILED, location, reason=f"row {location} is not in blog.db")
         return Placement("sqlite", OK, location, link)

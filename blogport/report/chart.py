@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from html import escape
 
@@ -29,9 +30,7 @@ class MonthCounts:
         return widget or self.source_posts != self.output_posts or self.source_comments != self.output_comments
 
     def as_dict(self) -> dict[str, object]:
-        return {"month": self.month, "source_posts": self.source_posts, "output_posts": self.output_posts,
-                "source_comments": self.source_comments, "output_comments": self.output_comments,
-                "widget_posts": self.widget_posts}
+        return dataclasses.asdict(self)
 
 
 def _nice_max(value: int) -> int:

@@ -11,15 +11,22 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
-import sqlite_utils
 from click.testing import CliRunner
 from lxml import etree
 
+import crawler.run as crawl_run
+import loaders.run as loaders_run
+import transform.run as transform_run
 from blogport.validate import Report, ValidateOptions, validate
 from crawler.archive import Archive
-from crawler.errors import ArchiveError
+from crawler.errors import ArchiveError, BlogportError
+from crawler.options import CrawlOptions
 from crawler.records import ArchiveMonth, BlogInfo, RawComment, RawLabel, RawPost
+from fixtures.blogger import generate_blog
+from fixtures.export import render_blogger_export
+from loaders.options import ExportOptions
 from transform.models import Author, Comment, CruftHit, Post, Tag
+from transform.options import TransformOptions
 from transform.store import save
 
 BASE = "http://leo.example.blogspot.com"
@@ -375,6 +382,16 @@ def test_raw_comment_with_no_exported_row_is_an_error(migration: Path) -> None:
     assert {p.format: p.status for p in entry.placements} == {"sqlite": "ok", "wxr": "failed", "markdown": "ok"}
 
 
+def test_sqlite_ledger_location_in_the_wrong_table_fails(migration: Path) -> None:
+    # "posts/1001" is a real row, but not the comment 501 the ledger line is about
+    sql(migration, "UPDATE export_ledger SET location='posts/1001' WHERE format='sqlite' AND item_id='501'")
+    report = run(migration)
+    entry = next(e for e in report.ledger if e.item_id == "501")
+    sqlite = next(p for p in entry.placements if p.format == "sqlite")
+    assert sqlite.status == "failed" and "names no row of comments" in (sqlite.reason or "")
+    assert entry.status == "failed" and report.exit_code == 1
+
+
 def test_comment_dropped_from_the_wxr_is_an_error(migration: Path) -> None:
     posts, comments = _all_models()
     comments["1002"] = []
@@ -606,12 +623,8 @@ def test_pages_with_error_status_are_errors_and_repaired_ones_are_not(migration:
     assert sorted(f.old_url for f in crawl) == [BASE + "/2009/10/broken.html", BASE + "/2009/11/odd.html"]
 
 
-# -- cruft rules: the transform's own, run again; the phrases; the fallback --------------
+# -- cruft rules: the transform's own, run again; the phrases ------------------------------
 def test_transform_rules_run_again_over_exported_bodies(migration: Path) -> None:
-    pytest.importorskip("transform.cruft")
-    from blogport.checks.cruft import load_scanner
-
-    assert load_scanner().strip is not None
     posts, comments = _all_models()
     posts[2] = replace(posts[2], body_html=posts[2].body_html + '<div class="post-share-buttons">'
                        '<a href="https://www.blogger.com/share-post.g?postID=1003">Share</a></div>')
@@ -622,19 +635,25 @@ def test_transform_rules_run_again_over_exported_bodies(migration: Path) -> None
     assert cruft[0].item_link == "wordpress.xml#post-3" and cruft[0].old_url == POSTS[2].url
 
 
-def test_phrase_scanner_without_the_transform_rules() -> None:
-    from blogport.checks.cruft import FALLBACK_PATTERNS, SUSPICIOUS_PHRASES, CruftScanner
+def test_scanner_rules_and_phrases_each_report_once() -> None:
+    from blogport.checks.cruft import load_scanner
 
-    scanner = CruftScanner(None, (), SUSPICIOUS_PHRASES + FALLBACK_PATTERNS)
+    scanner = load_scanner()
     hits = scanner.scan("comment", [
         ("wxr", "<p>As Tom said... it works</p>", "As Tom said... it works"),
         ("markdown", "Great!\n\nBlog Widget by LinkWithin", "Great!\n\nBlog Widget by LinkWithin"),
         ("sqlite", '<a href="https://www.blogger.com/share-post.g?x=1">x</a>', "x"),
+        ("sqlite", "<p>Nice. Share to Twitter</p>", "Nice. Share to Twitter"),
     ])
+    # "said..." is no transform rule: the phrase reports it, as a warning with its context
     assert hits["said-suffix"].severity == "warning" and hits["said-suffix"].formats == {"wxr"}
-    assert hits["linkwithin"].severity == "error" and hits["linkwithin"].formats == {"markdown"}
-    assert "Blog Widget by LinkWithin" in (hits["linkwithin"].snippet or "")
-    assert hits["share-buttons"].formats == {"sqlite"}
+    assert "As Tom said..." in (hits["said-suffix"].snippet or "")
+    # the LinkWithin credit is a transform text rule: reported by the rule, not again as a phrase
+    assert hits["linkwithin-text"].severity == "error" and hits["linkwithin-text"].formats == {"markdown"}
+    assert "linkwithin" not in hits
+    assert hits["share-buttons"].formats == {"sqlite"} and hits["share-buttons"].count == 1
+    assert hits["share-twitter"].severity == "error" and "Share to Twitter" in (hits["share-twitter"].snippet or "")
+    assert set(hits) == {"said-suffix", "linkwithin-text", "share-buttons", "share-twitter"}
     assert scanner.scan("post", [("wxr", "<p>Plain prose.</p>", "Plain prose.")]) == {}
 
 
@@ -659,15 +678,6 @@ def test_real_export_end_to_end(tmp_path: Path, export: str, errors: int) -> Non
     from tests.conftest import realdata_path
 
     source = realdata_path(export)
-    crawl_run = pytest.importorskip("crawler.run")
-    transform_run = pytest.importorskip("transform.run")
-    loaders_run = pytest.importorskip("loaders.run")
-    from crawler.options import CrawlOptions
-    from loaders.options import ExportOptions
-    from transform.options import TransformOptions
-
-    from crawler.errors import BlogportError
-
     out = tmp_path / "out"
     try:
         crawl_run.crawl(str(source), out, CrawlOptions(progress=False))
@@ -689,24 +699,11 @@ def test_real_export_end_to_end(tmp_path: Path, export: str, errors: int) -> Non
 def test_fixture_blog_end_to_end_and_a_lost_reply(tmp_path: Path) -> None:
     """The bundled fixture blog (threaded comments, injected cruft) through the real stages:
     no errors; then one reply dropped from the WXR is caught."""
-    blogger = pytest.importorskip("fixtures.blogger")
-    fixture_export = pytest.importorskip("fixtures.export")
-    crawl_run = pytest.importorskip("crawler.run")
-    transform_run = pytest.importorskip("transform.run")
-    loaders_run = pytest.importorskip("loaders.run")
-    from crawler.errors import BlogportError
-    from crawler.options import CrawlOptions
-    from loaders.options import ExportOptions
-    from transform.options import TransformOptions
-
-    blog = blogger.generate_blog(seed=3, posts=12)
+    blog = generate_blog(seed=3, posts=12)
     source = tmp_path / "blog-export.xml"
-    source.write_bytes(fixture_export.render_blogger_export(blog))
+    source.write_bytes(render_blogger_export(blog))
     out = tmp_path / "out"
-    try:
-        crawl_run.crawl(str(source), out, CrawlOptions(progress=False))
-    except BlogportError as exc:  # the crawl stage's own tests own this failure
-        pytest.skip(f"the crawl stage cannot read the fixture export: {exc}")
+    crawl_run.crawl(str(source), out, CrawlOptions(progress=False))
     transform_run.transform(out, TransformOptions())
     loaders_run.export(out, ExportOptions())
     report = run(out)
@@ -717,8 +714,7 @@ def test_fixture_blog_end_to_end_and_a_lost_reply(tmp_path: Path) -> None:
     wxr = out / "wordpress.xml"
     tree = etree.parse(str(wxr))
     reply = tree.xpath("//wp:comment[wp:comment_parent != '0']", namespaces={"wp": WP})
-    if not reply:
-        pytest.skip("the fixture blog at this seed has no threaded reply")
+    assert reply, "the fixture blog at this seed has threaded replies"
     reply[0].getparent().remove(reply[0])
     tree.write(str(wxr), xml_declaration=True, encoding="UTF-8")
     report = run(out)

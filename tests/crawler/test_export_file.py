@@ -425,3 +425,28 @@ def test_streaming_import_keeps_memory_flat(tmp_path: Path) -> None:
     assert result["posts"] == 25_000 and result["comments"] == 25_000 == result["stored"]
     # the whole file would be >100 MB in memory; streaming keeps growth to a small fraction
     assert result["grew_kib"] * 1024 < size / 5, result
+
+
+# -- through the crawl stage and the command line ----------------------------------------------------
+def test_crawl_stage_reads_an_export_file(tmp_path: Path) -> None:
+    from crawler.options import CrawlOptions
+    from crawler.run import crawl
+
+    path = realdata_path("pelican/bloggerexport.xml")
+    summary = crawl(str(path), tmp_path / "out", CrawlOptions(progress=False))
+    assert summary.via == "export" and summary.exit_code == 0
+    assert (summary.posts_found, summary.comments_found) == (4, 1)
+    assert any("2 posts, 2 pages, 1 comments" in line for line in summary.summary_lines())
+
+
+def test_cli_refuses_billion_laughs_with_one_line(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from blogport.cli import main
+
+    path = tmp_path / "lol.xml"
+    path.write_text(BILLION_LAUGHS, encoding="utf-8")
+    result = CliRunner().invoke(main, ["crawl", str(path), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("blogport: error: lol.xml declares XML entities")

@@ -20,6 +20,7 @@ from crawler.extract import (
     is_blogger_page,
     is_item_page,
 )
+from crawler.errors import BlogportError
 from crawler.records import RawComment, RawPost
 from crawler.urls import canonicalize
 from tests.conftest import realdata_path
@@ -309,7 +310,8 @@ def test_js_rendered_page_raises_extraction_error() -> None:
     with pytest.raises(ExtractionError) as caught:
         extract_post(response)
     assert "no post markup" in caught.value.reason
-    assert isinstance(caught.value, ValueError)
+    assert isinstance(caught.value, ValueError) and isinstance(caught.value, BlogportError)
+    assert "\n" not in str(caught.value)
     assert extract_posts(response) == []
     info = extract_blog_info(response)
     assert info is not None and info.title == "Julias Lesewelt" and info.language == "de"
@@ -440,3 +442,22 @@ def test_classic_footer_author_and_time() -> None:
     assert first.permalink == "https://x.blogspot.com/2005/03/old.html#c1"
     assert not first.deleted
     assert second.deleted and second.author_text == "Anonymous said..." and second.author_url is None
+
+
+def test_threaded_comment_parts_without_child_elements(recwarn: pytest.WarningsRecorder) -> None:
+    # An element with no children is false in a truth test (lxml warns): a header holding only
+    # its cite, a bare-text timestamp and an empty body must still be read as found.
+    page = _markup(
+        "https://x.blogspot.com/2012/05/a.html",
+        "<div class='widget Blog' id='Blog1'><div class='post-outer'><div class='post hentry'>"
+        "<h3 class='post-title'>A</h3><div class='post-body'>Body</div></div>"
+        "<div class='comments' id='comments'><div id='comment-holder'><div class='comment-thread'><ol>"
+        "<li class='comment' id='c7'><div class='comment-block'>"
+        "<div class='comment-header'><cite class='user'>Ann</cite><span class='datetime'>May 1, 2012</span></div>"
+        "<p class='comment-content'></p></div></li>"
+        "</ol></div></div></div></div></div>",
+    )
+    (comment,) = extract_post(page).comments
+    assert (comment.comment_id, comment.author_text, comment.date_text) == ("7", "Ann", "May 1, 2012")
+    assert comment.header_text == "AnnMay 1, 2012" and comment.body_html == "" and not comment.deleted
+    assert not [w for w in recwarn if issubclass(w.category, FutureWarning)]

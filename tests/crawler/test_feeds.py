@@ -209,3 +209,42 @@ def test_blog_without_feeds_is_reported(tmp_path: Path) -> None:
         with pytest.raises(SourceError) as info:
             _crawl_feeds(server, tmp_path)
     assert "feed" in str(info.value) and "\n" not in str(info.value)
+
+
+# -- the same blog through its feeds and through its HTML ---------------------------------------------
+_TABLES = {
+    "posts": "SELECT id, url, title, slug, published, published_local, author_id, kind, status, body_text"
+             " FROM posts ORDER BY id",
+    "comments": "SELECT id, post_id, parent_id, author_id, published, published_local, depth, thread_order,"
+                " body_text, deleted FROM comments ORDER BY id",
+    "authors": "SELECT id, name, url, is_owner FROM authors ORDER BY id",
+    "tags": "SELECT id, name, url FROM tags ORDER BY id",
+    "post_tags": "SELECT post_id, tag_id FROM post_tags ORDER BY post_id, tag_id",
+}
+
+
+@pytest.mark.parametrize("family", ["layout-threaded", "modern"])
+def test_feeds_and_html_give_the_same_tables(family: str, tmp_path: Path) -> None:
+    import sqlite3
+
+    from crawler.run import crawl
+
+    transform_run = pytest.importorskip("transform.run")
+    from transform.options import TransformOptions
+
+    blog = fixtures_blogger.generate_blog(seed=2, posts=20, family=family)
+    tables = {}
+    with fixtures_server.FixtureServer(blog) as server:
+        for via in ("html", "feeds"):
+            out = tmp_path / via
+            summary = crawl(server.base_url, out, CrawlOptions(via=via, progress=False, autothrottle=False))
+            assert summary.exit_code == 0 and summary.via == via
+            transform_run.transform(out, TransformOptions())
+            db = sqlite3.connect(out / "blog.db")
+            try:
+                tables[via] = {name: db.execute(sql).fetchall() for name, sql in _TABLES.items()}
+            finally:
+                db.close()
+    assert len(tables["feeds"]["comments"]) == len(blog.all_comments)
+    for name in _TABLES:
+        assert tables["feeds"][name] == tables["html"][name], name

@@ -80,3 +80,18 @@ def test_plain_comment_fast_path_matches_the_full_sanitiser():
     # markup or a possible trailer takes the full path
     assert _plain_body("<b>bold</b>", RULES) is None
     assert _plain_body("text<br>Recent blog:=- x", RULES) is None
+
+
+def test_escaped_markup_in_the_leading_text_stays_text():
+    # "&lt;b&gt;" before the first element is writing about a tag, not a tag
+    html, text, _ = clean_body("if a &lt;b&gt; c then <p>para &lt;i&gt;x</p>", BASE, "post")
+    assert html == "if a &lt;b&gt; c then <p>para &lt;i&gt;x</p>"
+    assert text == "if a <b> c then\n\npara <i>x"
+
+
+def test_template_unwrapped_and_foreign_iframe_dropped_keep_the_text_around_them():
+    raw = ('<p>x</p>lead<script type="text/template">A<b>b</b>C<i>i</i>D</script>tail'
+           '<iframe src="http://evil.example/"></iframe>after<script type="text/template">E</script>end')
+    html, text, _ = clean_body(raw, BASE, "post")
+    assert html == "<p>x</p>leadA<b>b</b>C<i>i</i>DtailafterEend"
+    assert text == "x\n\nleadAbCiDtailafterEend"

@@ -9,24 +9,28 @@ fixture blog's seed posts rendered as real Blogger pages and extracted by the cr
 from __future__ import annotations
 
 import html
-import re
 from datetime import timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
+from scrapy.http import HtmlResponse
+
+from crawler.extract import extract_comments, extract_post
 from crawler.records import RawComment, RawLabel, RawPost
+from fixtures.blogger import generate_blog
+from fixtures.seeds import parse_seed
+from fixtures.site import render_site
 from tests.conftest import seeds_dir
-from transform.core import BlogContext, transform_post
+from transform.core import BlogContext, build_context, transform_post
+from transform.options import TransformOptions
 from transform.dates import read_display
 
 BLOG = "http://leoclientservice.blogspot.com"
 OWNER = "https://www.blogger.com/profile/09876543210987654321"
 UTC = timezone.utc
 CRUFT_WORDS = ("Recent blog", "Recent undefined", ":=-", "LinkWithin", "Email This", "BlogThis", "Share to")
-_HEADER = re.compile(r"^(?P<name>.+?)(?P<date>(?:January|February|March|April|May|June|July|August|September|"
-                     r"October|November|December) \d{1,2}, \d{4} at \d{1,2}:\d{2} [AP]M)$")
-_TRAILER = re.compile(r"^Recent (?:blog:=- .+|undefined:=-)$")
 
 LINKWITHIN = ('<script>var linkwithin_site_id = 123456;</script>'
               '<script src="http://www.linkwithin.com/widget.js"></script>'
@@ -41,41 +45,7 @@ SHARE = ("<div class='post-share-buttons goog-inline-block'><a class='goog-inlin
 
 def _read_seed(path: Path) -> dict:
     """Date header, title, body paragraphs, and comments (header, paragraphs, trailer) of a seed file."""
-    lines = path.read_text(encoding="utf-8").split("\n")
-    out = {"date_header": lines[0].strip(), "title": lines[2].strip(), "body": [], "comments": []}
-    current = None
-    para: list[str] = []
-
-    def flush():
-        nonlocal para
-        if para:
-            (current["paras"] if current is not None else out["body"]).append(" ".join(para))
-        para = []
-
-    for line in lines[3:]:
-        m = re.match(r"^  (\d+)\. (.*)$", line)
-        if m:
-            flush()
-            current = {"paras": [], "header": None, "trailer": None}
-            out["comments"].append(current)
-            hm = _HEADER.match(m.group(2).strip())
-            if hm:
-                current["header"] = (hm.group("name"), hm.group("date"))
-            else:
-                para = [m.group(2).strip()]
-            continue
-        s = line.strip()
-        if s.startswith("Blog Widget by LinkWithin"):
-            break
-        if not s:
-            flush()
-        else:
-            para.append(s)
-    flush()
-    for c in out["comments"]:
-        if c["paras"] and _TRAILER.match(c["paras"][-1]):
-            c["trailer"] = c["paras"].pop()
-    return out
+    return parse_seed(path.read_text(encoding="utf-8"))
 
 
 def _seed_files() -> list[Path]:
@@ -98,9 +68,10 @@ def _hand_made(path: Path, index: int) -> tuple[RawPost, dict, list[tuple[str, s
     comments, expected = [], []
     for pos, c in enumerate(seed["comments"]):
         cbody = "<br /><br />".join(html.escape(p, quote=False) for p in c["paras"])
-        if c["trailer"]:
-            head, _, title = c["trailer"].partition(":=- ")
-            cbody += f'<br /><br />{html.escape(head)}:=- ' + (f'<a href="{url}" rel="nofollow">{html.escape(title)}</a>' if title else "")
+        if c.get("has_trailer"):  # "Recent blog:=- TITLE" (a link) or "Recent undefined:=-"
+            title = c["trailer"]
+            cbody += ("<br /><br />Recent blog:=- " + f'<a href="{url}" rel="nofollow">{html.escape(title)}</a>'
+                      if title else "<br /><br />Recent undefined:=- ")
         if c["header"]:
             name, when = c["header"]
             comments.append(RawComment(post_url=url, comment_id=str(1000 + pos), position=pos, body_html=cbody,
@@ -139,7 +110,7 @@ def test_seed_post_from_hand_made_records_normalises_to_its_text(index):
     assert ("*Image from" in post.body_text) == ("*Image from" in seed["body"])
     rules = {h.rule for h in result.cruft_hits}
     assert {"linkwithin", "share-buttons", "clear-float"} <= rules
-    assert ("commentluv" in rules) == any(c["trailer"] for c in seed["comments"])
+    assert ("commentluv" in rules) == any(c.get("has_trailer") for c in seed["comments"])
 
 
 def test_the_glued_seed_header_splits():
@@ -159,20 +130,10 @@ FAMILIES = ("layout-threaded", "layout-flat", "classic", "modern")
 
 
 def _fixture_route(family: str):
-    site_mod = pytest.importorskip("fixtures.site", reason="fixture site renderer not available")
-    from urllib.parse import urlsplit
-
-    from scrapy.http import HtmlResponse
-
-    from crawler.extract import extract_comments, extract_post
-    from fixtures.blogger import generate_blog
-    from transform.core import build_context
-    from transform.options import TransformOptions
-
     seeds_dir()
     blog = generate_blog(seed=5, posts=2, family=family, with_seeds=True, big_thread=False, extras=False)
     base = "http://seedfixture.blogspot.com"
-    site = site_mod.render_site(blog, base)
+    site = render_site(blog, base)
     raws = []
     for post in blog.posts:
         if not post.is_seed:
