@@ -154,7 +154,9 @@ def check_content(ctx: Context, link_for: Callable[..., str | None],
                                         url, link, item_type, row["id"]))
         old_links: set[str] = set()
         hot_images: set[str] = set()
-        for _fmt, body, is_html in bodies:
+        for fmt, body, is_html in bodies:
+            if fmt == "sqlite":
+                continue  # the SQLite tables keep the source's links on purpose: they are the record
             links, images = _urls(body, is_html)
             old_links |= {u for u in links if _host(u) in old_hosts}
             hot_images |= {u for u in images if _host(u) in old_hosts or is_blogger_image_host(_host(u))}

@@ -31,7 +31,7 @@ def check_crawl(ctx: Context) -> list[Finding]:
         text, severity = _KIND_TEXT.get(kind, (f"had a {kind} problem", ERROR))
         page = pages.get(issue["url"])
         if (page is not None and not page.get("error") and (page.get("status") or 0) < 400
-                and page.get("status") is not None and (page.get("fetched_at") or "") > (issue.get("at") or "")):
+                and page.get("status") is not None and (page.get("fetched_at") or "") >= (issue.get("at") or "")):
             continue  # fetched again later, and fine
         if (issue["url"], kind) in reported or issue["url"] in gone:
             continue

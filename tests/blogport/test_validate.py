@@ -494,6 +494,10 @@ def test_empty_titles_duplicates_old_links_and_hotlinked_images(migration: Path)
     posts, comments = _all_models()
     posts[1] = replace(posts[1], title=posts[0].title, published=posts[0].published,
                        published_local=posts[0].published_local)
+    # The exported copy keeps the old link and the hot-linked image (the SQLite tables keep the
+    # source's links on purpose, so only the WXR and Markdown count).
+    posts[0] = replace(posts[0], body_html=posts[0].body_html + f'<a href="{BASE}/2009/08/follow-the-leader.html">see</a>'
+                       '<img src="https://1.bp.blogspot.com/-x/s1600/photo.jpg">')
     write_wxr(migration / "wordpress.xml", posts, comments)
     report = run(migration, max_warnings=0)
     assert len(fired(report, "content", "warning", "has an empty title")) == 1
