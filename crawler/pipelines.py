@@ -200,7 +200,9 @@ class _ArrayStats:
                 self.array[i] += count
 
 
-def _worker_main(path: str, batch_pages: int, batch_seconds: float, inbox: Any, counts: Any) -> None:
+def _worker_main(
+    path: str, batch_pages: int, batch_seconds: float, inbox: Any, counts: Any, comments_per_page: dict[str, int]
+) -> None:
     """Extraction worker: extract records from fetched pages and write the archive."""
     import os
     import queue
@@ -210,6 +212,7 @@ def _worker_main(path: str, batch_pages: int, batch_seconds: float, inbox: Any, 
     parent = os.getppid()
     stats = _ArrayStats(counts)
     extractor = PageExtractor()
+    extractor.comments_per_page.update(comments_per_page)
     archive: Archive | None = None
     writer: ArchiveWriter | None = None
     try:
@@ -243,24 +246,32 @@ class ArchivePipeline:
     ``BLOGPORT_ARCHIVE`` setting. The archive is opened at the first item, so a source
     that turns out not to be a blog leaves no ``blog.db`` behind.
 
-    ``FetchedPage`` items are extracted here. With ``BLOGPORT_EXTRACT_WORKER`` (the default)
-    extraction and archive writes run in a second process, fed in order through a queue,
-    so fetching and parsing use two cores; counts come back through shared memory into the
-    crawler's stats. Without it, everything runs inline in the crawl process.
+    ``FetchedPage`` items are extracted here. The first ``BLOGPORT_WORKER_AFTER`` pages are
+    extracted and written inline; a larger blog then switches (with
+    ``BLOGPORT_EXTRACT_WORKER``, the default) to a second process that extracts and writes,
+    fed in order through a queue, so fetching and extraction use two cores. Its counts come
+    back through shared memory into the crawler's stats.
     """
 
     def __init__(
-        self, path: Path, stats: StatsCollector, batch_pages: int, batch_seconds: float, use_worker: bool = True
+        self,
+        path: Path,
+        stats: StatsCollector,
+        batch_pages: int,
+        batch_seconds: float,
+        use_worker: bool = True,
+        worker_after: int = 100,
     ) -> None:
         self.path = path
         self.stats = stats
         self.batch_pages = batch_pages
         self.batch_seconds = batch_seconds
         self.use_worker = use_worker
+        self.worker_after = worker_after
         self.archive: Archive | None = None
         self.writer: ArchiveWriter | None = None
         self.extractor = PageExtractor()
-        self.started = False
+        self.pages_inline = 0
         self.worker: Any = None
         self.inbox: Any = None
         self.counts: Any = None
@@ -272,41 +283,44 @@ class ArchivePipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "ArchivePipeline":
         settings = crawler.settings
-        pipeline = cls(
+        return cls(
             Path(settings["BLOGPORT_ARCHIVE"]),
             crawler.stats,
             settings.getint("BLOGPORT_BATCH_PAGES", 50),
             settings.getfloat("BLOGPORT_BATCH_SECONDS", 1.0),
             settings.getbool("BLOGPORT_EXTRACT_WORKER", True),
+            settings.getint("BLOGPORT_WORKER_AFTER", 100),
         )
-        if pipeline.use_worker:
-            # started now, so its imports overlap with the first requests
-            pipeline._start()
-        return pipeline
 
     def open_spider(self) -> None:
         pass
 
-    def _start(self) -> None:
-        self.started = True
-        if self.use_worker:
-            import multiprocessing
+    def _start_worker(self) -> None:
+        """Commit what was written inline, then hand extraction and writes to a worker."""
+        import multiprocessing
 
-            # spawn, not fork: the crawl process has threads (stdin watcher, DNS pool)
-            # whose locks a forked child would inherit held
-            context = multiprocessing.get_context("spawn")
-            self.inbox = context.Queue(maxsize=256)
-            self.counts = context.Array("q", len(WORKER_KEYS))
-            self.worker = context.Process(
-                target=_worker_main,
-                args=(str(self.path), self.batch_pages, self.batch_seconds, self.inbox, self.counts),
-                name="blogport-extract",
-                daemon=True,
-            )
-            self.worker.start()
-        else:
-            self.archive = Archive(self.path)
-            self.writer = ArchiveWriter(self.archive, self.batch_pages, self.batch_seconds)
+        if self.writer is not None:
+            self.writer.flush()
+            assert self.archive is not None
+            self.archive.close()
+            self.writer = self.archive = None
+        # spawn, not fork: the crawl process has threads (stdin watcher, DNS pool) whose
+        # locks a forked child would inherit held
+        context = multiprocessing.get_context("spawn")
+        self.inbox = context.Queue(maxsize=256)
+        self.counts = context.Array("q", len(WORKER_KEYS))
+        self.worker = context.Process(
+            target=_worker_main,
+            args=(str(self.path), self.batch_pages, self.batch_seconds, self.inbox, self.counts,
+                  dict(self.extractor.comments_per_page)),
+            name="blogport-extract",
+            daemon=True,
+        )
+        self.worker.start()
+        from twisted.internet import task
+
+        self._sync_task = task.LoopingCall(self._tick)
+        self._sync_task.start(0.2, now=False)
 
     def _tick(self) -> None:
         if self._outbox and time.monotonic() - self._last_send >= 0.1:
@@ -329,14 +343,7 @@ class ArchivePipeline:
         self._synced = values
 
     def process_item(self, item: Any) -> Any:
-        if not self.started:
-            self._start()
-        if self.use_worker:
-            if self._sync_task is None:
-                from twisted.internet import task
-
-                self._sync_task = task.LoopingCall(self._tick)
-                self._sync_task.start(0.2, now=False)
+        if self.worker is not None:
             if not isinstance(item, FetchedPage):
                 count_item(self.stats, item)
             self._outbox.append(item)
@@ -345,9 +352,14 @@ class ArchivePipeline:
             return item
         if isinstance(item, FetchedPage):
             item = self.extractor(item)
-        assert self.writer is not None
+            self.pages_inline += 1
+        if self.writer is None:
+            self.archive = Archive(self.path)
+            self.writer = ArchiveWriter(self.archive, self.batch_pages, self.batch_seconds)
         self.writer.add(item)
         count_item(self.stats, item)
+        if self.use_worker and self.pages_inline >= self.worker_after:
+            self._start_worker()
         return item
 
     def close_spider(self) -> None:

@@ -6,10 +6,12 @@ static pages and a post's further comment pages. Every URL is canonicalised
 (``crawler.urls``) before it is requested and goes through the spider's own seen-set, so
 each page is fetched once per crawl. Only the blog's own hosts are visited.
 
-Extraction is ``crawler.extract``'s job; the spider only turns each response into a
-``PageItem`` (a page whose extraction fails is still yielded, with ``error``) and yields
-``IssueItem``s for what could not be stored (robots.txt refusals, oversized pages, HTTP and
-network failures). The archive pipeline writes them.
+Extraction is ``crawler.extract``'s job, run by ``page_item`` below: the spider yields each
+fetched page as a ``FetchedPage`` and the archive pipeline turns it into a ``PageItem`` with its
+records (in a second process, so fetching and extraction use two cores; a page whose
+extraction fails is still stored, with ``error``). The spider also yields ``IssueItem``s for
+what could not be stored (robots.txt refusals, oversized pages, HTTP and network failures).
+Link discovery (``crawler.links``) and extraction each read the page once with lxml.
 
 Resume: post, static and comment pages already stored with status 200 are not fetched
 again; their stored HTML is read for navigation instead. Incremental mode (sync) requests
@@ -92,6 +94,19 @@ def load_stored_state(archive_path: Path | None) -> dict[str, StoredState]:
     return {url: StoredState(status, kind, etag, last_modified) for url, status, kind, etag, last_modified in rows}
 
 
+def load_known_refusals(archive_path: Path | None) -> set[str]:
+    """URLs an earlier crawl already recorded as refused by robots.txt (not recorded twice)."""
+    if archive_path is None or not Path(archive_path).exists():
+        return set()
+    conn = sqlite3.connect(f"file:{archive_path}?mode=ro", uri=True)
+    try:
+        return {row[0] for row in conn.execute("SELECT DISTINCT url FROM crawl_issues WHERE kind = 'robots'")}
+    except sqlite3.DatabaseError:
+        return set()
+    finally:
+        conn.close()
+
+
 def _header(response: Response, name: bytes) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
@@ -151,6 +166,7 @@ class BlogSpider(scrapy.Spider):
         self.incremental = False
         self.archive_path: Path | None = None
         self.stored: dict[str, StoredState] = {}
+        self.known_refusals: set[str] = set()
         self._db: sqlite3.Connection | None = None
 
     @classmethod
@@ -161,6 +177,7 @@ class BlogSpider(scrapy.Spider):
         spider.archive_path = Path(archive) if archive else None
         spider.incremental = settings.getbool("BLOGPORT_INCREMENTAL", False)
         spider.stored = load_stored_state(spider.archive_path)
+        spider.known_refusals = load_known_refusals(spider.archive_path)
         return spider
 
     # -- helpers ---------------------------------------------------------------------
@@ -354,7 +371,10 @@ class BlogSpider(scrapy.Spider):
                     f"robots.txt of {urlsplit(url).netloc} does not allow {url} "
                     "(use --ignore-robots only for your own blog)",
                 )
-            yield IssueItem(url, "robots", "disallowed by robots.txt")
+            if url in self.known_refusals:  # recorded by an earlier run
+                self.stats.inc_value("blogport/issues/robots")
+            else:
+                yield IssueItem(url, "robots", "disallowed by robots.txt")
             return
         if failure.check(DownloadCancelledError, CancelledError):
             limit = self.crawler.settings.getint("DOWNLOAD_MAXSIZE")

@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import os
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -120,6 +123,19 @@ class _Layout:
     def __init__(self, root: Path, flavor: str) -> None:
         self.root = root.resolve()
         self.flavor = flavor
+        self._dirs: dict[Path, Path] = {}
+
+    def _inside(self, rel: Path) -> Path:
+        """``inside(root, root / rel)`` with each folder resolved once: a plain file name in an
+        already checked folder cannot leave it unless the file itself is a symlink."""
+        base = self._dirs.get(rel.parent)
+        if base is None:
+            base = self._dirs[rel.parent] = inside(self.root, self.root / rel.parent)
+        name = rel.name
+        candidate = base / name
+        if name in ("", ".", "..") or os.path.islink(candidate):
+            return inside(self.root, self.root / rel)
+        return candidate
 
     def post_path(self, post: PostRow) -> Path:
         dt = parse_iso(post.published_local)
@@ -131,11 +147,11 @@ class _Layout:
             rel = Path("_drafts", f"{post.slug}.md")
         else:
             rel = Path("_posts", f"{dt:%Y-%m-%d}-{post.slug}.md")
-        return inside(self.root, self.root / rel)
+        return self._inside(rel)
 
     def comments_path(self, post: PostRow) -> Path:
         folder = "data" if self.flavor == "hugo" else "_data"
-        return inside(self.root, self.root / folder / "comments" / f"{post.slug}.json")
+        return self._inside(Path(folder, "comments", f"{post.slug}.json"))
 
     def image_dir(self) -> tuple[Path, str]:
         if self.flavor == "hugo":
@@ -218,6 +234,54 @@ def _ours(path: Path) -> bool:
     return head.startswith(b"---\n") and b"\nblogger_id: " in head
 
 
+_BATCH = 256
+"""Posts converted per round: bounded memory, enough work to share between processes."""
+_PARALLEL_MIN = 64
+"""Fewer bodies than this are converted in this process: a pool would cost more than it saves."""
+
+
+def _batches(items: Iterator[PostRow], size: int) -> Iterator[list[PostRow]]:
+    batch: list[PostRow] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _workers() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+@contextmanager
+def _converter() -> Iterator[Callable[[list[str]], list[str]]]:
+    """A function HTML bodies -> Markdown bodies, results in input order. With several cores
+    (and ``fork``, so workers start at once with everything imported) the bodies of a batch
+    are shared out over a process pool; the output is the same either way."""
+    pool: Any = None
+
+    def convert(htmls: list[str]) -> list[str]:
+        nonlocal pool
+        if len(htmls) < _PARALLEL_MIN or workers < 2:
+            return [html_to_markdown(h) for h in htmls]
+        if pool is None:
+            pool = multiprocessing.get_context("fork").Pool(workers)
+        return pool.map(html_to_markdown, htmls, chunksize=max(1, len(htmls) // (workers * 4)))
+
+    workers = min(_workers(), 4) if "fork" in multiprocessing.get_all_start_methods() else 1
+    try:
+        yield convert
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
+
+
 def write_markdown(source: ExportSource, out_dir: Path, *, flavor: str = "hugo", new_url_pattern: str | None = None,
                    download_images: bool = False, image_max_bytes: int = 20 * 1024 * 1024,
                    ledger: Ledger | None = None, rewrite_links: bool = True) -> MarkdownResult:
@@ -237,53 +301,65 @@ def write_markdown(source: ExportSource, out_dir: Path, *, flavor: str = "hugo",
         image_dir, prefix = layout.image_dir()
         fetcher = ImageFetcher(inside(root, image_dir), prefix, max_bytes=image_max_bytes)
     result = MarkdownResult()
-    for post in source.posts():
-        path = layout.post_path(post)
-        comments = source.comments(post.id)
-        comment_rel: str | None = None
-        if comments:
-            cpath = layout.comments_path(post)
-            ids = {c.id for c in comments}
-            payload = [_comment_dict(c, c.parent_id in ids, links.rewrite(c.body_html) if links else c.body_html)
-                       for c in comments]
-            write_if_changed(cpath, (json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8"))
-            source.remember("md_written", str(cpath))
-            comment_rel = cpath.relative_to(root).as_posix()
-            result.comment_files += 1
-            result.files_written += 1
-            result.comments += len(comments)
-            if ledger is not None:
-                loc = cpath.relative_to(out_resolved).as_posix()
-                for c in comments:
-                    ledger.add("markdown", "comment", c.id, loc)
-        html = fetcher.localize(post.body_html) if fetcher else post.body_html
-        if links is not None:
-            html = links.rewrite(html)
-        body = html_to_markdown(xml_safe(html))
-        body = protect_liquid(body) if flavor == "jekyll" else protect_shortcodes(body)
-        text = front_matter(_front(post, flavor, new_url_pattern, comment_rel)) + "\n" + body + "\n"
-        write_if_changed(path, text.encode("utf-8"))
-        source.remember("md_written", str(path))
-        result.files_written += 1
-        if post.kind == "page":
-            result.pages += 1
-        else:
-            result.posts += 1
-        if post.status == "draft":
-            result.drafts += 1
-        if parse_iso(post.published_local) is None:
-            result.undated += 1
-        if ledger is not None:
-            ledger.add("markdown", "page" if post.kind == "page" else "post", post.id,
-                       path.relative_to(out_resolved).as_posix())
+    root_resolved = layout.root
+    with _converter() as convert:
+        for batch in _batches(source.posts(), _BATCH):
+            # First the link rewriting and image fetching, in post order (they keep state);
+            # then every body of the batch to Markdown (on all cores when there are several);
+            # then the files and ledger rows, in post order.
+            prepared: list[tuple[PostRow, list[CommentRow], list[str]]] = []
+            htmls: list[str] = []
+            for post in batch:
+                comments = source.comments(post.id)
+                comment_bodies = [links.rewrite(c.body_html) if links else c.body_html for c in comments]
+                html = fetcher.localize(post.body_html) if fetcher else post.body_html
+                if links is not None:
+                    html = links.rewrite(html)
+                prepared.append((post, comments, comment_bodies))
+                htmls.append(xml_safe(html))
+            for (post, comments, comment_bodies), body in zip(prepared, convert(htmls)):
+                path = layout.post_path(post)
+                comment_rel: str | None = None
+                if comments:
+                    cpath = layout.comments_path(post)
+                    ids = {c.id for c in comments}
+                    payload = [_comment_dict(c, c.parent_id in ids, b) for c, b in zip(comments, comment_bodies)]
+                    write_if_changed(cpath, (json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+                    source.remember("md_written", str(cpath))
+                    comment_rel = cpath.relative_to(root_resolved).as_posix()
+                    result.comment_files += 1
+                    result.files_written += 1
+                    result.comments += len(comments)
+                    if ledger is not None:
+                        loc = cpath.relative_to(out_resolved).as_posix()
+                        for c in comments:
+                            ledger.add("markdown", "comment", c.id, loc)
+                body = protect_liquid(body) if flavor == "jekyll" else protect_shortcodes(body)
+                text = front_matter(_front(post, flavor, new_url_pattern, comment_rel)) + "\n" + body + "\n"
+                write_if_changed(path, text.encode("utf-8"))
+                source.remember("md_written", str(path))
+                result.files_written += 1
+                if post.kind == "page":
+                    result.pages += 1
+                else:
+                    result.posts += 1
+                if post.status == "draft":
+                    result.drafts += 1
+                if parse_iso(post.published_local) is None:
+                    result.undated += 1
+                if ledger is not None:
+                    ledger.add("markdown", "page" if post.kind == "page" else "post", post.id,
+                               path.relative_to(out_resolved).as_posix())
     for folder, suffix in layout.managed():
         if not folder.is_dir():
             continue
+        folder_resolved = folder.resolve()
         with os.scandir(folder) as entries:  # streamed: no list of every file in memory
             for entry in entries:
                 if entry.name.endswith(suffix) and entry.is_file(follow_symlinks=False):
                     stale = Path(entry.path)
-                    if not source.seen("md_written", str(stale.resolve())) and _ours(stale):
+                    # not a symlink, so its resolved path is its resolved folder plus its name
+                    if not source.seen("md_written", str(folder_resolved / entry.name)) and _ours(stale):
                         stale.unlink()
                         result.stale_removed += 1
     if links is not None:

@@ -130,7 +130,10 @@ def test_resume_after_a_stopped_crawl_equals_a_clean_run(tmp_path: Path) -> None
     assert posts_of(tmp_path / "resumed") == posts_of(tmp_path / "clean")
     with Archive.in_dir(tmp_path / "resumed") as archive:
         urls = [row[0] for row in archive.conn.execute("SELECT url FROM pages")]
+        refusals = [i["url"] for i in archive.issues() if i["kind"] == "robots"]
     assert len(urls) == len(set(urls))
+    assert refusals and len(refusals) == len(set(refusals))  # not recorded again on resume
+    assert rest.robots_refused == clean.robots_refused
 
 
 def test_incremental_run_is_conditional_and_records_gone_posts(tmp_path: Path) -> None:

@@ -159,3 +159,21 @@ def test_archive_is_real_sqlite(tmp_path: Path) -> None:
         conn.close()
     assert kinds["home"] == 1 and kinds["post"] == len(blog.published_posts) and kinds.get("archive", 0) >= 1
     assert len(urls) == len(set(urls)) and all(u == canonicalize(u) for u in urls)
+
+
+def test_extraction_worker_gives_the_same_archive(tmp_path: Path) -> None:
+    """Large blogs hand extraction to a second process; the records must not change."""
+    blog = generate_blog(seed=5, posts=10, family="layout-threaded")
+    with FixtureServer(blog) as server:
+        url = server.base_url + "/"
+        inline = crawl(url, tmp_path / "inline", FAST, settings={"BLOGPORT_EXTRACT_WORKER": False})
+        worker = crawl(url, tmp_path / "worker", FAST, settings={"BLOGPORT_WORKER_AFTER": 3})
+
+    def dump(out: Path) -> list[str]:
+        with Archive.in_dir(out) as archive:
+            return [p.to_json() + "".join(c.to_json() for c in p.comments) for p in archive.raw_posts()]
+
+    assert dump(tmp_path / "worker") == dump(tmp_path / "inline")
+    assert (worker.posts_found, worker.comments_found, worker.pages_fetched) == (
+        inline.posts_found, inline.comments_found, inline.pages_fetched)
+    assert worker.posts_found == len(blog.visible_items)
