@@ -97,7 +97,10 @@ class BackoffRetryMiddleware:
     def _attempts_left(self, request: Request) -> bool:
         if request.meta.get("dont_retry", False):
             return False
-        limit = request.meta.get("max_retry_times", self.max_retry_times)
+        default = self.max_retry_times
+        if request.meta.get("dont_obey_robotstxt") and request.url.endswith("/robots.txt"):
+            default = min(default, 1)  # robots.txt comes first: an unreachable host fails fast
+        limit = request.meta.get("max_retry_times", default)
         return request.meta.get("retry_times", 0) < limit
 
     def _retry_request(self, request: Request, reason: str) -> Request:

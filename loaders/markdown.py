@@ -18,7 +18,9 @@ import logging
 import multiprocessing
 import os
 import re
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -123,19 +125,26 @@ class _Layout:
     def __init__(self, root: Path, flavor: str) -> None:
         self.root = root.resolve()
         self.flavor = flavor
-        self._dirs: dict[Path, Path] = {}
+        self._dirs: dict[Path, tuple[Path, frozenset[str]]] = {}
 
     def _inside(self, rel: Path) -> Path:
         """``inside(root, root / rel)`` with each folder resolved once: a plain file name in an
-        already checked folder cannot leave it unless the file itself is a symlink."""
-        base = self._dirs.get(rel.parent)
-        if base is None:
-            base = self._dirs[rel.parent] = inside(self.root, self.root / rel.parent)
+        already checked folder cannot leave it unless the file itself is a symlink (the export
+        never makes one, so those found when the folder is first seen are all there are)."""
+        known = self._dirs.get(rel.parent)
+        if known is None:
+            base = inside(self.root, self.root / rel.parent)
+            try:
+                with os.scandir(base) as entries:
+                    links = frozenset(e.name for e in entries if e.is_symlink())
+            except (FileNotFoundError, NotADirectoryError):
+                links = frozenset()
+            known = self._dirs[rel.parent] = (base, links)
+        base, links = known
         name = rel.name
-        candidate = base / name
-        if name in ("", ".", "..") or os.path.islink(candidate):
+        if name in ("", ".", "..") or name in links:
             return inside(self.root, self.root / rel)
-        return candidate
+        return base / name
 
     def post_path(self, post: PostRow) -> Path:
         dt = parse_iso(post.published_local)
@@ -259,27 +268,67 @@ def _workers() -> int:
 
 
 @contextmanager
-def _converter() -> Iterator[Callable[[list[str]], list[str]]]:
-    """A function HTML bodies -> Markdown bodies, results in input order. With several cores
-    (and ``fork``, so workers start at once with everything imported) the bodies of a batch
-    are shared out over a process pool; the output is the same either way."""
+def _converter() -> Iterator[Callable[[list[str]], Callable[[], list[str]]]]:
+    """``convert(htmls)`` starts turning HTML bodies into Markdown and returns a function that
+    gives the results, in input order. With several cores (and ``fork``, so workers start at
+    once with everything imported) the bodies are shared out over a process pool while this
+    process goes on with the next batch; the output is the same either way."""
     pool: Any = None
 
-    def convert(htmls: list[str]) -> list[str]:
+    def convert(htmls: list[str]) -> Callable[[], list[str]]:
         nonlocal pool
         if len(htmls) < _PARALLEL_MIN or workers < 2:
-            return [html_to_markdown(h) for h in htmls]
+            done = [html_to_markdown(h) for h in htmls]
+            return lambda: done
         if pool is None:
             pool = multiprocessing.get_context("fork").Pool(workers)
-        return pool.map(html_to_markdown, htmls, chunksize=max(1, len(htmls) // (workers * 4)))
+        pending = pool.map_async(html_to_markdown, htmls, chunksize=max(1, len(htmls) // (workers * 4)))
+        return pending.get
 
     workers = min(_workers(), 4) if "fork" in multiprocessing.get_all_start_methods() else 1
     try:
         yield convert
+    except BaseException:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+            pool = None
+        raise
     finally:
         if pool is not None:
             pool.close()
             pool.join()
+
+
+class _Writer:
+    """``write_if_changed`` on background threads: creating thousands of small files is mostly
+    waiting on the file system, which then overlaps the conversion.
+    Leaving the ``with`` block waits for every write and raises the first error."""
+
+    def __init__(self, threads: int = 2) -> None:
+        # Each folder is given to one thread, so the writes to one path stay in the order asked.
+        self._pools = [ThreadPoolExecutor(max_workers=1, thread_name_prefix="markdown-writer") for _ in range(threads)]
+        self._pending: deque[Future[bool]] = deque()
+        self._route: dict[Path, ThreadPoolExecutor] = {}
+
+    def __call__(self, path: Path, data: bytes) -> None:
+        pool = self._route.get(path.parent)
+        if pool is None:
+            pool = self._route[path.parent] = self._pools[len(self._route) % len(self._pools)]
+        self._pending.append(pool.submit(write_if_changed, path, data))
+        while self._pending and self._pending[0].done():
+            self._pending.popleft().result()
+
+    def __enter__(self) -> _Writer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            while self._pending:
+                self._pending.popleft().result()
+        finally:
+            for pool in self._pools:
+                pool.shutdown(wait=True, cancel_futures=True)
 
 
 def write_markdown(source: ExportSource, out_dir: Path, *, flavor: str = "hugo", new_url_pattern: str | None = None,
@@ -302,54 +351,71 @@ def write_markdown(source: ExportSource, out_dir: Path, *, flavor: str = "hugo",
         fetcher = ImageFetcher(inside(root, image_dir), prefix, max_bytes=image_max_bytes)
     result = MarkdownResult()
     root_resolved = layout.root
-    with _converter() as convert:
-        for batch in _batches(source.posts(), _BATCH):
-            # First the link rewriting and image fetching, in post order (they keep state);
-            # then every body of the batch to Markdown (on all cores when there are several);
-            # then the files and ledger rows, in post order.
-            prepared: list[tuple[PostRow, list[CommentRow], list[str]]] = []
-            htmls: list[str] = []
-            for post in batch:
-                comments = source.comments(post.id)
-                comment_bodies = [links.rewrite(c.body_html) if links else c.body_html for c in comments]
-                html = fetcher.localize(post.body_html) if fetcher else post.body_html
-                if links is not None:
-                    html = links.rewrite(html)
-                prepared.append((post, comments, comment_bodies))
-                htmls.append(xml_safe(html))
-            for (post, comments, comment_bodies), body in zip(prepared, convert(htmls)):
-                path = layout.post_path(post)
-                comment_rel: str | None = None
-                if comments:
-                    cpath = layout.comments_path(post)
-                    ids = {c.id for c in comments}
-                    payload = [_comment_dict(c, c.parent_id in ids, b) for c, b in zip(comments, comment_bodies)]
-                    write_if_changed(cpath, (json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8"))
-                    source.remember("md_written", str(cpath))
-                    comment_rel = cpath.relative_to(root_resolved).as_posix()
-                    result.comment_files += 1
-                    result.files_written += 1
-                    result.comments += len(comments)
-                    if ledger is not None:
-                        loc = cpath.relative_to(out_resolved).as_posix()
-                        for c in comments:
-                            ledger.add("markdown", "comment", c.id, loc)
-                body = protect_liquid(body) if flavor == "jekyll" else protect_shortcodes(body)
-                text = front_matter(_front(post, flavor, new_url_pattern, comment_rel)) + "\n" + body + "\n"
-                write_if_changed(path, text.encode("utf-8"))
-                source.remember("md_written", str(path))
+    def prepare(batch: list[PostRow]) -> tuple[list[tuple[PostRow, list[CommentRow], list[str]]], list[str]]:
+        """Link rewriting and image fetching, in post order (they keep state)."""
+        prepared: list[tuple[PostRow, list[CommentRow], list[str]]] = []
+        htmls: list[str] = []
+        for post in batch:
+            comments = source.comments(post.id)
+            comment_bodies = [links.rewrite(c.body_html) if links else c.body_html for c in comments]
+            html = fetcher.localize(post.body_html) if fetcher else post.body_html
+            if links is not None:
+                html = links.rewrite(html)
+            prepared.append((post, comments, comment_bodies))
+            htmls.append(xml_safe(html))
+        return prepared, htmls
+
+    def finish(prepared: list[tuple[PostRow, list[CommentRow], list[str]]], bodies: list[str]) -> None:
+        """The files and ledger rows of one batch, in post order."""
+        written: list[str] = []
+        for (post, comments, comment_bodies), body in zip(prepared, bodies, strict=True):
+            path = layout.post_path(post)
+            comment_rel: str | None = None
+            if comments:
+                cpath = layout.comments_path(post)
+                ids = {c.id for c in comments}
+                payload = [_comment_dict(c, c.parent_id in ids, b) for c, b in zip(comments, comment_bodies)]
+                write(cpath, (json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+                written.append(str(cpath))
+                comment_rel = cpath.relative_to(root_resolved).as_posix()
+                result.comment_files += 1
                 result.files_written += 1
-                if post.kind == "page":
-                    result.pages += 1
-                else:
-                    result.posts += 1
-                if post.status == "draft":
-                    result.drafts += 1
-                if parse_iso(post.published_local) is None:
-                    result.undated += 1
+                result.comments += len(comments)
                 if ledger is not None:
-                    ledger.add("markdown", "page" if post.kind == "page" else "post", post.id,
-                               path.relative_to(out_resolved).as_posix())
+                    loc = cpath.relative_to(out_resolved).as_posix()
+                    for c in comments:
+                        ledger.add("markdown", "comment", c.id, loc)
+            body = protect_liquid(body) if flavor == "jekyll" else protect_shortcodes(body)
+            text = front_matter(_front(post, flavor, new_url_pattern, comment_rel)) + "\n" + body + "\n"
+            write(path, text.encode("utf-8"))
+            written.append(str(path))
+            result.files_written += 1
+            if post.kind == "page":
+                result.pages += 1
+            else:
+                result.posts += 1
+            if post.status == "draft":
+                result.drafts += 1
+            if parse_iso(post.published_local) is None:
+                result.undated += 1
+            if ledger is not None:
+                ledger.add("markdown", "page" if post.kind == "page" else "post", post.id,
+                           path.relative_to(out_resolved).as_posix())
+        with source.transaction():  # one commit for the batch, not one per key
+            for key in written:
+                source.remember("md_written", key)
+
+    # Batch k+1 is prepared and its bodies converted while batch k is written.
+    with _converter() as convert, _Writer() as write:
+        pending: tuple[list[tuple[PostRow, list[CommentRow], list[str]]], Callable[[], list[str]]] | None = None
+        for batch in _batches(source.posts(), _BATCH):
+            prepared, htmls = prepare(batch)
+            started = convert(htmls)
+            if pending is not None:
+                finish(pending[0], pending[1]())
+            pending = (prepared, started)
+        if pending is not None:
+            finish(pending[0], pending[1]())
     for folder, suffix in layout.managed():
         if not folder.is_dir():
             continue

@@ -14,6 +14,7 @@ import re
 import sqlite3
 import unicodedata
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -275,6 +276,20 @@ class ExportSource:
             "SELECT count(*) FROM comments c JOIN temp.export_plan p ON p.post_id = c.post_id"
         ).fetchone()
 
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Many writes to the temporary tables in one transaction (the connection autocommits)."""
+        if self.conn.in_transaction:
+            yield
+            return
+        self.conn.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
     def remember(self, group: str, key: str) -> bool:
         """Add ``key`` to a per-run set kept in a temporary table (constant memory);
         False when it was already there."""
@@ -406,7 +421,17 @@ class Ledger:
 
     def flush(self) -> None:
         if self._buffer:
-            self.conn.executemany("INSERT OR REPLACE INTO temp.ledger_new VALUES (?,?,?,?)", self._buffer)
+            own = not self.conn.in_transaction  # one commit for the rows, not one per row
+            if own:
+                self.conn.execute("BEGIN")
+            try:
+                self.conn.executemany("INSERT OR REPLACE INTO temp.ledger_new VALUES (?,?,?,?)", self._buffer)
+            except BaseException:
+                if own:
+                    self.conn.execute("ROLLBACK")
+                raise
+            if own:
+                self.conn.execute("COMMIT")
             self._buffer.clear()
 
     def commit(self) -> int:
