@@ -70,7 +70,7 @@ def blogport_command() -> list[str]:
 
 
 def run_blogport(url: str, out: Path, concurrency: int | None, reactor: str | None) -> dict[str, float]:
-    cmd = [*blogport_command(), "crawl", url, "-o", str(out), "--no-throttle", "--no-progress"]
+    cmd = [*blogport_command(), "crawl", url, "-o", str(out), "--via", "html", "--no-throttle", "--no-progress"]
     if concurrency:
         cmd += ["--concurrency", str(concurrency)]
     env = _env()

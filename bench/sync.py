@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(out, ignore_errors=True)
         print(f"blog: {base_url}/ ({args.posts} posts), output: {out}")
 
-        migrated, migrate_s = _blogport("migrate", base_url + "/", "-o", str(out), "--no-throttle",
+        migrated, migrate_s = _blogport("migrate", base_url + "/", "-o", str(out), "--via", "html", "--no-throttle",
                                         "--no-progress")
         if migrated.returncode not in (0, 1):
             print(migrated.stderr, file=sys.stderr)

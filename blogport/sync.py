@@ -271,9 +271,10 @@ def _run(archive: Archive, config: MigrationConfig, result: SyncResult, started:
     else:
         fetcher = Fetcher(config, archive)
         source_via = (archive.get_meta("source") or {}).get("via", "html")
-        used_feeds = False
-        if config.crawl.via != "html":
-            used_feeds = FeedSync(archive, fetcher, config, result, source_via).run()
+        # The feeds are the cheap way to learn what changed, whichever way the archive was
+        # filled (an HTML archive then fetches just the changed pages); FeedSync says when the
+        # blog serves none, and the incremental HTML crawl takes over.
+        used_feeds = FeedSync(archive, fetcher, config, result, source_via).run()
         if used_feeds:
             result.mode = "feeds"
         else:

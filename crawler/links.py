@@ -9,6 +9,9 @@ Each set holds a URL at most once, however many anchors point at it.
 
 from __future__ import annotations
 
+import html
+import html.entities
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
@@ -164,3 +167,118 @@ def extract_links(
         newer=newer,
         older=older,
     )
+
+
+# -- link discovery without a parse ---------------------------------------------------
+# The crawl process needs only the set of URLs to follow (``PageLinks.all()``); the
+# extraction process parses every page fully anyway. ``discover_links`` finds the same
+# anchors as the lxml tree with one regular-expression scan that follows the HTML
+# tokenizer's rules where they matter (comments and raw-text elements hold no tags, the
+# first of repeated attributes wins, character references are decoded). Whatever it cannot
+# read with certainty (a ``<base>`` element, a tag it cannot delimit, an ambiguous
+# character reference) makes it answer None, and the caller parses the page instead.
+
+_RAW_TEXT = "script|style|textarea|title|xmp|iframe|noembed|noframes"
+_SCAN = re.compile(
+    r"<!--(?:-?>|.*?(?:--!?>|\Z))"  # a comment
+    r"|<!(?!--)[^>]*+>|<\?[^>]*+>"  # a doctype, CDATA or processing instruction: bogus comments
+    r"|<(" + _RAW_TEXT + r")(?=[\s/>])(?:[^>\"']++|\"[^\"]*+\"|'[^']*+')*+>.*?(?:</\1(?=[\s/>])|\Z)"  # raw text
+    r"|<plaintext(?=[\s/>]).*\Z"
+    r"|<(base)(?=[\s/>])"  # a document base: parse the page instead
+    r"|<a(?=[\s/>])((?:[\s/]++|[^\s/>][^\s/>=]*+(?:\s*+=\s*+(?:\"[^\"]*+\"|'[^']*+'|[^\s>]++))?+)*+)>"
+    r"|<(a)(?=[\s/>])",  # an anchor the pattern above cannot delimit
+    re.S | re.I,
+)
+_ATTR = re.compile(r"([^\s/>][^\s/>=]*+)(?:\s*+=\s*+(?:\"([^\"]*+)\"|'([^']*+)'|([^\s>]++)))?+")
+_CHAR_REF = re.compile(r"&(?:#[xX][0-9A-Fa-f]+;?|#[0-9]+;?|([A-Za-z0-9]+;?))")
+_ENTITIES = html.entities.html5
+_LEGACY_MAX = max(len(name) for name in _ENTITIES if not name.endswith(";"))
+
+
+def _decode_ref(match: re.Match[str]) -> str:
+    """One character reference in an attribute value, decoded as an HTML parser does: a
+    named one without its ";" stays as written when a letter, digit or "=" follows it."""
+    ref = match.group(0)
+    name = match.group(1)
+    if name is None:  # numeric
+        return html.unescape(ref)
+    if name in _ENTITIES:  # "amp;", or a legacy name alone ("amp", "copy")
+        if name.endswith(";") or match.end() >= len(match.string) or not _BLOCKS_LEGACY(match.string[match.end()]):
+            return _ENTITIES[name]
+        return ref
+    for size in range(min(len(name), _LEGACY_MAX), 1, -1):
+        prefix = name[:size]
+        if prefix in _ENTITIES and not prefix.endswith(";"):
+            # a legacy name followed by more of the word ("&sectionId"): left as written
+            if _BLOCKS_LEGACY(name[size]):
+                return ref
+            return _ENTITIES[prefix] + name[size:]
+    return ref
+
+
+def _BLOCKS_LEGACY(char: str) -> bool:
+    return char.isascii() and (char.isalnum() or char == "=")
+
+
+
+# an anchor's attribute text -> its decoded href: the blog's sidebar, archive widget and
+# labels repeat the same anchors on every page
+_anchor_hrefs: dict[str, str | None] = {}
+
+
+def _anchor_href(attrs: str) -> str | None:
+    """The ``href`` of an anchor's attribute text (decoded), None without one."""
+    if "href" not in attrs.lower():
+        return None
+    seen: set[str] = set()
+    for match in _ATTR.finditer(attrs):
+        name = match.group(1).lower()
+        if name in seen:
+            continue
+        seen.add(name)
+        if name == "href":
+            value = match.group(2)
+            if value is None:
+                value = match.group(3)
+                if value is None:
+                    value = match.group(4) or ""
+            if "&" in value:
+                value = _CHAR_REF.sub(_decode_ref, value)
+            return value
+    return None
+
+
+def discover_links(
+    response: TextResponse, hosts: Iterable[str] | None = None, scheme: str | None = None
+) -> frozenset[str] | None:
+    """``extract_links(response, hosts, scheme).all()`` without parsing the page, or None
+    when the page needs the parse (see above)."""
+    try:
+        text = response.text
+    except Exception:  # undecodable: the parser decides
+        return None
+    host_set = blog_hosts(hosts) if hosts is not None else blog_hosts([response.url])
+    base = response.url
+    hrefs: set[str] = set()
+    cache = _anchor_hrefs
+    for _raw, base_tag, attrs, undelimited in _SCAN.findall(text):
+        if attrs:
+            try:
+                href = cache[attrs]
+            except KeyError:
+                href = cache[attrs] = _anchor_href(attrs)
+            if href is not None:
+                hrefs.add(href)
+        elif base_tag or undelimited:
+            return None  # <base>, or an anchor the pattern cannot delimit
+    if len(cache) >= _CACHE_MAX:
+        cache.clear()
+    found: set[str] = set()
+    for href in hrefs:
+        absolute = _absolute(href, base)
+        if absolute is None:
+            continue
+        resolved = _resolve(absolute, host_set, scheme)
+        if resolved is not None:
+            found.add(resolved[1])
+    return frozenset(found)

@@ -14,6 +14,20 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _field_dict(obj: Any, names: tuple[str, ...]) -> dict[str, Any] | None:
+    """``dataclasses.asdict(obj)`` for a record whose named fields all hold plain values
+    (str, int, float, bool, None; the same JSON, without asdict's deep copies); None when
+    a field holds anything else."""
+    values = obj.__dict__
+    data = {name: values[name] for name in names}
+    for value in data.values():
+        if not isinstance(value, _PLAIN):
+            return None
+    return data
+
 
 @dataclass(frozen=True)
 class RawComment:
@@ -51,7 +65,10 @@ class RawComment:
     """Blogger shows "This comment has been removed by the author." for deleted comments."""
 
     def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self), ensure_ascii=False, sort_keys=True)
+        data = _field_dict(self, _COMMENT_FIELDS)
+        if data is None:
+            data = dataclasses.asdict(self)
+        return json.dumps(data, ensure_ascii=False, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> "RawComment":
@@ -110,8 +127,23 @@ class RawPost:
     """"html", "mirror", "feed" or "export"."""
 
     def to_json(self) -> str:
-        data = dataclasses.asdict(self)
-        data.pop("comments")  # comments are stored as their own rows
+        # comments are stored as their own rows
+        data = _field_dict(self, _POST_PLAIN_FIELDS)
+        labels = self.labels
+        pages = self.comment_pages
+        if (
+            data is None
+            or type(labels) is not tuple
+            or type(pages) is not tuple
+            or not all(type(label) is RawLabel and isinstance(label.name, _PLAIN) and isinstance(label.url, _PLAIN)
+                       for label in labels)
+            or not all(isinstance(page, _PLAIN) for page in pages)
+        ):
+            data = dataclasses.asdict(self)
+            data.pop("comments")
+        else:
+            data["labels"] = [{"name": label.name, "url": label.url} for label in labels]
+            data["comment_pages"] = pages
         return json.dumps(data, ensure_ascii=False, sort_keys=True)
 
     @classmethod
@@ -121,6 +153,12 @@ class RawPost:
         data["comment_pages"] = tuple(data.get("comment_pages", ()))
         data["comments"] = comments
         return cls(**data)
+
+
+_COMMENT_FIELDS = tuple(f.name for f in dataclasses.fields(RawComment))
+_POST_PLAIN_FIELDS = tuple(
+    f.name for f in dataclasses.fields(RawPost) if f.name not in ("comments", "labels", "comment_pages")
+)
 
 
 @dataclass(frozen=True)

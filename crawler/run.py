@@ -3,8 +3,9 @@
 The source decides how the archive is filled:
 
 * ``http(s)://...`` (or a bare host such as ``myblog.blogspot.com``): the blog is crawled
-  live by a Scrapy spider in a child process (``crawler.process``), HTML pages by default,
-  the Atom feeds with ``via="feeds"``;
+  live by a Scrapy spider in a child process (``crawler.process``): the Atom feeds where the
+  blog serves them (``via="auto"``, see ``choose_via``) or always (``via="feeds"``), the HTML
+  pages otherwise or always (``via="html"``);
 * an existing folder: a saved mirror (wget, HTTrack), see ``crawler.mirror``;
 * an existing ``.xml`` / ``.atom`` file: a Blogger "Back up content" export, see
   ``crawler.export_file``.
@@ -27,6 +28,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from collections import deque
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -283,10 +285,60 @@ def run_child(job: dict[str, Any], source_label: str, progress_enabled: bool) ->
     return ChildResult(done, last, returncode, interrupted, list(tail), time.monotonic() - started)
 
 
+def choose_via(url: str, archive_path: Path, options: CrawlOptions) -> str:
+    """"html" or "feeds" for a live crawl.
+
+    ``--via auto`` reads the Atom feeds where the blog serves them with full post content
+    (exact timestamps with their offset, commenters' profile links, reply links) and walks
+    the HTML pages where it does not. An archive keeps the way it was first filled, so a
+    resumed crawl or a sync never mixes the two.
+    """
+    if options.via in ("html", "feeds"):
+        return options.via
+    if archive_path.exists():
+        with Archive(archive_path) as archive:
+            stored = archive.get_meta("source") or {}
+        if stored.get("source") == url and stored.get("via") in ("html", "feeds"):
+            return str(stored["via"])
+    return "feeds" if feeds_usable(url, options) else "html"
+
+
+def feeds_usable(url: str, options: CrawlOptions, timeout: float = 10.0) -> bool:
+    """One small request: does the blog serve a full-content Atom posts feed we may read?"""
+    import urllib.error
+    import urllib.request
+    import urllib.robotparser
+
+    from crawler.feed_spider import unavailable_reason
+    from crawler.feeds import feed_url
+
+    probe = feed_url(url, "posts", start_index=1, max_results=1)
+    try:
+        if options.obey_robots:
+            robots = urllib.robotparser.RobotFileParser(urllib.parse.urljoin(url, "/robots.txt"))
+            robots.read()
+            if not robots.can_fetch(options.user_agent, probe):
+                log.info("feeds refused by robots.txt: walking the HTML pages")
+                return False
+        request = urllib.request.Request(probe, headers={"User-Agent": options.user_agent})
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            status, ctype, body = response.status, response.headers.get("Content-Type"), response.read(1 << 20)
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        log.info("no feeds (%s): walking the HTML pages", exc)
+        return False
+    reason = unavailable_reason(status, ctype, body)
+    if reason is None and (b"<entry" not in body or b"<content" not in body):
+        reason = "the feed is empty or carries summaries only"
+    if reason:
+        log.info("feeds not usable (%s): walking the HTML pages", reason)
+        return False
+    return True
+
+
 def _crawl_site(url: str, out_dir: Path, options: CrawlOptions, settings: dict[str, Any] | None) -> CrawlSummary:
     out_dir.mkdir(parents=True, exist_ok=True)
     archive_path = out_dir / ARCHIVE_NAME
-    via = "feeds" if options.via == "feeds" else "html"
+    via = choose_via(url, archive_path, options)
     job: dict[str, Any] = {
         "source": url,
         "archive": str(archive_path),

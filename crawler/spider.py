@@ -11,7 +11,8 @@ fetched page as a ``FetchedPage`` and the archive pipeline turns it into a ``Pag
 records (in a second process, so fetching and extraction use two cores; a page whose
 extraction fails is still stored, with ``error``). The spider also yields ``IssueItem``s for
 what could not be stored (robots.txt refusals, oversized pages, HTTP and network failures).
-Link discovery (``crawler.links``) and extraction each read the page once with lxml.
+Link discovery (``crawler.links.discover_links``) scans the page's anchors without a parse;
+only extraction reads the page with lxml.
 
 Resume: post, static and comment pages already stored with status 200 are not fetched
 again; their stored HTML is read for navigation instead. Incremental mode (sync) requests
@@ -36,7 +37,7 @@ from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
 
 from crawler.items import PageItem
-from crawler.links import PageLinks, extract_links
+from crawler.links import discover_links, extract_links
 from crawler.pipelines import (
     STAT_FETCHED,
     STAT_GONE,
@@ -204,10 +205,15 @@ class BlogSpider(scrapy.Spider):
             return None
         return HtmlResponse(url, body=html.encode("utf-8"), encoding="utf-8")
 
-    def _links(self, response: Response) -> PageLinks:
+    def _links(self, response: Response) -> frozenset[str]:
+        """Every link worth following on the page (``PageLinks.all()``), found without a
+        parse when ``discover_links`` can read the page."""
         if not isinstance(response, TextResponse):
-            return PageLinks()
-        return extract_links(response, self.hosts, self.scheme)
+            return frozenset()
+        urls = discover_links(response, self.hosts, self.scheme)
+        if urls is None:
+            urls = extract_links(response, self.hosts, self.scheme).all()
+        return urls
 
     def closed(self, reason: str) -> None:
         if self._db is not None:
@@ -260,7 +266,7 @@ class BlogSpider(scrapy.Spider):
                 response = self._stored_response(url)
                 if response is not None:
                     self.stats.inc_value(STAT_REUSED)
-                    stack.extend(self._links(response).all())
+                    stack.extend(self._links(response))
                     continue
             yield self._request(url, kind)
 
@@ -339,12 +345,12 @@ class BlogSpider(scrapy.Spider):
         self.seen.add(canonicalize(final_url, self.scheme))
 
     def _after_page(self, response: Response, url: str) -> Iterator[Request]:
-        urls = self._links(response).all()
+        urls = self._links(response)
         if urls:
             yield from self.follow(urls, url)
 
     def _navigate(self, response: HtmlResponse, url: str, kind: str) -> Iterator[Request]:
-        yield from self.follow(self._links(response).all(), url)
+        yield from self.follow(self._links(response), url)
 
     def _gone(self, url: str, status: int, stored: StoredState) -> Iterator[Any]:
         """A stored page the blog no longer serves: keep its HTML and records, update its status."""

@@ -20,8 +20,6 @@ import os
 import re
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -267,68 +265,80 @@ def _workers() -> int:
         return os.cpu_count() or 1
 
 
-@contextmanager
-def _converter() -> Iterator[Callable[[list[str]], Callable[[], list[str]]]]:
-    """``convert(htmls)`` starts turning HTML bodies into Markdown and returns a function that
-    gives the results, in input order. With several cores (and ``fork``, so workers start at
-    once with everything imported) the bodies are shared out over a process pool while this
-    process goes on with the next batch; the output is the same either way."""
-    pool: Any = None
+def _post_text(job: tuple[str, dict[str, Any], str]) -> bytes:
+    """One post file: front matter, a blank line, the body as Markdown."""
+    html, front, flavor = job
+    body = html_to_markdown(html)
+    body = protect_liquid(body) if flavor == "jekyll" else protect_shortcodes(body)
+    return (front_matter(front) + "\n" + body + "\n").encode("utf-8")
 
-    def convert(htmls: list[str]) -> Callable[[], list[str]]:
-        nonlocal pool
-        if len(htmls) < _PARALLEL_MIN or workers < 2:
-            done = [html_to_markdown(h) for h in htmls]
+
+def _write_all(items: list[tuple[Path, bytes]]) -> int:
+    for path, data in items:
+        write_if_changed(path, data)
+    return len(items)
+
+
+class _Workers:
+    """The Markdown conversion and the file writes of ``write_markdown``.
+
+    ``convert(jobs)`` starts making post files (``_post_text``: HTML body to Markdown, front
+    matter) and returns a function that gives them, in input order. ``write(items)`` writes
+    (path, bytes) pairs with ``write_if_changed``, in the order given; ``wait()`` returns once
+    every write is done and raises the first error. With several cores (and ``fork``, so
+    workers start at once with everything imported) both run in a process pool while this
+    process goes on with the next batch: creating thousands of small files is mostly waiting
+    on the file system. At most one write job touches a path at a time, so each file ends up
+    as last asked. The output is the same either way."""
+
+    def __init__(self) -> None:
+        self.workers = min(_workers(), 4) if "fork" in multiprocessing.get_all_start_methods() else 1
+        self._pool: Any = None
+        self._writing: deque[tuple[Any, frozenset[Path]]] = deque()
+
+    def _get_pool(self) -> Any:
+        if self._pool is None:
+            self._pool = multiprocessing.get_context("fork").Pool(self.workers)
+        return self._pool
+
+    def convert(self, jobs: list[tuple[str, dict[str, Any], str]]) -> Callable[[], list[bytes]]:
+        if len(jobs) < _PARALLEL_MIN or self.workers < 2:
+            done = [_post_text(job) for job in jobs]
             return lambda: done
-        if pool is None:
-            pool = multiprocessing.get_context("fork").Pool(workers)
-        pending = pool.map_async(html_to_markdown, htmls, chunksize=max(1, len(htmls) // (workers * 4)))
+        pending = self._get_pool().map_async(_post_text, jobs, chunksize=max(1, len(jobs) // (self.workers * 4)))
         return pending.get
 
-    workers = min(_workers(), 4) if "fork" in multiprocessing.get_all_start_methods() else 1
-    try:
-        yield convert
-    except BaseException:
-        if pool is not None:
-            pool.terminate()
-            pool.join()
-            pool = None
-        raise
-    finally:
-        if pool is not None:
-            pool.close()
-            pool.join()
+    def write(self, items: list[tuple[Path, bytes]]) -> None:
+        while self._writing and self._writing[0][0].ready():
+            self._writing.popleft()[0].get()
+        paths = frozenset(path for path, _data in items)
+        if any(not paths.isdisjoint(other) for _job, other in self._writing):
+            self.wait()  # a path written again: after its earlier write, never beside it
+        if len(items) < _PARALLEL_MIN or self.workers < 2:
+            self.wait()
+            _write_all(items)
+        else:
+            self._writing.append((self._get_pool().apply_async(_write_all, (items,)), paths))
 
+    def wait(self) -> None:
+        while self._writing:
+            self._writing.popleft()[0].get()
 
-class _Writer:
-    """``write_if_changed`` on background threads: creating thousands of small files is mostly
-    waiting on the file system, which then overlaps the conversion.
-    Leaving the ``with`` block waits for every write and raises the first error."""
-
-    def __init__(self, threads: int = 2) -> None:
-        # Each folder is given to one thread, so the writes to one path stay in the order asked.
-        self._pools = [ThreadPoolExecutor(max_workers=1, thread_name_prefix="markdown-writer") for _ in range(threads)]
-        self._pending: deque[Future[bool]] = deque()
-        self._route: dict[Path, ThreadPoolExecutor] = {}
-
-    def __call__(self, path: Path, data: bytes) -> None:
-        pool = self._route.get(path.parent)
-        if pool is None:
-            pool = self._route[path.parent] = self._pools[len(self._route) % len(self._pools)]
-        self._pending.append(pool.submit(write_if_changed, path, data))
-        while self._pending and self._pending[0].done():
-            self._pending.popleft().result()
-
-    def __enter__(self) -> _Writer:
+    def __enter__(self) -> _Workers:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        pool, self._pool = self._pool, None
         try:
-            while self._pending:
-                self._pending.popleft().result()
+            if exc_type is None:
+                self.wait()
         finally:
-            for pool in self._pools:
-                pool.shutdown(wait=True, cancel_futures=True)
+            if pool is not None:
+                if exc_type is None:
+                    pool.close()
+                else:
+                    pool.terminate()
+                pool.join()
 
 
 def write_markdown(source: ExportSource, out_dir: Path, *, flavor: str = "hugo", new_url_pattern: str | None = None,
@@ -351,33 +361,37 @@ def write_markdown(source: ExportSource, out_dir: Path, *, flavor: str = "hugo",
         fetcher = ImageFetcher(inside(root, image_dir), prefix, max_bytes=image_max_bytes)
     result = MarkdownResult()
     root_resolved = layout.root
-    def prepare(batch: list[PostRow]) -> tuple[list[tuple[PostRow, list[CommentRow], list[str]]], list[str]]:
-        """Link rewriting and image fetching, in post order (they keep state)."""
-        prepared: list[tuple[PostRow, list[CommentRow], list[str]]] = []
-        htmls: list[str] = []
+    Prepared = tuple[PostRow, list[CommentRow], list[str], "Path | None"]
+
+    def prepare(batch: list[PostRow]) -> tuple[list[Prepared], list[tuple[str, dict[str, Any], str]]]:
+        """Link rewriting and image fetching, in post order (they keep state), and what each
+        post file is made of: its HTML body and its front matter."""
+        prepared: list[Prepared] = []
+        jobs: list[tuple[str, dict[str, Any], str]] = []
         for post in batch:
             comments = source.comments(post.id)
             comment_bodies = [links.rewrite(c.body_html) if links else c.body_html for c in comments]
             html = fetcher.localize(post.body_html) if fetcher else post.body_html
             if links is not None:
                 html = links.rewrite(html)
-            prepared.append((post, comments, comment_bodies))
-            htmls.append(xml_safe(html))
-        return prepared, htmls
+            cpath = layout.comments_path(post) if comments else None
+            comment_rel = cpath.relative_to(root_resolved).as_posix() if cpath is not None else None
+            prepared.append((post, comments, comment_bodies, cpath))
+            jobs.append((xml_safe(html), _front(post, flavor, new_url_pattern, comment_rel), flavor))
+        return prepared, jobs
 
-    def finish(prepared: list[tuple[PostRow, list[CommentRow], list[str]]], bodies: list[str]) -> None:
+    def finish(prepared: list[Prepared], texts: list[bytes]) -> None:
         """The files and ledger rows of one batch, in post order."""
         written: list[str] = []
-        for (post, comments, comment_bodies), body in zip(prepared, bodies, strict=True):
+        files: list[tuple[Path, bytes]] = []
+        for (post, comments, comment_bodies, cpath), text in zip(prepared, texts, strict=True):
             path = layout.post_path(post)
-            comment_rel: str | None = None
-            if comments:
-                cpath = layout.comments_path(post)
+            if cpath is not None:
                 ids = {c.id for c in comments}
                 payload = [_comment_dict(c, c.parent_id in ids, b) for c, b in zip(comments, comment_bodies)]
-                write(cpath, (json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+                data = json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+                files.append((cpath, data.encode("utf-8")))
                 written.append(str(cpath))
-                comment_rel = cpath.relative_to(root_resolved).as_posix()
                 result.comment_files += 1
                 result.files_written += 1
                 result.comments += len(comments)
@@ -385,9 +399,7 @@ def write_markdown(source: ExportSource, out_dir: Path, *, flavor: str = "hugo",
                     loc = cpath.relative_to(out_resolved).as_posix()
                     for c in comments:
                         ledger.add("markdown", "comment", c.id, loc)
-            body = protect_liquid(body) if flavor == "jekyll" else protect_shortcodes(body)
-            text = front_matter(_front(post, flavor, new_url_pattern, comment_rel)) + "\n" + body + "\n"
-            write(path, text.encode("utf-8"))
+            files.append((path, text))
             written.append(str(path))
             result.files_written += 1
             if post.kind == "page":
@@ -401,16 +413,17 @@ def write_markdown(source: ExportSource, out_dir: Path, *, flavor: str = "hugo",
             if ledger is not None:
                 ledger.add("markdown", "page" if post.kind == "page" else "post", post.id,
                            path.relative_to(out_resolved).as_posix())
+        work.write(files)
         with source.transaction():  # one commit for the batch, not one per key
             for key in written:
                 source.remember("md_written", key)
 
     # Batch k+1 is prepared and its bodies converted while batch k is written.
-    with _converter() as convert, _Writer() as write:
-        pending: tuple[list[tuple[PostRow, list[CommentRow], list[str]]], Callable[[], list[str]]] | None = None
+    with _Workers() as work:
+        pending: tuple[list[Prepared], Callable[[], list[bytes]]] | None = None
         for batch in _batches(source.posts(), _BATCH):
-            prepared, htmls = prepare(batch)
-            started = convert(htmls)
+            prepared, jobs = prepare(batch)
+            started = work.convert(jobs)
             if pending is not None:
                 finish(pending[0], pending[1]())
             pending = (prepared, started)

@@ -98,7 +98,7 @@ def test_killed_crawl_resumes_to_the_same_archive(blog, tmp_path: Path) -> None:
     with FixtureServer(blog) as server:
         url = server.base_url + "/"
         clean = tmp_path / "clean"
-        done = blogport("crawl", url, "-o", str(clean), "--no-throttle", "--no-progress")
+        done = blogport("crawl", url, "-o", str(clean), "--no-throttle", "--no-progress", "--via", "html")
         assert done.returncode == 0, done.stderr
         total_posts = count(clean / "blog.db", "SELECT count(*) FROM pages WHERE kind='post'")
         assert total_posts > KILL_AFTER_POSTS * 2
@@ -108,7 +108,7 @@ def test_killed_crawl_resumes_to_the_same_archive(blog, tmp_path: Path) -> None:
         server.clear_log()
         # One request at a time, so the kill lands part-way through.
         proc = subprocess.Popen(
-            [sys.executable, "-m", "blogport.cli", "crawl", url, "-o", str(killed), "--concurrency", "1",
+            [sys.executable, "-m", "blogport.cli", "crawl", url, "-o", str(killed), "--via", "html", "--concurrency", "1",
              "--no-progress"],
             cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
@@ -141,7 +141,7 @@ def test_killed_crawl_resumes_to_the_same_archive(blog, tmp_path: Path) -> None:
         base = server.base_url
 
         server.clear_log()
-        resumed = blogport("crawl", url, "-o", str(killed), "--no-throttle", "--no-progress")
+        resumed = blogport("crawl", url, "-o", str(killed), "--no-throttle", "--no-progress", "--via", "html")
         assert resumed.returncode == 0, resumed.stderr
         refetched = {base + r.path for r in server.requests if r.method == "GET"} & stored_before
         assert refetched == set(), f"stored post pages fetched again: {sorted(refetched)[:5]}"
@@ -165,7 +165,7 @@ def test_sync_finishes_a_migration_whose_crawl_was_killed(blog, tmp_path: Path) 
         out = tmp_path / "site"
         db = out / "blog.db"
         proc = subprocess.Popen(
-            [sys.executable, "-m", "blogport.cli", "migrate", url, "-o", str(out), "--concurrency", "1",
+            [sys.executable, "-m", "blogport.cli", "migrate", url, "-o", str(out), "--via", "html", "--concurrency", "1",
              "--no-progress"],
             cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )

@@ -95,7 +95,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
     out = tmp_path_factory.mktemp("sync") / "site"
     blog = generate_blog(seed=11, posts=16)
     with FixtureServer(blog) as server:
-        migrated = blogport("migrate", server.base_url + "/", "-o", str(out), "--no-throttle", "--no-progress")
+        migrated = blogport("migrate", server.base_url + "/", "-o", str(out), "--no-throttle", "--no-progress", "--via", "html")
         assert migrated.returncode in (0, 1), migrated.stderr
         assert (out / "blog.db").is_file()
 

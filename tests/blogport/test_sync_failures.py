@@ -24,7 +24,7 @@ def test_failed_page_is_exit_1_and_retried_next_time(tmp_path: Path) -> None:
     blog = generate_blog(seed=14, posts=8)
     out = tmp_path / "site"
     with FixtureServer(blog) as server:
-        migrated = blogport("migrate", server.base_url + "/", "-o", str(out), "--no-throttle", "--no-progress")
+        migrated = blogport("migrate", server.base_url + "/", "-o", str(out), "--no-throttle", "--no-progress", "--via", "html")
         assert migrated.returncode in (0, 1), migrated.stderr
         changed = add_post(blog, title="Flaky Page", published=datetime.now(timezone.utc).replace(microsecond=0))
         new = changed.posts[-1]

@@ -34,7 +34,7 @@ def test_sync_without_feeds_falls_back_to_an_incremental_crawl(tmp_path: Path) -
     blog = generate_blog(seed=12, posts=12, feeds=False)
     out = tmp_path / "site"
     with FixtureServer(blog) as server:
-        migrated = blogport("migrate", server.base_url + "/", "-o", str(out), "--no-throttle", "--no-progress")
+        migrated = blogport("migrate", server.base_url + "/", "-o", str(out), "--no-throttle", "--no-progress", "--via", "html")
         assert migrated.returncode in (0, 1), migrated.stderr
 
         posts = [p for p in blog.published_posts if not p.is_seed]

@@ -684,7 +684,7 @@ def test_real_export_end_to_end(tmp_path: Path, export: str, errors: int) -> Non
     source = realdata_path(export)
     out = tmp_path / "out"
     try:
-        crawl_run.crawl(str(source), out, CrawlOptions(progress=False))
+        crawl_run.crawl(str(source), out, CrawlOptions(via="html", progress=False))
     except BlogportError as exc:  # the crawl stage's own tests own this failure
         pytest.skip(f"the crawl stage cannot read {export}: {exc}")
     transform_run.transform(out, TransformOptions())
@@ -707,7 +707,7 @@ def test_fixture_blog_end_to_end_and_a_lost_reply(tmp_path: Path) -> None:
     source = tmp_path / "blog-export.xml"
     source.write_bytes(render_blogger_export(blog))
     out = tmp_path / "out"
-    crawl_run.crawl(str(source), out, CrawlOptions(progress=False))
+    crawl_run.crawl(str(source), out, CrawlOptions(via="html", progress=False))
     transform_run.transform(out, TransformOptions())
     loaders_run.export(out, ExportOptions())
     report = run(out)

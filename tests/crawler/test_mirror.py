@@ -16,7 +16,7 @@ from fixtures.blogger import generate_blog
 from fixtures.mirror import write_mirror
 from fixtures.server import FixtureServer
 
-FAST = CrawlOptions(autothrottle=False, progress=False)
+FAST = CrawlOptions(via="html", autothrottle=False, progress=False)
 
 
 def records(out: Path) -> list[dict]:

@@ -25,7 +25,7 @@ from crawler.urls import canonicalize
 from fixtures.blogger import generate_blog
 from fixtures.server import FixtureServer
 
-FAST = CrawlOptions(autothrottle=False, progress=False)
+FAST = CrawlOptions(via="html", autothrottle=False, progress=False)
 PROJECT = Path(__file__).resolve().parents[2]
 
 
@@ -102,7 +102,7 @@ def test_cli_exit_codes(tmp_path: Path, plain_site: str) -> None:
     runner = CliRunner()
     blog = generate_blog(seed=4, posts=5, family="layout-flat", big_thread=False)
     with FixtureServer(blog) as server:
-        ok = runner.invoke(cli, ["crawl", server.base_url + "/", "-o", str(tmp_path / "ok"), "--no-throttle"])
+        ok = runner.invoke(cli, ["crawl", server.base_url + "/", "-o", str(tmp_path / "ok"), "--no-throttle", "--via", "html"])
     assert ok.exit_code == 0, ok.output
     assert "posts found: " in ok.output and "errors: 0" in ok.output
     bad = runner.invoke(cli, ["crawl", plain_site, "-o", str(tmp_path / "bad"), "--no-throttle"])
@@ -145,7 +145,7 @@ def test_incremental_run_is_conditional_and_records_gone_posts(tmp_path: Path) -
         gone = blog.published_posts[3]
         server.delete(gone.path)
         server.clear_log()
-        again = crawl(url, tmp_path, CrawlOptions(autothrottle=False, progress=False, incremental=True))
+        again = crawl(url, tmp_path, CrawlOptions(via="html", autothrottle=False, progress=False, incremental=True))
         log = server.requests
     conditional = [r for r in log if r.path != "/robots.txt" and r.status != 410]
     assert conditional and all(r.conditional for r in conditional)
@@ -167,7 +167,7 @@ def test_interrupted_crawl_keeps_pages_and_says_so(tmp_path: Path) -> None:
         code = (
             "import sys; from pathlib import Path; from crawler.run import crawl;"
             "from crawler.options import CrawlOptions;"
-            "s = crawl(sys.argv[1], Path(sys.argv[2]), CrawlOptions(progress=False, concurrency=1,"
+            "s = crawl(sys.argv[1], Path(sys.argv[2]), CrawlOptions(via=\"html\", progress=False, concurrency=1,"
             " autothrottle=True));"
             "print('\\n'.join(s.summary_lines())); sys.exit(s.exit_code)"
         )
@@ -196,3 +196,39 @@ def test_summary_dict_and_lines() -> None:
     assert any("pages fetched: 10" in line for line in summary.summary_lines())
     failed = CrawlSummary(source="http://x/", out_dir="/tmp/o", via="html", errors=2)
     assert failed.exit_code == 1
+
+
+AUTO = CrawlOptions(via="auto", autothrottle=False, progress=False)
+
+
+def test_auto_reads_feeds_where_the_blog_serves_them(tmp_path: Path) -> None:
+    blog = generate_blog(seed=21, posts=6, feeds=True)
+    with FixtureServer(blog) as server:
+        summary = crawl(server.base_url + "/", tmp_path, AUTO)
+        paths = {entry.path.split("?")[0] for entry in server.requests}
+    assert summary.via == "feeds"
+    assert any(p.startswith("/feeds/") for p in paths)
+    assert not any(p.endswith(".html") for p in paths), "auto with feeds on must not walk the HTML pages"
+    with Archive.in_dir(tmp_path) as archive:
+        assert archive.get_meta("source")["via"] == "feeds"
+        urls = {post.url for post in archive.raw_posts()}
+    assert {canonicalize(post.url(server.base_url)) for post in blog.visible_items} <= urls
+
+
+def test_auto_walks_the_html_where_feeds_are_off(tmp_path: Path) -> None:
+    blog = generate_blog(seed=22, posts=6, feeds=False)
+    with FixtureServer(blog) as server:
+        summary = crawl(server.base_url + "/", tmp_path, AUTO)
+    assert summary.via == "html"
+    assert summary.posts_found == len(blog.visible_items)
+
+
+def test_auto_keeps_the_way_an_archive_was_first_filled(tmp_path: Path) -> None:
+    blog = generate_blog(seed=23, posts=5, feeds=True)
+    with FixtureServer(blog) as server:
+        first = crawl(server.base_url + "/", tmp_path, FAST)  # an HTML archive
+        again = crawl(server.base_url + "/", tmp_path, AUTO)
+        feed_requests = [e for e in server.requests if e.path.startswith("/feeds/")]
+    assert first.via == again.via == "html"
+    # the probe may ask once; the crawl itself never reads the feeds into an HTML archive
+    assert len(feed_requests) == 0

@@ -17,7 +17,7 @@ from fixtures.blogger import FixtureBlog, generate_blog
 from fixtures.server import FixtureServer
 from fixtures.site import render_site
 
-FAST = CrawlOptions(autothrottle=False, progress=False, retries=2)
+FAST = CrawlOptions(via="html", autothrottle=False, progress=False, retries=2)
 
 
 def truth_urls(blog: FixtureBlog, base: str) -> set[str]:
@@ -84,7 +84,7 @@ def test_big_thread_comment_pages(tmp_path: Path) -> None:
 def test_ignore_robots_fetches_search_pages(tmp_path: Path) -> None:
     blog = generate_blog(seed=2, posts=10, family="layout-flat")
     with FixtureServer(blog) as server:
-        options = CrawlOptions(autothrottle=False, progress=False, obey_robots=False)
+        options = CrawlOptions(via="html", autothrottle=False, progress=False, obey_robots=False)
         summary = crawl(server.base_url + "/", tmp_path, options)
         requests = page_requests(server)
     assert any(path.startswith("/search/label/") for path in requests)
@@ -118,7 +118,7 @@ def test_gives_up_after_retries_and_records_it(tmp_path: Path) -> None:
     blog = generate_blog(seed=3, posts=6, family="modern", big_thread=False)
     target = blog.published_posts[1].path
     with FixtureServer(blog, fail={target: [500, 500, 500, 500]}) as server:
-        options = CrawlOptions(autothrottle=False, progress=False, retries=1)
+        options = CrawlOptions(via="html", autothrottle=False, progress=False, retries=1)
         summary = crawl(server.base_url + "/", tmp_path, options)
     url = canonicalize(server.base_url + target)
     assert summary.errors == 1 and summary.exit_code == 1
@@ -137,7 +137,7 @@ def test_oversized_page_is_skipped_and_recorded(tmp_path: Path) -> None:
     limit = sorted(sizes.values())[-1] - 1
     assert sorted(sizes.values())[-2] < limit  # only one page is over the limit
     with FixtureServer(blog) as server:
-        options = CrawlOptions(autothrottle=False, progress=False, max_page_bytes=limit)
+        options = CrawlOptions(via="html", autothrottle=False, progress=False, max_page_bytes=limit)
         summary = crawl(server.base_url + "/", tmp_path, options)
     url = canonicalize(server.base_url + biggest)
     with Archive.in_dir(tmp_path) as archive:
