@@ -148,6 +148,9 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         # Without the Referer middleware (off: a crawl sends no Referer), Scrapy warns once
         # per crawl that redirects drop the header; that is intended.
         logging.getLogger("scrapy.downloadermiddlewares.redirect").setLevel(logging.ERROR)
+        # A robots.txt that cannot be fetched is logged with a traceback by Scrapy; the spider
+        # reports an unreachable blog in one line itself, and a blog without robots.txt is fine.
+        logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
     crawler = process.create_crawler(spider_cls)
     started = time.monotonic()
 

@@ -232,3 +232,15 @@ def test_auto_keeps_the_way_an_archive_was_first_filled(tmp_path: Path) -> None:
     assert first.via == again.via == "html"
     # the probe may ask once; the crawl itself never reads the feeds into an HTML archive
     assert len(feed_requests) == 0
+
+
+def test_unresolvable_host_is_one_line_without_traceback(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "blogport.cli", "crawl", "http://no-such-blog.invalid/", "-o", str(tmp_path / "o"),
+         "--no-progress"],
+        capture_output=True, text=True, timeout=120, cwd=PROJECT,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("blogport: error: cannot reach"), proc.stderr
