@@ -258,6 +258,12 @@ def _batches(items: Iterator[PostRow], size: int) -> Iterator[list[PostRow]]:
         yield batch
 
 
+_START_METHOD = "forkserver"
+"""Workers start from a clean server process with this module preloaded: never ``fork`` from a
+process that may run threads (a progress display, an in-process server), whose locks a forked
+child could inherit held."""
+
+
 def _workers() -> int:
     try:
         return len(os.sched_getaffinity(0))
@@ -285,20 +291,22 @@ class _Workers:
     ``convert(jobs)`` starts making post files (``_post_text``: HTML body to Markdown, front
     matter) and returns a function that gives them, in input order. ``write(items)`` writes
     (path, bytes) pairs with ``write_if_changed``, in the order given; ``wait()`` returns once
-    every write is done and raises the first error. With several cores (and ``fork``, so
-    workers start at once with everything imported) both run in a process pool while this
+    every write is done and raises the first error. With several cores (and ``forkserver``, so
+    workers start cheaply with this module imported) both run in a process pool while this
     process goes on with the next batch: creating thousands of small files is mostly waiting
     on the file system. At most one write job touches a path at a time, so each file ends up
     as last asked. The output is the same either way."""
 
     def __init__(self) -> None:
-        self.workers = min(_workers(), 4) if "fork" in multiprocessing.get_all_start_methods() else 1
+        self.workers = min(_workers(), 4) if _START_METHOD in multiprocessing.get_all_start_methods() else 1
         self._pool: Any = None
         self._writing: deque[tuple[Any, frozenset[Path]]] = deque()
 
     def _get_pool(self) -> Any:
         if self._pool is None:
-            self._pool = multiprocessing.get_context("fork").Pool(self.workers)
+            context = multiprocessing.get_context(_START_METHOD)
+            context.set_forkserver_preload([__name__])
+            self._pool = context.Pool(self.workers)
         return self._pool
 
     def convert(self, jobs: list[tuple[str, dict[str, Any], str]]) -> Callable[[], list[bytes]]:
