@@ -80,8 +80,8 @@ def export_options(func: Callable[..., Any]) -> Callable[..., Any]:
         [
             click.option("--to", "formats", default=",".join(ALL_FORMATS), show_default=True,
                          help="Comma-separated exports: sqlite, wxr, markdown."),
-            click.option("--flavor", type=click.Choice(["hugo", "jekyll"]), default="hugo", show_default=True,
-                         help="Markdown layout and front matter."),
+            click.option("--flavor", type=click.Choice(["hugo", "jekyll", "pelican"]), default="hugo", show_default=True,
+                         help="Markdown layout and front matter (Pelican: its own Key: value metadata)."),
             click.option("--tags-as", type=click.Choice(["tags", "categories"]), default="tags", show_default=True,
                          help="Blogger labels become WordPress tags or categories."),
             click.option("--max-size", default=None, help="Split the WXR into files of at most this size (e.g. 8MB)."),

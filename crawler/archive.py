@@ -23,6 +23,8 @@ from crawler.records import BlogInfo, RawComment, RawPost
 
 ARCHIVE_NAME = "blog.db"
 SCHEMA_VERSION = 1
+#: SQLite page size of a new archive, in bytes.
+PAGE_SIZE = 16384
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS pages (
@@ -112,6 +114,9 @@ class Archive:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=30)
+        # Pages of a few tens of KB each: 16 KiB database pages keep each one in fewer
+        # overflow pages (measured by bench/crawl.py). Takes effect only for a new file.
+        conn.execute(f"PRAGMA page_size={PAGE_SIZE}")
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")

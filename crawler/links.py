@@ -89,12 +89,71 @@ _CACHE_MAX = 200_000
 _resolved: dict[tuple[str, frozenset[str], str | None], tuple[str, str] | None] = {}
 
 
+_COMMENT_PERMALINK = re.compile(r"(https?://[^?]*)\?showComment=[0-9]+")
+_UNSAFE = re.compile(r"[\t\r\n]")
+# host set -> substrings one of which the netloc of any URL on those hosts contains
+_needles: dict[frozenset[str], tuple[str, ...]] = {}
+
+
+def _host_needles(host_set: frozenset[str]) -> tuple[str, ...]:
+    try:
+        return _needles[host_set]
+    except KeyError:
+        pass
+    needles = []
+    for netloc in host_set:
+        host, sep, port = netloc.rpartition(":")
+        if not (sep and port.isdigit() and "]" not in port):
+            host = netloc
+        if host.endswith(".blogspot.com"):  # country domains fold into .blogspot.com
+            host = host[: -len("com")]
+        needles.append(host)
+    _needles[host_set] = result = tuple(needles)
+    return result
+
+
+def _short_form(absolute: str, host_set: frozenset[str]) -> str | None:
+    """A shorter URL that resolves as ``absolute`` does: without its fragment and a sole
+    ``showComment`` parameter (both dropped by ``canonicalize``); None when ``absolute`` is
+    certainly off the blog's hosts (its netloc holds none of them)."""
+    if not absolute.startswith(("http://", "https://")) or _UNSAFE.search(absolute):
+        return absolute
+    rest = absolute[absolute.index("//") + 2 :]
+    end = len(rest)
+    for mark in "/?#":
+        at = rest.find(mark)
+        if at != -1 and at < end:
+            end = at
+    netloc = rest[:end].lower()
+    if not any(needle in netloc for needle in _host_needles(host_set)):
+        return None
+    short = absolute.partition("#")[0]
+    match = _COMMENT_PERMALINK.fullmatch(short)
+    if match is not None:
+        short = match.group(1)
+    return short
+
+
 def _resolve(absolute: str, host_set: frozenset[str], scheme: str | None) -> tuple[str, str] | None:
     key = (absolute, host_set, scheme)
     try:
         return _resolved[key]
     except KeyError:
         pass
+    short = _short_form(absolute, host_set)
+    if short is None:
+        result = None
+    elif short != absolute:
+        result = _resolve(short, host_set, scheme)
+    else:
+        result = _resolve_new(absolute, host_set, scheme)
+    if len(_resolved) >= _CACHE_MAX:
+        _resolved.clear()
+    _resolved[key] = result
+    return result
+
+
+def _resolve_new(absolute: str, host_set: frozenset[str], scheme: str | None) -> tuple[str, str] | None:
     url = canonicalize(absolute, scheme)
     result: tuple[str, str] | None = None
     if same_blog(url, host_set):
@@ -104,9 +163,6 @@ def _resolve(absolute: str, host_set: frozenset[str], scheme: str | None) -> tup
                 result = ("pager", url)
         elif kind in _GROUPS:
             result = (kind, url)
-    if len(_resolved) >= _CACHE_MAX:
-        _resolved.clear()
-    _resolved[key] = result
     return result
 
 
@@ -221,31 +277,46 @@ def _BLOCKS_LEGACY(char: str) -> bool:
 
 
 
-# an anchor's attribute text -> its decoded href: the blog's sidebar, archive widget and
-# labels repeat the same anchors on every page
-_anchor_hrefs: dict[str, str | None] = {}
+# an anchor's attribute text -> its decoded href and, for the "Newer"/"Older" pager
+# anchors, its class: the blog's sidebar, archive widget and labels repeat the same anchors
+# on every page
+_anchor_hrefs: dict[str, tuple[str | None, str | None]] = {}
 
 
-def _anchor_href(attrs: str) -> str | None:
-    """The ``href`` of an anchor's attribute text (decoded), None without one."""
-    if "href" not in attrs.lower():
-        return None
+def _attribute(match: re.Match[str]) -> str:
+    value = match.group(2)
+    if value is None:
+        value = match.group(3)
+        if value is None:
+            value = match.group(4) or ""
+    if "&" in value:
+        value = _CHAR_REF.sub(_decode_ref, value)
+    return value
+
+
+def _anchor(attrs: str) -> tuple[str | None, str | None]:
+    """An anchor's ``href`` (decoded; None without one) and its ``class`` when that names
+    a pager link (``newer``/``older``), from the anchor's attribute text."""
+    lowered = attrs.lower()
+    if "href" not in lowered:
+        return None, None
+    want_class = "class" in lowered
+    href = classes = None
     seen: set[str] = set()
     for match in _ATTR.finditer(attrs):
         name = match.group(1).lower()
         if name in seen:
-            continue
+            continue  # the first of repeated attributes counts
         seen.add(name)
         if name == "href":
-            value = match.group(2)
-            if value is None:
-                value = match.group(3)
-                if value is None:
-                    value = match.group(4) or ""
-            if "&" in value:
-                value = _CHAR_REF.sub(_decode_ref, value)
-            return value
-    return None
+            href = _attribute(match)
+            if not want_class:
+                break
+        elif name == "class" and want_class:
+            classes = _attribute(match)
+    if classes is not None and "newer" not in classes and "older" not in classes:
+        classes = None
+    return href, classes
 
 
 def discover_links(
@@ -259,26 +330,49 @@ def discover_links(
         return None
     host_set = blog_hosts(hosts) if hosts is not None else blog_hosts([response.url])
     base = response.url
-    hrefs: set[str] = set()
+    hrefs: set[str] = set()  # filled in document order, as extract_links fills its set
+    nav: list[tuple[str, str]] = []
     cache = _anchor_hrefs
     for _raw, base_tag, attrs, undelimited in _SCAN.findall(text):
         if attrs:
             try:
-                href = cache[attrs]
+                href, classes = cache[attrs]
             except KeyError:
-                href = cache[attrs] = _anchor_href(attrs)
+                href, classes = cache[attrs] = _anchor(attrs)
             if href is not None:
                 hrefs.add(href)
+                if classes is not None and href:
+                    nav.append((href, classes))
         elif base_tag or undelimited:
             return None  # <base>, or an anchor the pattern cannot delimit
     if len(cache) >= _CACHE_MAX:
         cache.clear()
     found: set[str] = set()
+    homes: set[str] = set()
     for href in hrefs:
         absolute = _absolute(href, base)
         if absolute is None:
             continue
         resolved = _resolve(absolute, host_set, scheme)
         if resolved is not None:
-            found.add(resolved[1])
+            if resolved[0] == "home":
+                homes.add(resolved[1])
+            else:
+                found.add(resolved[1])
+    # as PageLinks.all(): one home link, and the page's "Newer"/"Older" links
+    home = next(iter(homes), None)
+    if home is not None:
+        found.add(home)
+    newer = older = None
+    for href, classes in nav:
+        absolute = _absolute(href, base)
+        resolved = _resolve(absolute, host_set, scheme) if absolute else None
+        if resolved is None:
+            continue
+        if newer is None and any(name in classes for name in _NEWER):
+            newer = resolved[1]
+            found.add(newer)
+        elif older is None and any(name in classes for name in _OLDER):
+            older = resolved[1]
+            found.add(older)
     return frozenset(found)

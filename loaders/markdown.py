@@ -1,4 +1,5 @@
-"""Markdown for Hugo or Jekyll: one file per post with YAML front matter, comments kept as
+"""Markdown for Hugo, Jekyll or Pelican: one file per post with its front matter (YAML for
+Hugo and Jekyll, Pelican's own ``Key: value`` metadata for Pelican), comments kept as
 threaded data files beside the posts, optional local images. Links to the old blog in
 bodies and comments point at their new site-relative URLs (``loaders.links``); a comment
 anchor ``#c123`` is kept, so a theme that gives each comment of the data file
@@ -9,6 +10,14 @@ Hugo: ``markdown/content/posts/<slug>.md``, pages ``markdown/content/<slug>.md``
 Jekyll: ``markdown/_posts/YYYY-MM-DD-<slug>.md``, drafts (and posts without a date)
 ``markdown/_drafts/<slug>.md``, pages ``markdown/<slug>.md``, comments
 ``markdown/_data/comments/<slug>.json``, images ``markdown/assets/images/``.
+Pelican: posts ``markdown/content/YYYY/<slug>.md`` (posts without a date
+``markdown/content/undated/<slug>.md``), pages ``markdown/content/pages/<slug>.md``, comments
+``markdown/data/comments/<slug>.json`` (outside ``content/``, so Pelican never takes them for
+content), images ``markdown/content/images/`` (Pelican's default ``STATIC_PATHS``), and a
+``markdown/pelicanconf.py`` with the URL settings the redirect maps assume (see
+``loaders.pelican`` for the metadata form: one line per value, how tags holding commas are
+written). Drafts are ``Status: draft``. Pelican needs a date for a post: it skips one without
+(and still exits 0), so the export summary warns about them.
 """
 
 from __future__ import annotations
@@ -32,13 +41,15 @@ from crawler.errors import ExportError
 from loaders.atomic import inside, write_if_changed
 from loaders.images import ImageFetcher
 from loaders.links import LinkRewriter
+from loaders.pelican import PELICANCONF_MARKER, meta_date, meta_value, metadata_block, pelicanconf, save_as, tags_field
 from loaders.source import CommentRow, ExportSource, Ledger, PostRow, parse_iso, xml_safe
 from loaders.urls import UrlMap, new_url
 
 log = logging.getLogger(__name__)
 
-FLAVORS = ("hugo", "jekyll")
+FLAVORS = ("hugo", "jekyll", "pelican")
 _ENDRAW = re.compile(r"\{%-?\s*endraw\s*-?%\}")
+_YEAR = re.compile(r"\d{4}")
 _SHORTCODE = re.compile(r"\{\{([<%])(.*?)([>%])\}\}", re.DOTALL)
 
 
@@ -148,6 +159,11 @@ class _Layout:
         dt = parse_iso(post.published_local)
         if self.flavor == "hugo":
             rel = Path("content", f"{post.slug}.md") if post.kind == "page" else Path("content", "posts", f"{post.slug}.md")
+        elif self.flavor == "pelican":
+            if post.kind == "page":
+                rel = Path("content", "pages", f"{post.slug}.md")
+            else:
+                rel = Path("content", f"{dt.year:04d}" if dt is not None else "undated", f"{post.slug}.md")
         elif post.kind == "page":
             rel = Path(f"{post.slug}.md")
         elif post.status == "draft" or dt is None:
@@ -157,23 +173,67 @@ class _Layout:
         return self._inside(rel)
 
     def comments_path(self, post: PostRow) -> Path:
-        folder = "data" if self.flavor == "hugo" else "_data"
+        folder = "_data" if self.flavor == "jekyll" else "data"
         return self._inside(Path(folder, "comments", f"{post.slug}.json"))
 
     def image_dir(self) -> tuple[Path, str]:
         if self.flavor == "hugo":
             return self.root / "static" / "images", "/images"
+        if self.flavor == "pelican":
+            return self.root / "content" / "images", "/images"
         return self.root / "assets" / "images", "/assets/images"
 
     def managed(self) -> list[tuple[Path, str]]:
         if self.flavor == "hugo":
             return [(self.root / "content" / "posts", ".md"), (self.root / "content", ".md"),
                     (self.root / "data" / "comments", ".json")]
+        if self.flavor == "pelican":
+            content = self.root / "content"
+            years: list[Path] = []
+            if content.is_dir():
+                with os.scandir(content) as entries:
+                    years = sorted(Path(e.path) for e in entries
+                                   if _YEAR.fullmatch(e.name) and e.is_dir(follow_symlinks=False))
+            return [*((y, ".md") for y in years), (content / "undated", ".md"), (content / "pages", ".md"),
+                    (self.root / "data" / "comments", ".json")]
         return [(self.root / "_posts", ".md"), (self.root / "_drafts", ".md"), (self.root, ".md"),
                 (self.root / "_data" / "comments", ".json")]
 
 
+def _pelican_meta(post: PostRow, pattern: str | None, comment_file: str | None) -> dict[str, str]:
+    """Pelican's metadata keys (its reader lower-cases them), each value on one line."""
+    dt = parse_iso(post.published_local)
+    updated = parse_iso(post.updated)
+    data: dict[str, str] = {"Title": meta_value(xml_safe(post.title))}
+    if dt is not None:
+        data["Date"] = meta_date(dt)
+    if updated is not None:
+        data["Modified"] = meta_date(updated)
+    if post.author_name:
+        data["Author"] = meta_value(xml_safe(post.author_name))
+    tags = tags_field([t.name for t in post.tags])
+    if tags:
+        data["Tags"] = tags
+    data["Slug"] = post.slug
+    data["Status"] = "draft" if post.status == "draft" else "published"
+    if pattern and post.kind != "page":
+        target = new_url("pelican", post.kind, post.slug, post.published_local, pattern)
+        data["Url"] = target.lstrip("/")
+        data["Save_as"] = save_as(target)
+    data["Blogger_url"] = meta_value(post.url)
+    data["Blogger_id"] = meta_value(post.id)
+    if post.date_flag:
+        data["Date_flag"] = meta_value(post.date_flag)
+        if post.date_raw:
+            data["Date_raw"] = meta_value(xml_safe(post.date_raw))
+    if comment_file:
+        data["Comments_data"] = comment_file
+    return data
+
+
 def _front(post: PostRow, flavor: str, pattern: str | None, comment_file: str | None) -> dict[str, Any]:
+    if flavor == "pelican":
+        return _pelican_meta(post, pattern, comment_file)
     dt = parse_iso(post.published_local)
     updated = parse_iso(post.updated)
     data: dict[str, Any] = {}
@@ -238,7 +298,24 @@ def _ours(path: Path) -> bool:
         return False
     if path.suffix == ".json":
         return head.lstrip().startswith(b"[")
+    if head.startswith(b"Title:"):  # Pelican's metadata form
+        return b"\nBlogger_id: " in head
     return head.startswith(b"---\n") and b"\nblogger_id: " in head
+
+
+def _write_pelicanconf(path: Path, title: str, language: str) -> None:
+    """``markdown/pelicanconf.py``, unless someone made it their own (removed our first line)."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            first = fh.readline().rstrip("\n")
+    except FileNotFoundError:
+        first = PELICANCONF_MARKER
+    except (OSError, UnicodeDecodeError):
+        first = ""
+    if first != PELICANCONF_MARKER:
+        log.info("%s is not blogport's: left as it is", path)
+        return
+    write_if_changed(path, pelicanconf(title, language).encode("utf-8"))
 
 
 _BATCH = 256
@@ -275,6 +352,8 @@ def _post_text(job: tuple[str, dict[str, Any], str]) -> bytes:
     """One post file: front matter, a blank line, the body as Markdown."""
     html, front, flavor = job
     body = html_to_markdown(html)
+    if flavor == "pelican":  # Pelican's Markdown reader runs no template language over a body
+        return (metadata_block(list(front.items())) + body + "\n").encode("utf-8")
     body = protect_liquid(body) if flavor == "jekyll" else protect_shortcodes(body)
     return (front_matter(front) + "\n" + body + "\n").encode("utf-8")
 
@@ -357,7 +436,7 @@ def write_markdown(source: ExportSource, out_dir: Path, *, flavor: str = "hugo",
     With ``rewrite_links``, links to the old blog in post bodies and comments point at the
     new site-relative URLs (``loaders.links``), the same the front matter and redirect maps use."""
     if flavor not in FLAVORS:
-        raise ExportError(f"unknown Markdown flavour {flavor!r}; choose hugo or jekyll")
+        raise ExportError(f"unknown Markdown flavour {flavor!r}; choose {', '.join(FLAVORS)}")
     links = LinkRewriter(source, UrlMap(source, flavor, new_url_pattern)) if rewrite_links else None
     root = Path(out_dir) / "markdown"
     root.mkdir(parents=True, exist_ok=True)
@@ -437,6 +516,8 @@ def write_markdown(source: ExportSource, out_dir: Path, *, flavor: str = "hugo",
             pending = (prepared, started)
         if pending is not None:
             finish(pending[0], pending[1]())
+    if flavor == "pelican":
+        _write_pelicanconf(layout._inside(Path("pelicanconf.py")), source.meta.title, source.meta.language)
     for folder, suffix in layout.managed():
         if not folder.is_dir():
             continue

@@ -11,7 +11,7 @@ ALL_FORMATS = ("sqlite", "wxr", "markdown")
 class ExportOptions:
     formats: tuple[str, ...] = ALL_FORMATS
     flavor: str = "hugo"
-    """Markdown flavour: "hugo" or "jekyll"."""
+    """Markdown flavour: "hugo", "jekyll" or "pelican"."""
     tags_as: str = "tags"
     """Blogger labels become WordPress "tags" or "categories"."""
     max_size: int | None = None

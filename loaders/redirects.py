@@ -111,7 +111,7 @@ class _Writers:
 def write_redirects(source: ExportSource, out_dir: Path, *, flavor: str = "hugo",
                     new_url_pattern: str | None = None, tags_as: str = "tags") -> RedirectResult:
     """Write the four redirect maps under ``DIR/redirects/``: every entry of
-    ``loaders.urls.url_moves`` for the target ``flavor`` ("hugo", "jekyll" or "wordpress")."""
+    ``loaders.urls.url_moves`` for the target ``flavor`` ("hugo", "jekyll", "pelican" or "wordpress")."""
     folder = Path(out_dir) / "redirects"
     folder.mkdir(parents=True, exist_ok=True)
     writers = _Writers(folder, source.meta.host, lambda key: source.remember("redirect_old", key))

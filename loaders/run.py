@@ -1,5 +1,5 @@
 """The export stage: ``DIR/blog.db`` normalised tables -> SQLite views, WordPress WXR,
-Markdown (Hugo/Jekyll) and redirect maps, plus the ``export_ledger`` table."""
+Markdown (Hugo/Jekyll/Pelican) and redirect maps, plus the ``export_ledger`` table."""
 
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ def check_options(options: ExportOptions) -> None:
     if unknown or not options.formats:
         raise ExportError(f"unknown export format {', '.join(unknown) or '(none)'}; choose from {', '.join(ALL_FORMATS)}")
     if options.flavor not in FLAVORS:
-        raise ExportError(f"unknown Markdown flavour {options.flavor!r}; choose hugo or jekyll")
+        raise ExportError(f"unknown Markdown flavour {options.flavor!r}; choose {', '.join(FLAVORS)}")
     if options.tags_as not in ("tags", "categories"):
         raise ExportError(f"labels can become 'tags' or 'categories', not {options.tags_as!r}")
     if options.max_size is not None and options.max_size <= 0:
@@ -131,6 +131,9 @@ def export(out_dir: Path, options: ExportOptions) -> ExportSummary:
                 warnings.append(f"{m.images_failed} images could not be downloaded; their original links are kept")
             if m.undated and options.flavor == "jekyll":
                 warnings.append(f"{m.undated} posts have no date and were put in markdown/_drafts/")
+            if m.undated and options.flavor == "pelican":
+                warnings.append(f"{m.undated} posts have no date (markdown/content/undated/): Pelican skips a post"
+                                " without one, and still exits 0, unless pelicanconf.py sets DEFAULT_DATE")
         # The redirect maps follow the new site: the Markdown flavour's URLs, or WordPress's
         # when only the WXR (and SQLite) is exported, so redirects agree with rewritten links.
         redirect_target = options.flavor if "markdown" in options.formats else "wordpress"

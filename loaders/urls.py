@@ -1,7 +1,12 @@
 """Where every old Blogger URL lives on the new site: the one old -> new mapping behind the
 Markdown front matter, the redirect maps and the internal links rewritten in exported bodies.
 
-Targets: "hugo" and "jekyll" (the Markdown flavours) and "wordpress" (the WXR). WordPress
+Targets: "hugo", "jekyll" and "pelican" (the Markdown flavours) and "wordpress" (the WXR).
+Pelican targets are Pelican's default settings (written out in ``markdown/pelicanconf.py``):
+a post at ``/<slug>.html`` (``ARTICLE_URL``), a page at ``/pages/<slug>.html``, a label at
+``/tag/<slug>.html`` (the slug Pelican's ``slugify`` gives the name), month and year archives
+at ``/archives.html`` (Pelican makes no per-month pages by default), feeds (labels' too: no
+tag feeds by default) at ``/feeds/all.atom.xml``. WordPress
 targets follow what the WXR declares under the "Month and name" permalink structure
 (``/%year%/%monthnum%/%postname%/``, Settings > Permalinks; choose it on the new site, or
 give a ``new_url_pattern`` matching the structure the site uses): a post at
@@ -23,10 +28,11 @@ from urllib.parse import quote, unquote
 from slugify import slugify
 
 from crawler.errors import ExportError
+from loaders.pelican import pelican_slugify, tag_name
 from loaders.source import ExportSource, hugo_urlize, parse_iso, url_path
 
 PATTERN_FIELDS = frozenset({"year", "month", "day", "slug"})
-TARGETS = ("hugo", "jekyll", "wordpress")
+TARGETS = ("hugo", "jekyll", "pelican", "wordpress")
 _POST_PATH_DATE = re.compile(r"^/(\d{4})/(\d{2})/")
 _SAFE_NEW = "/-_.~:+?="
 OLD_FEEDS = ("/feeds/posts/default", "/feeds/posts/summary", "/feeds/comments/default", "/atom.xml", "/rss.xml")
@@ -49,8 +55,10 @@ def check_pattern(pattern: str | None) -> None:
 
 def new_url(flavor: str, kind: str, slug: str, published_local: str | None, pattern: str | None = None) -> str:
     """Where a post or page lives on the new site (a path starting with "/"); ``flavor`` is a
-    target: "hugo", "jekyll" or "wordpress"."""
+    target: "hugo", "jekyll", "pelican" or "wordpress"."""
     if kind == "page":
+        if flavor == "pelican":
+            return f"/pages/{slug}.html"
         return f"/{slug}.html" if flavor == "jekyll" else f"/{slug}/"
     dt = parse_iso(published_local)
     if pattern and dt is not None:
@@ -59,6 +67,8 @@ def new_url(flavor: str, kind: str, slug: str, published_local: str | None, patt
         return pattern.format(slug=slug)
     if flavor == "hugo":
         return f"/posts/{slug}/"
+    if flavor == "pelican":
+        return f"/{slug}.html"
     if flavor == "wordpress":
         return f"/?name={slug}" if dt is None else f"/{dt.year:04d}/{dt.month:02d}/{slug}/"
     if dt is None:
@@ -79,6 +89,8 @@ def tag_target(target: str, name: str, slug: str, tags_as: str = "tags") -> tupl
     if target == "wordpress":
         base = "/category/" if tags_as == "categories" else "/tag/"
         return f"{base}{slug}/", f"{base}{slug}/feed/"
+    if target == "pelican":
+        return f"/tag/{pelican_slugify(tag_name(name)) or slug}.html", "/feeds/all.atom.xml"
     term = slugify(name, allow_unicode=True) or slug
     return f"/tag/{term}/", "/feed.xml"
 
@@ -107,6 +119,8 @@ def url_moves(source: ExportSource, target: str = "hugo", pattern: str | None = 
     months: set[tuple[str, str]] = set()
     if target == "wordpress":
         archive, feed = None, "/feed/"
+    elif target == "pelican":
+        archive, feed = "/archives.html", "/feeds/all.atom.xml"
     else:
         archive = "/posts/" if target == "hugo" else "/"
         feed = "/index.xml" if target == "hugo" else "/feed.xml"

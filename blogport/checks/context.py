@@ -151,6 +151,9 @@ class MarkdownFile:
     meta: dict[str, Any] | None = None
     body: str = ""
     error: str | None = None
+    form: str = "yaml"
+    """How the metadata is written: "yaml" or "toml" front matter, or "pelican" (``Key: value``
+    lines up to the first blank line, as Pelican's Markdown reader takes them)."""
 
 
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -158,8 +161,49 @@ _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _FRONT = re.compile(r"\A(---|\+\+\+)[ \t]*\r?\n(.*?)^(---|\.\.\.|\+\+\+)[ \t]*\r?$\n?", re.S | re.M)
 
 
+_PELICAN_KEY = re.compile(r"^[ ]{0,3}(?P<key>[A-Za-z0-9_-]+):\s*(?P<value>.*)")
+_PELICAN_MORE = re.compile(r"^[ ]{4,}(?P<value>.*)")
+_PELICAN_END = re.compile(r"^(-{3}|\.{3})(\s.*)?")
+PELICAN_SINGLE = frozenset({"tags", "date", "modified", "status", "category", "author", "save_as", "url",
+                            "authors", "slug"})
+"""Keys Pelican takes once (the first definition wins); others given twice become lists."""
+
+
+def parse_pelican_metadata(text: str) -> tuple[dict[str, Any], str] | None:
+    """Metadata and body of a Markdown file in Pelican's own form, read as Python-Markdown's
+    ``meta`` extension (which Pelican's Markdown reader uses) reads it: ``Key: value`` lines
+    (keys lower-cased, values stripped, lines indented four spaces continue a value) up to
+    the first blank line. A value given once is a string; a key given twice is a list, or its
+    first value for the keys Pelican takes once. None when the first line is no ``Key: value``."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").expandtabs(4).split("\n")
+    if not lines or not _PELICAN_KEY.match(lines[0]):
+        return None
+    values: dict[str, list[str]] = {}
+    key: str | None = None
+    start = len(lines)  # where the body begins
+    for index, line in enumerate(lines):
+        if not line.strip() or _PELICAN_END.match(line):
+            start = index + 1  # the closing line is not part of the body
+            break
+        match = _PELICAN_KEY.match(line)
+        more = _PELICAN_MORE.match(line)
+        if match:
+            key = match.group("key").lower().strip()
+            values.setdefault(key, []).append(match.group("value").strip())
+        elif more and key:
+            values[key].append(more.group("value").strip())
+        else:
+            start = index
+            break
+    meta: dict[str, Any] = {}
+    for name, found in values.items():
+        meta[name] = found[0] if len(found) == 1 or name in PELICAN_SINGLE else found
+    return meta, "\n".join(lines[start:])
+
+
 def parse_markdown(path: Path, rel: str) -> MarkdownFile:
-    """Read a Markdown file and load its front matter as Hugo or Jekyll would."""
+    """Read a Markdown file and load its front matter as Hugo or Jekyll would, or its
+    metadata as Pelican would (``Key: value`` lines, no front matter delimiters)."""
     if not path.is_file():
         return MarkdownFile(rel, exists=False, error="file is missing")
     try:
@@ -168,16 +212,20 @@ def parse_markdown(path: Path, rel: str) -> MarkdownFile:
         return MarkdownFile(rel, exists=True, error=f"cannot be read: {exc}")
     match = _FRONT.match(text)
     if not match:
+        pelican = parse_pelican_metadata(text)
+        if pelican is not None:
+            return MarkdownFile(rel, exists=True, meta=pelican[0], body=pelican[1], form="pelican")
         return MarkdownFile(rel, exists=True, body=text, error="has no front matter")
     raw, body = match.group(2), text[match.end():]
+    form = "toml" if match.group(1) == "+++" else "yaml"
     try:
-        meta = tomllib.loads(raw) if match.group(1) == "+++" else yaml.load(raw, Loader=_SAFE_LOADER)
+        meta = tomllib.loads(raw) if form == "toml" else yaml.load(raw, Loader=_SAFE_LOADER)
     except (yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return MarkdownFile(rel, exists=True, body=body, error=f"front matter does not load: {first}")
     if not isinstance(meta, dict):
         return MarkdownFile(rel, exists=True, body=body, error="front matter is not a mapping")
-    return MarkdownFile(rel, exists=True, meta=meta, body=body)
+    return MarkdownFile(rel, exists=True, meta=meta, body=body, form=form)
 
 
 @dataclass

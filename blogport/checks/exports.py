@@ -7,13 +7,18 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from dateutil import parser as dateutil_parser
 
 from blogport.checks.base import ERROR, Finding
-from blogport.checks.context import Context
+from blogport.checks.context import Context, MarkdownFile
 
 _WXR_VERSION = re.compile(r"^\d+\.\d+$")
 _HUGO_SHORTCODE = re.compile(r"\{\{[<%](?!\s*/\*)")
 _JEKYLL_NAME = re.compile(r"(^|/)_posts/(\d{4}-\d{2}-\d{2})-[^/]+\.(md|markdown|html)$")
+_PELICAN_STATUSES = frozenset({"published", "draft", "hidden", "skip"})
 
 
 def check_exports(ctx: Context) -> list[Finding]:
@@ -69,7 +74,9 @@ def _check_markdown(ctx: Context) -> list[Finding]:
         if md.error:
             continue  # reported per item by the ledger
         post = ctx.posts.get(item_id, {})
-        if "/_posts/" in f"/{location}":
+        if md.form == "pelican":
+            findings += _check_pelican(md, post, location, item_type, item_id)
+        elif "/_posts/" in f"/{location}":
             if not _JEKYLL_NAME.search(location):
                 findings.append(Finding(ERROR, "exports", f"{location}: Jekyll reads only _posts/YYYY-MM-DD-slug.md"
                                         " and drops this file without a word", post.get("url"), location,
@@ -87,6 +94,45 @@ def _check_markdown(ctx: Context) -> list[Finding]:
         data = ctx.data_file(location)
         if data.error:
             findings.append(Finding(ERROR, "exports", f"comments file {location} {data.error}", None, location))
+    return findings
+
+
+def _pelican_date(value: object) -> bool:
+    """True when Pelican's ``get_date`` (dateutil) reads ``value``."""
+    if not isinstance(value, str) or not value.strip():
+        return False
+    try:
+        datetime.fromisoformat(value)
+        return True
+    except ValueError:
+        pass
+    try:
+        dateutil_parser.parse(value.replace("_", " "))
+    except (ValueError, OverflowError):
+        return False
+    return True
+
+
+def _check_pelican(md: MarkdownFile, post: dict[str, Any], location: str, item_type: str,
+                   item_id: str) -> list[Finding]:
+    """A file in Pelican's metadata form, as Pelican's Markdown reader and generators take it:
+    they skip (and still exit 0) a post without a title or a readable date, and a file whose
+    status they do not know."""
+    meta = md.meta or {}
+    url = post.get("url")
+    findings: list[Finding] = []
+
+    def error(message: str) -> None:
+        findings.append(Finding(ERROR, "exports", f"{location}: {message}", url, location, item_type, item_id))
+
+    status = meta.get("status", "published")
+    if not isinstance(status, str) or status.strip() not in _PELICAN_STATUSES:
+        error(f"Status {status!r} is not one Pelican knows (published, draft, hidden): Pelican skips the file")
+    for key in ("date", "modified"):
+        if key in meta and not _pelican_date(meta[key]):
+            error(f"{key.capitalize()} {meta[key]!r} is not a date Pelican reads: Pelican skips the file")
+    if item_type != "page" and "date" not in meta:
+        error("no Date: Pelican skips a post without one (and still exits 0) unless DEFAULT_DATE is set")
     return findings
 
 

@@ -158,7 +158,7 @@ def test_paths_stay_inside(tmp_path: Path) -> None:
 
 def test_unknown_flavor(nasty_dir: Path) -> None:
     with pytest.raises(ExportError, match="flavour"):
-        export(nasty_dir, ExportOptions(formats=("markdown",), flavor="pelican"))
+        export(nasty_dir, ExportOptions(formats=("markdown",), flavor="gatsby"))
 
 
 # -- images -----------------------------------------------------------------------------
