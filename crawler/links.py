@@ -5,6 +5,10 @@ caches, so extraction and link discovery share one parse) and sorts every link o
 blog's own hosts by what it points at: posts, static pages, archive months, labels, the
 "Older Posts"/"Newer Posts" pager, a post's Newer/Older neighbours and comment pages.
 Each set holds a URL at most once, however many anchors point at it.
+
+``discover_links`` gives the spider the same URLs as ``extract_links(...).all()`` without
+parsing the page (the extraction process parses it anyway); ``tests/crawler/test_fast_paths.py``
+holds the two to the same result on every fixture family and on real Blogger pages.
 """
 
 from __future__ import annotations

@@ -13,7 +13,6 @@ import dataclasses
 import json
 import re
 from functools import lru_cache
-from pathlib import Path
 
 import pytest
 from scrapy.http import HtmlResponse
@@ -171,7 +170,3 @@ def test_to_json_of_unusual_values() -> None:
     nested = dataclasses.replace(comment, author_text=("tuple",))  # type: ignore[arg-type]
     assert nested.to_json() == _asdict_json(nested)
 
-
-def test_real_pages_exist_for_the_link_test() -> None:
-    present = [rel for rel in REAL_PAGES if (Path(str(realdata_path(REAL_PAGES[0]))).parents[1] / rel).exists()]
-    assert len(present) == len(REAL_PAGES)
