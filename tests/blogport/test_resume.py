@@ -39,6 +39,30 @@ def stored_post_pages(db: Path) -> int:
         return 0
 
 
+def kill_part_way(args: list[str], db: Path) -> subprocess.Popen[bytes]:
+    """Run ``blogport ARGS`` one request at a time, and SIGKILL it (its crawl process first,
+    which writes the archive, then the CLI) once it has stored KILL_AFTER_POSTS post pages."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "blogport.cli", *args, "--via", "html", "--concurrency", "1", "--no-progress"],
+        cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while stored_post_pages(db) < KILL_AFTER_POSTS:
+            assert proc.poll() is None, f"blogport {args[0]} ended before it could be killed"
+            assert time.monotonic() < deadline, f"blogport {args[0]} stored too few pages in time"
+            time.sleep(0.02)
+        for pid in reversed(descendants(proc.pid)):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    return proc
+
+
 def descendants(pid: int) -> list[int]:
     """Child processes of ``pid`` (the crawl's Scrapy process), from /proc."""
     found: list[int] = []
@@ -107,26 +131,7 @@ def test_killed_crawl_resumes_to_the_same_archive(blog, tmp_path: Path) -> None:
         db = killed / "blog.db"
         server.clear_log()
         # One request at a time, so the kill lands part-way through.
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "blogport.cli", "crawl", url, "-o", str(killed), "--via", "html", "--concurrency", "1",
-             "--no-progress"],
-            cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        try:
-            deadline = time.monotonic() + 120
-            while stored_post_pages(db) < KILL_AFTER_POSTS:
-                assert proc.poll() is None, "the crawl ended before it could be killed"
-                assert time.monotonic() < deadline, "the crawl stored too few pages in time"
-                time.sleep(0.02)
-            # SIGKILL the crawl's own process first (it writes the archive), then the CLI.
-            for pid in reversed(descendants(proc.pid)):
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            os.kill(proc.pid, signal.SIGKILL)
-        finally:
-            proc.wait(timeout=30)
+        proc = kill_part_way(["crawl", url, "-o", str(killed)], db)
         assert proc.returncode == -signal.SIGKILL
 
         assert integrity(db) == "ok"
@@ -164,25 +169,7 @@ def test_sync_finishes_a_migration_whose_crawl_was_killed(blog, tmp_path: Path) 
         url = server.base_url + "/"
         out = tmp_path / "site"
         db = out / "blog.db"
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "blogport.cli", "migrate", url, "-o", str(out), "--via", "html", "--concurrency", "1",
-             "--no-progress"],
-            cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        try:
-            deadline = time.monotonic() + 120
-            while stored_post_pages(db) < KILL_AFTER_POSTS:
-                assert proc.poll() is None, "the migration ended before it could be killed"
-                assert time.monotonic() < deadline
-                time.sleep(0.02)
-            for pid in reversed(descendants(proc.pid)):
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            os.kill(proc.pid, signal.SIGKILL)
-        finally:
-            proc.wait(timeout=30)
+        kill_part_way(["migrate", url, "-o", str(out)], db)
         assert not (out / "wordpress.xml").exists()
         with Archive(db) as archive:
             assert archive.get_meta("config") is not None
