@@ -150,6 +150,9 @@ def main(verbose: int) -> None:
     """
     level = logging.WARNING - 10 * verbose
     logging.basicConfig(level=max(level, logging.DEBUG), format="%(levelname)s %(name)s: %(message)s")
+    from loaders.markdown import allow_process_pool
+
+    allow_process_pool()  # this entry point is safe for pool workers to import
 
 
 @main.command()

@@ -323,6 +323,19 @@ _BATCH = 256
 _PARALLEL_MIN = 64
 """Fewer bodies than this are converted in this process: a pool would cost more than it saves."""
 
+_pool_allowed = False
+
+
+def allow_process_pool(allowed: bool = True) -> None:
+    """Let ``write_markdown`` use a process pool (the ``blogport`` command does).
+
+    Off by default for library callers: pool workers start by re-importing the calling
+    program's ``__main__``, which re-runs an unguarded script and fails for a program read
+    from standard input (the pool then restarts dead workers forever). The command-line entry
+    point is import-safe, so it turns the pool on; the output is the same either way."""
+    global _pool_allowed
+    _pool_allowed = allowed
+
 
 def _batches(items: Iterator[PostRow], size: int) -> Iterator[list[PostRow]]:
     batch: list[PostRow] = []
@@ -377,7 +390,8 @@ class _Workers:
     as last asked. The output is the same either way."""
 
     def __init__(self) -> None:
-        self.workers = min(_workers(), 4) if _START_METHOD in multiprocessing.get_all_start_methods() else 1
+        usable = _pool_allowed and _START_METHOD in multiprocessing.get_all_start_methods()
+        self.workers = min(_workers(), 4) if usable else 1
         self._pool: Any = None
         self._writing: deque[tuple[Any, frozenset[Path]]] = deque()
 
