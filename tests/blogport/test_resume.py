@@ -16,14 +16,11 @@ import pytest
 
 from fixtures.blogger import generate_blog
 from fixtures.server import FixtureServer
+from tests.blogport.cli_process import blogport
 
 PROJECT = Path(__file__).resolve().parents[2]
 KILL_AFTER_POSTS = 12
 
-
-def blogport(*args: str, **kw: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "blogport.cli", *args], capture_output=True, text=True,
-                          cwd=PROJECT, timeout=240, **kw)  # type: ignore[call-overload]
 
 
 def stored_post_pages(db: Path) -> int:
@@ -161,9 +158,7 @@ def test_killed_crawl_resumes_to_the_same_archive(blog, tmp_path: Path) -> None:
 
 def test_sync_finishes_a_migration_whose_crawl_was_killed(blog, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """A migrate killed during its crawl: the next sync resumes the crawl and writes the exports."""
-    from blogport.config import MigrationConfig, save_config
     from crawler.archive import Archive
-    from crawler.options import CrawlOptions
 
     with FixtureServer(blog) as server:
         url = server.base_url + "/"

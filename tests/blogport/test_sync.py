@@ -12,7 +12,6 @@ import hashlib
 import json
 import sqlite3
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -24,18 +23,14 @@ import yaml
 
 from fixtures.blogger import FixtureBlog, add_post, add_reply, delete_post, edit_post, generate_blog
 from fixtures.server import FixtureServer
+from tests.blogport.cli_process import blogport
 
-PROJECT = Path(__file__).resolve().parents[2]
 WP = "{http://wordpress.org/export/1.2/}"
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}encoded"
 NOT_EXPORTS = {"blog.db", "blog.db-wal", "blog.db-shm", ".blogport.lock"}
 EDITED_BODY = "This post was edited after the migration.\n\nIts second paragraph is new too."
 REPLY_TEXT = "Replying to this a long time after, and the thread still holds."
 
-
-def blogport(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "blogport.cli", *args], capture_output=True, text=True,
-                          cwd=PROJECT, timeout=240)
 
 
 def export_files(out: Path) -> dict[str, str]:

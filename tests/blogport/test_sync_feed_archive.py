@@ -6,20 +6,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
 from fixtures.blogger import add_post, add_reply, delete_post, edit_post, generate_blog
 from fixtures.server import FixtureServer
+from tests.blogport.cli_process import blogport
 
-PROJECT = Path(__file__).resolve().parents[2]
 
-
-def blogport(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "blogport.cli", *args], capture_output=True, text=True,
-                          cwd=PROJECT, timeout=240)
 
 
 def test_sync_of_a_feed_built_archive(tmp_path: Path) -> None:

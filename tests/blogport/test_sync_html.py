@@ -6,8 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-import subprocess
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -15,14 +13,10 @@ import pytest
 
 from fixtures.blogger import add_post, add_reply, delete_post, edit_post, generate_blog
 from fixtures.server import FixtureServer
+from tests.blogport.cli_process import blogport
 
-PROJECT = Path(__file__).resolve().parents[2]
 NOT_EXPORTS = {"blog.db", "blog.db-wal", "blog.db-shm", ".blogport.lock"}
 
-
-def blogport(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "blogport.cli", *args], capture_output=True, text=True,
-                          cwd=PROJECT, timeout=240)
 
 
 def export_files(out: Path) -> dict[str, str]:
