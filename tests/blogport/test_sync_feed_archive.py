@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import datetime, timezone
 from pathlib import Path
 
-from fixtures.blogger import add_post, add_reply, delete_post, edit_post, generate_blog
+from fixtures.blogger import generate_blog
 from fixtures.server import FixtureServer
+from tests.blogport.blog_changes import nightly_changes
 from tests.blogport.cli_process import blogport
 
 
@@ -26,18 +26,10 @@ def test_sync_of_a_feed_built_archive(tmp_path: Path) -> None:
         conn = sqlite3.connect(out / "blog.db")
         assert conn.execute("SELECT count(*) FROM pages WHERE kind='post'").fetchone() == (0,)
 
-        posts = [p for p in blog.published_posts if not p.is_seed]
-        commented = next(p for p in reversed(posts) if any(c.parent_id is None for c in p.comments))
-        parent = next(c for c in commented.comments if c.parent_id is None)
-        others = [p for p in posts if p.post_id != commented.post_id]
-        edited, deleted = others[1], others[3]
-        now = datetime.now(timezone.utc).replace(microsecond=0)
-        changed = add_post(blog, title="Read From The Feed", published=now)
-        changed = add_reply(changed, commented.post_id, parent.comment_id, author_name="Ana",
-                            body_text="A reply found in the comments feed.", published=now)
-        reply = changed.post(commented.post_id).comments[-1]
-        changed = edit_post(changed, edited.post_id, "Edited, and the feed says so.", updated=now)
-        changed = delete_post(changed, deleted.post_id)
+        night = nightly_changes(blog, title="Read From The Feed", reply_text="A reply found in the comments feed.",
+                                edit_text="Edited, and the feed says so.")
+        changed, commented, parent, reply = night.blog, night.commented, night.parent, night.reply
+        edited, deleted = night.edited, night.deleted
         server.publish(changed)
         max_position = conn.execute("SELECT max(position) FROM raw_comments WHERE post_url=?",
                                     (server.base_url + commented.path,)).fetchone()[0]

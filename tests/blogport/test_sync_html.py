@@ -6,13 +6,13 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
-from fixtures.blogger import add_post, add_reply, delete_post, edit_post, generate_blog
+from fixtures.blogger import generate_blog
 from fixtures.server import FixtureServer
+from tests.blogport.blog_changes import nightly_changes
 from tests.blogport.cli_process import blogport
 
 NOT_EXPORTS = {"blog.db", "blog.db-wal", "blog.db-shm", ".blogport.lock"}
@@ -31,17 +31,10 @@ def test_sync_without_feeds_falls_back_to_an_incremental_crawl(tmp_path: Path) -
         migrated = blogport("migrate", server.base_url + "/", "-o", str(out), "--no-throttle", "--no-progress", "--via", "html")
         assert migrated.returncode in (0, 1), migrated.stderr
 
-        posts = [p for p in blog.published_posts if not p.is_seed]
-        commented = next(p for p in reversed(posts) if any(c.parent_id is None for c in p.comments))
-        parent = next(c for c in commented.comments if c.parent_id is None)
-        others = [p for p in posts if p.post_id != commented.post_id]
-        edited, deleted = others[1], others[3]
-        now = datetime.now(timezone.utc).replace(microsecond=0)
-        changed = add_post(blog, title="Feeds Are Off", published=now)
-        changed = add_reply(changed, commented.post_id, parent.comment_id, author_name="Ana",
-                            body_text="A late reply.", published=now)
-        changed = edit_post(changed, edited.post_id, "Rewritten without feeds.", updated=now)
-        changed = delete_post(changed, deleted.post_id)
+        night = nightly_changes(blog, title="Feeds Are Off", reply_text="A late reply.",
+                                edit_text="Rewritten without feeds.")
+        changed, parent = night.blog, night.parent
+        edited, deleted = night.edited, night.deleted
         server.publish(changed)
 
         synced = blogport("sync", str(out), "--json")
@@ -56,7 +49,7 @@ def test_sync_without_feeds_falls_back_to_an_incremental_crawl(tmp_path: Path) -
         assert conn.execute("SELECT title FROM posts WHERE id=?", (changed.posts[-1].post_id,)).fetchone() == (
             "Feeds Are Off",)
         assert conn.execute("SELECT parent_id FROM comments WHERE id=?",
-                            (changed.post(commented.post_id).comments[-1].comment_id,)).fetchone() == (parent.comment_id,)
+                            (night.reply.comment_id,)).fetchone() == (parent.comment_id,)
         assert "Rewritten without feeds." in conn.execute("SELECT body_text FROM posts WHERE id=?",
                                                            (edited.post_id,)).fetchone()[0]
         assert conn.execute("SELECT count(*) FROM post_history WHERE post_id=?", (edited.post_id,)).fetchone() == (1,)
