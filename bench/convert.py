@@ -87,7 +87,7 @@ def blogport_command() -> list[str]:
 
 
 def time_import(export: Path, work: Path) -> tuple[float, object]:
-    from crawler.archive import Archive
+    from kernel.archive import Archive
     from crawler.export_file import import_export
 
     start = time.perf_counter()

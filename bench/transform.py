@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from scrapy.http import HtmlResponse
 
-from crawler.archive import Archive
+from kernel.archive import Archive
 from crawler.extract import extract_comments, extract_post
 from fixtures.blogger import generate_blog
 from fixtures.site import render_site

@@ -17,7 +17,7 @@ import click
 
 from blogport import __version__
 from blogport.config import MigrationConfig
-from crawler.errors import BlogportError
+from kernel.errors import BlogportError
 from crawler.options import DEFAULT_USER_AGENT, CrawlOptions
 from loaders.options import ALL_FORMATS, ExportOptions
 from transform.options import TransformOptions

@@ -10,7 +10,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from crawler.archive import Archive
+from kernel.archive import Archive
 from crawler.options import CrawlOptions
 from loaders.options import ExportOptions
 from transform.options import TransformOptions

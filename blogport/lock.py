@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from crawler.errors import LockedError
+from kernel.errors import LockedError
 
 LOCK_NAME = ".blogport.lock"
 

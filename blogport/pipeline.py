@@ -9,7 +9,7 @@ from typing import Any
 from blogport.config import MigrationConfig, save_config
 from blogport.lock import hold_lock
 from blogport.runs import finish_run, start_run
-from crawler.archive import Archive
+from kernel.archive import Archive
 
 
 @dataclass

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from crawler.archive import Archive, utc_now
+from kernel.archive import Archive, utc_now
 
 RUNS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (

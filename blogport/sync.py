@@ -44,8 +44,8 @@ from urllib.parse import urlsplit
 from blogport.config import MigrationConfig, load_config
 from blogport.lock import hold_lock
 from blogport.runs import finish_run, list_runs, start_run
-from crawler.archive import ARCHIVE_NAME, Archive, utc_now
-from crawler.errors import ArchiveError, BlogportError, UnreachableError
+from kernel.archive import ARCHIVE_NAME, Archive, utc_now
+from kernel.errors import ArchiveError, BlogportError, UnreachableError
 
 log = logging.getLogger(__name__)
 
@@ -832,7 +832,7 @@ class FeedSync:
         ):
             existing[post_url] = max(existing.get(post_url, -1), position)
             known_keys[key] = position
-        from crawler.archive import comment_key
+        from kernel.archive import comment_key
 
         fresh = [c for c in comments if comment_key(c) not in known_keys]
         kept = [replace(c, position=known_keys[comment_key(c)]) for c in comments if comment_key(c) in known_keys]

@@ -50,7 +50,7 @@ from blogport.checks.exports import check_exports
 from blogport.checks.ledger import build_ledger, reconcile_totals
 from blogport.checks.threads import check_threads
 from blogport.report.chart import MonthCounts
-from crawler.errors import ExportError
+from kernel.errors import ExportError
 
 log = logging.getLogger(__name__)
 

@@ -22,8 +22,8 @@ from typing import Any, BinaryIO
 
 from lxml import etree
 
-from crawler.archive import Archive, comment_key, utc_now
-from crawler.errors import SourceError
+from kernel.archive import Archive, comment_key, utc_now
+from kernel.errors import SourceError
 from crawler.feeds import (
     ENTRY,
     FEED,
@@ -42,7 +42,7 @@ from crawler.feeds import (
     profile_key,
     setting_of,
 )
-from crawler.records import BlogInfo, RawComment, RawPost
+from kernel.records import BlogInfo, RawComment, RawPost
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Pure extraction: one fetched Blogger page -> raw records.
 
 Every function here takes a Scrapy ``TextResponse`` (a live page, a saved mirror page, or a
-response built from a file in a test) and returns records from ``crawler.records``. They
+response built from a file in a test) and returns records from ``kernel.records``. They
 work on the lxml tree the response already caches (``response.selector.root``), so link
 discovery and extraction share one parse; selectors are compiled once at import, and the
 page analysis is shared by calls on the same response.
@@ -33,7 +33,7 @@ from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 from scrapy.http import TextResponse
 
-from crawler.errors import SourceError
+from kernel.errors import SourceError
 from crawler.extract_comments import comment_nodes, extract_page_comments
 from crawler.extract_markup import (
     STATIC_PATH,
@@ -54,7 +54,7 @@ from crawler.extract_markup import (
     visible,
     xpath,
 )
-from crawler.records import ArchiveMonth, BlogInfo, RawComment, RawLabel, RawPost
+from kernel.records import ArchiveMonth, BlogInfo, RawComment, RawLabel, RawPost
 from crawler.urls import comment_page_number
 
 __all__ = [

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 from crawler.extract_markup import COMMENT_ID_PREFIX, Element, Page, classes, inner_html, text_of
-from crawler.records import RawComment
+from kernel.records import RawComment
 
 _COMMENT_ID = re.compile(rf"^{COMMENT_ID_PREFIX}(\d+)$")
 _SHOW_COMMENT = re.compile(r"[?&]showComment=(\d+)")

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy.http import Response
 
-from crawler.errors import SourceError
+from kernel.errors import SourceError
 from crawler.feeds import (
     FeedContext,
     FeedPage,
@@ -42,7 +42,7 @@ from crawler.feeds import (
 )
 from crawler.items import PageItem
 from crawler.pipelines import IssueItem
-from crawler.records import RawComment
+from kernel.records import RawComment
 
 log = logging.getLogger(__name__)
 

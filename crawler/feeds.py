@@ -24,8 +24,8 @@ from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 from lxml import etree
 
-from crawler.errors import SourceError, UnsafeXMLError
-from crawler.records import BlogInfo, RawComment, RawLabel, RawPost
+from kernel.errors import SourceError, UnsafeXMLError
+from kernel.records import BlogInfo, RawComment, RawLabel, RawPost
 
 from crawler.urls import canonicalize
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from crawler.records import BlogInfo, RawComment, RawPost
+from kernel.records import BlogInfo, RawComment, RawPost
 
 
 @dataclass

@@ -21,8 +21,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from scrapy.http import HtmlResponse
 
-from crawler.archive import Archive, utc_now
-from crawler.errors import SourceError
+from kernel.archive import Archive, utc_now
+from kernel.errors import SourceError
 from crawler.options import CrawlOptions
 from crawler.pipelines import ArchiveWriter, IssueItem, count_item
 from crawler.urls import canonicalize, classify, comment_page_number, item_kind, post_url_of

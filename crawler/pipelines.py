@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from crawler.archive import Archive
+from kernel.archive import Archive
 from crawler.items import PageItem
-from crawler.records import BlogInfo
+from kernel.records import BlogInfo
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -50,7 +50,7 @@ class IssueItem:
 
     url: str
     kind: str
-    """One of ``crawler.archive.ISSUE_KINDS``."""
+    """One of ``kernel.archive.ISSUE_KINDS``."""
     reason: str
     failure: bool | None = None
     """Whether it counts as a failed page (default: by kind, see ``FAILURE_KINDS``)."""

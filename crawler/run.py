@@ -35,8 +35,8 @@ from pathlib import Path
 from typing import Any
 
 import crawler
-from crawler.archive import ARCHIVE_NAME, Archive, utc_now
-from crawler.errors import SourceError, UnreachableError
+from kernel.archive import ARCHIVE_NAME, Archive, utc_now
+from kernel.errors import SourceError, UnreachableError
 from crawler.options import CrawlOptions
 from crawler.process import MESSAGE_PREFIX
 from crawler.progress import make_progress

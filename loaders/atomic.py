@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from crawler.errors import ExportError
+from kernel.errors import ExportError
 
 
 def inside(root: Path, path: Path) -> Path:

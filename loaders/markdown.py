@@ -37,7 +37,7 @@ from typing import Any
 import yaml
 from markdownify import markdownify
 
-from crawler.errors import ExportError
+from kernel.errors import ExportError
 from loaders.atomic import inside, write_if_changed
 from loaders.images import ImageFetcher
 from loaders.links import LinkRewriter

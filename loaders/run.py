@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlite_utils
 
-from crawler.errors import ExportError
+from kernel.errors import ExportError
 from loaders.markdown import FLAVORS, write_markdown
 from loaders.options import ALL_FORMATS, ExportOptions
 from loaders.redirects import write_redirects

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from slugify import slugify
 
-from crawler.errors import ArchiveError
+from kernel.errors import ArchiveError
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from urllib.parse import quote, unquote
 
 from slugify import slugify
 
-from crawler.errors import ExportError
+from kernel.errors import ExportError
 from loaders.pelican import pelican_slugify, tag_name
 from loaders.source import ExportSource, hugo_urlize, parse_iso, url_path
 

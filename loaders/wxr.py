@@ -26,7 +26,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
 from loaders import BLOGPORT_VERSION as __version__
-from crawler.errors import ExportError
+from kernel.errors import ExportError
 from loaders.atomic import AtomicFile
 from loaders.links import LinkRewriter
 from loaders.source import CommentRow, ExportSource, Ledger, PostRow, parse_iso, slug_part, wp_datetime, xml_safe

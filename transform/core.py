@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 from slugify import slugify
 
 from crawler.extract_markup import COMMENT_ID_PREFIX
-from crawler.records import BlogInfo, RawComment, RawPost
+from kernel.records import BlogInfo, RawComment, RawPost
 from transform.authors import (
     clean_name,
     fold_name,

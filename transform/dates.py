@@ -29,7 +29,7 @@ from datetime import date, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from crawler.errors import BlogportError
+from kernel.errors import BlogportError
 
 log = logging.getLogger(__name__)
 

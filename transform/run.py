@@ -19,8 +19,8 @@ from typing import Any
 
 import sqlite_utils
 
-from crawler.archive import ARCHIVE_NAME, SCHEMA_VERSION, Archive, utc_now
-from crawler.errors import ArchiveError
+from kernel.archive import ARCHIVE_NAME, SCHEMA_VERSION, Archive, utc_now
+from kernel.errors import ArchiveError
 from transform.authors import merge_authors
 from transform.core import BlogContext, TransformedPost, build_context, transform_post
 from transform.dates import check_language, parse_timezone

@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 import yaml
 from lxml import etree
 
-from crawler.archive import ARCHIVE_NAME, Archive, comment_key
-from crawler.errors import ArchiveError
-from crawler.records import BlogInfo, RawComment, RawPost
+from kernel.archive import ARCHIVE_NAME, Archive, comment_key
+from kernel.errors import ArchiveError
+from kernel.records import BlogInfo, RawComment, RawPost
 
 log = logging.getLogger(__name__)
 

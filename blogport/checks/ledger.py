@@ -9,7 +9,7 @@ from typing import Any
 from blogport.checks.base import (DEGRADED, DELETED, ERROR, FAILED, OK, SKIPPED, WARNING, Finding, LedgerEntry,
                                    Placement)
 from blogport.checks.context import Context, WxrItem, comment_key, iso_month, url_month
-from crawler.records import RawComment, RawPost
+from kernel.records import RawComment, RawPost
 
 _FILE_LEVEL = "file"
 

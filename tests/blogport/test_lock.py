@@ -13,8 +13,8 @@ import pytest
 
 from blogport.config import MigrationConfig, save_config
 from blogport.lock import LOCK_NAME, hold_lock, is_locked
-from crawler.archive import Archive
-from crawler.errors import LockedError
+from kernel.archive import Archive
+from kernel.errors import LockedError
 
 PROJECT = Path(__file__).resolve().parents[2]
 

@@ -158,7 +158,7 @@ def test_killed_crawl_resumes_to_the_same_archive(blog, tmp_path: Path) -> None:
 
 def test_sync_finishes_a_migration_whose_crawl_was_killed(blog, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """A migrate killed during its crawl: the next sync resumes the crawl and writes the exports."""
-    from crawler.archive import Archive
+    from kernel.archive import Archive
 
     with FixtureServer(blog) as server:
         url = server.base_url + "/"

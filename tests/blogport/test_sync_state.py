@@ -23,10 +23,10 @@ from blogport.sync import (
     snapshot_posts,
     sync,
 )
-from crawler.archive import Archive
-from crawler.errors import ArchiveError
+from kernel.archive import Archive
+from kernel.errors import ArchiveError
 from crawler.options import CrawlOptions
-from crawler.records import RawPost
+from kernel.records import RawPost
 from transform.models import Post
 from transform.store import save
 

@@ -18,10 +18,10 @@ import crawler.run as crawl_run
 import loaders.run as loaders_run
 import transform.run as transform_run
 from blogport.validate import Report, ValidateOptions, validate
-from crawler.archive import Archive
-from crawler.errors import ArchiveError, BlogportError
+from kernel.archive import Archive
+from kernel.errors import ArchiveError, BlogportError
 from crawler.options import CrawlOptions
-from crawler.records import ArchiveMonth, BlogInfo, RawComment, RawLabel, RawPost
+from kernel.records import ArchiveMonth, BlogInfo, RawComment, RawLabel, RawPost
 from fixtures.blogger import generate_blog
 from fixtures.export import render_blogger_export
 from loaders.options import ExportOptions

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.archive import Archive
-from crawler.errors import SourceError, UnsafeXMLError
+from kernel.archive import Archive
+from kernel.errors import SourceError, UnsafeXMLError
 from crawler.export_file import import_export
 from crawler.urls import canonicalize
 from tests.conftest import PROJECT, realdata_path
@@ -269,8 +269,8 @@ def test_billion_laughs_fails_fast_with_little_memory(tmp_path: Path) -> None:
     code = textwrap.dedent(f"""
         import resource, sys
         from pathlib import Path
-        from crawler.archive import Archive
-        from crawler.errors import UnsafeXMLError
+        from kernel.archive import Archive
+        from kernel.errors import UnsafeXMLError
         from crawler.export_file import import_export
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         with Archive.in_dir({str(tmp_path / 'child')!r}) as archive:
@@ -409,7 +409,7 @@ def test_streaming_import_keeps_memory_flat(tmp_path: Path) -> None:
     code = textwrap.dedent(f"""
         import json, resource
         from pathlib import Path
-        from crawler.archive import Archive
+        from kernel.archive import Archive
         from crawler.export_file import import_export
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         with Archive.in_dir({str(tmp_path / 'out')!r}) as archive:

@@ -20,8 +20,8 @@ from crawler.extract import (
     is_blogger_page,
     is_item_page,
 )
-from crawler.errors import BlogportError
-from crawler.records import RawComment, RawPost
+from kernel.errors import BlogportError
+from kernel.records import RawComment, RawPost
 from crawler.urls import canonicalize
 from tests.conftest import realdata_path
 

@@ -17,7 +17,7 @@ from crawler.extract import (
     extract_posts,
     is_blogger_page,
 )
-from crawler.records import RawComment, RawPost
+from kernel.records import RawComment, RawPost
 from crawler.urls import canonicalize
 from fixtures.blogger import FAMILIES, THREADED_FAMILIES, FixtureBlog, FixturePost, generate_blog
 from fixtures.locale import LANGUAGES, locale

@@ -19,7 +19,7 @@ from scrapy.http import HtmlResponse
 
 from crawler.extract import extract_comments, extract_post
 from crawler.links import discover_links, extract_links
-from crawler.records import RawComment, RawLabel, RawPost
+from kernel.records import RawComment, RawLabel, RawPost
 from crawler.urls import classify, item_kind, post_url_of
 from fixtures.blogger import FAMILIES, generate_blog
 from fixtures.site import render_site

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.archive import Archive
-from crawler.errors import SourceError, UnsafeXMLError
+from kernel.archive import Archive
+from kernel.errors import SourceError, UnsafeXMLError
 from crawler.export_file import import_export
 from crawler.feed_spider import unavailable_reason
 from crawler.feeds import (
@@ -22,7 +22,7 @@ from crawler.feeds import (
     split_blogger_id,
 )
 from crawler.options import CrawlOptions
-from crawler.records import RawPost
+from kernel.records import RawPost
 from crawler.urls import canonicalize
 from tests.conftest import realdata_path
 

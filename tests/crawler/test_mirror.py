@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.archive import Archive
-from crawler.errors import SourceError
+from kernel.archive import Archive
+from kernel.errors import SourceError
 from crawler.mirror import path_url, reconstruct_url
 from crawler.options import CrawlOptions
 from crawler.run import crawl

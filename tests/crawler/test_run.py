@@ -17,8 +17,8 @@ import pytest
 from click.testing import CliRunner
 
 from blogport.cli import main as cli
-from crawler.archive import Archive
-from crawler.errors import SourceError, UnreachableError
+from kernel.archive import Archive
+from kernel.errors import SourceError, UnreachableError
 from crawler.options import CrawlOptions
 from crawler.run import CrawlSummary, crawl
 from crawler.urls import canonicalize

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.archive import Archive
+from kernel.archive import Archive
 from crawler.options import CrawlOptions
 from crawler.run import crawl
 from crawler.urls import canonicalize

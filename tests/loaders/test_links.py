@@ -15,8 +15,8 @@ import lxml.html
 import pytest
 
 from blogport.validate import ValidateOptions, validate
-from crawler.archive import Archive
-from crawler.records import ArchiveMonth, BlogInfo, RawComment, RawLabel, RawPost
+from kernel.archive import Archive
+from kernel.records import ArchiveMonth, BlogInfo, RawComment, RawLabel, RawPost
 from loaders.links import LinkRewriter
 from loaders.options import ExportOptions
 from loaders.redirects import read_redirects_csv, write_redirects

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from crawler.errors import ExportError
+from kernel.errors import ExportError
 from loaders.atomic import inside
 from loaders.markdown import protect_liquid
 from loaders.options import ExportOptions

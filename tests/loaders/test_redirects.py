@@ -6,7 +6,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from crawler.errors import ExportError
+from kernel.errors import ExportError
 from loaders.options import ExportOptions
 from loaders.redirects import read_redirects_csv
 from loaders.run import export

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from blogport.cli import main
-from crawler.errors import ArchiveError, ExportError
+from kernel.errors import ArchiveError, ExportError
 from loaders.atomic import atomic_write
 from loaders.options import ExportOptions
 from loaders.run import export

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.errors import ExportError
+from kernel.errors import ExportError
 from loaders.options import ExportOptions
 from loaders.run import export
 from loaders.wxr import cdata

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.records import RawComment, RawPost
+from kernel.records import RawComment, RawPost
 from transform.authors import (
     author_identity,
     clean_name,

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from crawler.records import RawComment, RawLabel, RawPost
+from kernel.records import RawComment, RawLabel, RawPost
 from transform.core import (
     BlogContext,
     normalise_source_id,

@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 import dateparser
 import pytest
 
-from crawler.errors import BlogportError
-from crawler.records import RawComment, RawPost
+from kernel.errors import BlogportError
+from kernel.records import RawComment, RawPost
 from transform.core import BlogContext, build_context, comment_date, post_date
 from transform.dates import (
     DMY,

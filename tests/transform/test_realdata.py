@@ -100,7 +100,7 @@ def test_template_script_body_keeps_its_writing():
 def test_real_blogger_export_through_the_archive(tmp_path):
     import sqlite3
 
-    from crawler.archive import Archive
+    from kernel.archive import Archive
     from crawler.export_file import import_export
     from transform.run import transform
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from crawler.archive import Archive
-from crawler.errors import ArchiveError, BlogportError
-from crawler.records import BlogInfo, RawComment, RawLabel, RawPost
+from kernel.archive import Archive
+from kernel.errors import ArchiveError, BlogportError
+from kernel.records import BlogInfo, RawComment, RawLabel, RawPost
 from transform.options import TransformOptions
 from transform.run import transform
 

@@ -18,7 +18,7 @@ import pytest
 from scrapy.http import HtmlResponse
 
 from crawler.extract import extract_comments, extract_post
-from crawler.records import RawComment, RawLabel, RawPost
+from kernel.records import RawComment, RawLabel, RawPost
 from fixtures.blogger import generate_blog
 from fixtures.seeds import parse_seed
 from fixtures.site import render_site

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from crawler.records import RawComment, RawPost
+from kernel.records import RawComment, RawPost
 from transform.core import BlogContext, transform_post
 from transform.threads import ThreadInput, build_threads
 

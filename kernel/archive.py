@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlite_utils
 
-from crawler.records import BlogInfo, RawComment, RawPost
+from kernel.records import BlogInfo, RawComment, RawPost
 
 ARCHIVE_NAME = "blog.db"
 SCHEMA_VERSION = 1
