@@ -11,7 +11,7 @@ The 2,000-post fixture blog with its comments is written as a Blogger "Back up c
   be installed with apt-get) pelican is not timed and the output says so.
 
 Prints both wall-clock times and the speed ratio (target: blogport at least 50x faster).
-The import step alone (``crawler.export_file.import_export``) is timed too.
+The import step alone (``crawler.backup_file.read_backup``) is timed too.
 """
 
 from __future__ import annotations
@@ -88,11 +88,11 @@ def blogport_command() -> list[str]:
 
 def time_import(export: Path, work: Path) -> tuple[float, object]:
     from kernel.archive import Archive
-    from crawler.export_file import import_export
+    from crawler.backup_file import read_backup
 
     start = time.perf_counter()
     with Archive.in_dir(work) as archive:
-        summary = import_export(export, archive)
+        summary = read_backup(export, archive)
     return time.perf_counter() - start, summary
 
 
@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(dir=OUT, prefix="run-") as tmp_name:
         tmp = Path(tmp_name)
         seconds_import, summary = time_import(export, tmp / "import-only")
-        print(f"blogport import only (crawler.export_file.import_export): {seconds_import:.2f} s"
+        print(f"blogport import only (crawler.backup_file.read_backup): {seconds_import:.2f} s"
               f" ({summary.posts} posts, {summary.pages} pages, {summary.comments} comments)")
 
         cmd = [*blogport_command(), "migrate", str(export), "-o", str(tmp / "blogport"), "--no-validate",

@@ -225,7 +225,7 @@ def migrate(source: str, out_dir: Path, no_validate: bool, **kw: Any) -> None:
         transform=build_transform_options(kw),
         export=build_export_options(kw),
     )
-    from blogport.pipeline import migrate as run_migrate
+    from blogport.migrate import migrate as run_migrate
 
     result = run_migrate(config, out_dir, validate=not no_validate)
     _echo_summary(result.summary_lines())

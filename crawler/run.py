@@ -8,7 +8,7 @@ The source decides how the archive is filled:
   pages otherwise or always (``via="html"``);
 * an existing folder: a saved mirror (wget, HTTrack), see ``crawler.mirror``;
 * an existing ``.xml`` / ``.atom`` file: a Blogger "Back up content" export, see
-  ``crawler.export_file``.
+  ``crawler.backup_file``.
 
 A live crawl runs in its own process because Scrapy's reactor cannot be restarted: ``crawl``
 can be called any number of times in one program (tests, sync). Ctrl-C stops the child
@@ -154,7 +154,7 @@ def crawl(
         return crawl_mirror(path, out_dir, options)
     if path.is_file():
         if path.suffix.lower() in EXPORT_SUFFIXES:
-            return _import_export(path, out_dir)
+            return _read_backup(path, out_dir)
         raise SourceError(
             f"{text}: not a Blogger export file (.xml or .atom); pass a blog URL, a saved mirror folder or an export file"
         )
@@ -163,12 +163,12 @@ def crawl(
     raise SourceError(f"{text}: no such file or folder, and not a blog URL")
 
 
-def _import_export(path: Path, out_dir: Path) -> CrawlSummary:
-    from crawler.export_file import import_export
+def _read_backup(path: Path, out_dir: Path) -> CrawlSummary:
+    from crawler.backup_file import read_backup
 
     started = time.monotonic()
     with Archive.in_dir(out_dir) as archive:
-        result = import_export(path, archive)
+        result = read_backup(path, archive)
         archive.set_meta("source", {"source": str(path.resolve()), "via": "export", "at": utc_now()})
     elapsed = time.monotonic() - started
     counts = result.as_dict() if hasattr(result, "as_dict") else {}

@@ -9,7 +9,7 @@ import pytest
 
 from kernel.archive import Archive
 from kernel.errors import SourceError, UnsafeXMLError
-from crawler.export_file import import_export
+from crawler.backup_file import read_backup
 from crawler.feed_spider import unavailable_reason
 from crawler.feeds import (
     FeedContext,
@@ -143,7 +143,7 @@ def test_fixture_export_matches_ground_truth(blog, tmp_path: Path) -> None:
     path = tmp_path / "export.xml"
     path.write_bytes(fixtures_export.render_blogger_export(blog))
     with Archive.in_dir(tmp_path / "out") as archive:
-        summary = import_export(path, archive)
+        summary = read_backup(path, archive)
         posts = list(archive.raw_posts())
         info = archive.blog_info()
     published = [p for p in posts if p.status == "published"]

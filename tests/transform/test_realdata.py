@@ -101,12 +101,12 @@ def test_real_blogger_export_through_the_archive(tmp_path):
     import sqlite3
 
     from kernel.archive import Archive
-    from crawler.export_file import import_export
+    from crawler.backup_file import read_backup
     from transform.run import transform
 
     path = realdata_path("nexusdecode-blogger2jekyll/blog-08-19-2012.xml")
     with Archive.in_dir(tmp_path) as archive:
-        import_export(path, archive)
+        read_backup(path, archive)
     summary = transform(tmp_path, TransformOptions())
     assert summary.exit_code == 0 and summary.timezone == "America/New_York"
     assert summary.timezone_source == "source" and summary.unparsed_dates == 0

@@ -1,4 +1,4 @@
-"""Blogger "Back up content" export files -> the archive, as a stream.
+"""Blogger "Back up content" files -> the archive (``crawler.backup_file``), as a stream.
 
 An export is one Atom document holding the blog's settings, its template, every post, page
 and comment (drafts included). It can be hundreds of megabytes, so it is read with
@@ -55,7 +55,7 @@ _HEAD_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
-class ExportImportSummary:
+class BackupReadSummary:
     """What one export file gave."""
 
     path: str
@@ -120,7 +120,7 @@ def source_uri(path: Path) -> str:
     return path.resolve().as_uri()
 
 
-def import_export(path: Path, archive: Archive, *, batch_size: int = BATCH_SIZE) -> ExportImportSummary:
+def read_backup(path: Path, archive: Archive, *, batch_size: int = BATCH_SIZE) -> BackupReadSummary:
     """Read a Blogger export file into ``archive``: posts, pages (drafts and scheduled marked),
     comments (threads intact), blog info from the settings, the template once in meta.
 
@@ -276,7 +276,7 @@ class _Importer:
             self.posts, self.comments = [], []
 
     # -- after the stream ----------------------------------------------------------------------
-    def finish(self, sha256: str, size: int) -> ExportImportSummary:
+    def finish(self, sha256: str, size: int) -> BackupReadSummary:
         info = blog_info(self.header, self.settings)
         orphans = self.renumber_comments()
         with self.archive.transaction():
@@ -286,7 +286,7 @@ class _Importer:
                 {"path": str(self.path.resolve()), "sha256": sha256, "size": size, "kind": "blogger-export",
                  "page_url": self.page_url, "imported_at": utc_now()},
             )
-        return ExportImportSummary(
+        return BackupReadSummary(
             path=str(self.path), sha256=sha256, size=size, orphan_comments=orphans, blog=info, **self.counts
         )
 

@@ -1,4 +1,4 @@
-"""Blogger export files -> archive records (crawler.export_file), on real exports and hostile files."""
+"""Blogger export files -> archive records (crawler.backup_file), on real exports and hostile files."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import pytest
 
 from kernel.archive import Archive
 from kernel.errors import SourceError, UnsafeXMLError
-from crawler.export_file import import_export
+from crawler.backup_file import read_backup
 from crawler.urls import canonicalize
 from tests.conftest import PROJECT, realdata_path
 
@@ -45,7 +45,7 @@ def _entries_by_kind(text: str) -> dict[str, list[str]]:
 def _import(path: Path, tmp_path: Path):
     archive = Archive.in_dir(tmp_path / "out")
     try:
-        summary = import_export(path, archive)
+        summary = read_backup(path, archive)
         posts = list(archive.raw_posts())
         orphans = archive.orphan_raw_comments()
         meta = archive.get_meta("source_file")
@@ -126,8 +126,8 @@ def test_real_export_labels_become_label_urls(tmp_path: Path) -> None:
 def test_reimport_does_not_duplicate(tmp_path: Path) -> None:
     path = realdata_path("nexusdecode-blogger2jekyll/blog-08-19-2012.xml")
     with Archive.in_dir(tmp_path) as archive:
-        first = import_export(path, archive)
-        second = import_export(path, archive)
+        first = read_backup(path, archive)
+        second = read_backup(path, archive)
         n_posts = archive.conn.execute("SELECT count(*) FROM raw_posts").fetchone()[0]
         n_comments = archive.conn.execute("SELECT count(*) FROM raw_comments").fetchone()[0]
     assert first.posts == second.posts
@@ -261,7 +261,7 @@ def test_billion_laughs_fails_fast_with_little_memory(tmp_path: Path) -> None:
     path.write_text(BILLION_LAUGHS, encoding="utf-8")
     with Archive.in_dir(tmp_path / "out") as archive:
         with pytest.raises(UnsafeXMLError) as info:
-            import_export(path, archive)
+            read_backup(path, archive)
         assert archive.conn.execute("SELECT count(*) FROM raw_posts").fetchone()[0] == 0
     _assert_one_line(info.value)
     assert "entit" in str(info.value).lower()
@@ -271,11 +271,11 @@ def test_billion_laughs_fails_fast_with_little_memory(tmp_path: Path) -> None:
         from pathlib import Path
         from kernel.archive import Archive
         from kernel.errors import UnsafeXMLError
-        from crawler.export_file import import_export
+        from crawler.backup_file import read_backup
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         with Archive.in_dir({str(tmp_path / 'child')!r}) as archive:
             try:
-                import_export(Path({str(path)!r}), archive)
+                read_backup(Path({str(path)!r}), archive)
             except UnsafeXMLError:
                 pass
             else:
@@ -337,7 +337,7 @@ def test_external_entities_are_never_fetched(doctype: str, tmp_path: Path, count
     path.write_text(body, encoding="utf-8")
     with Archive.in_dir(tmp_path / "out") as archive:
         with pytest.raises(UnsafeXMLError) as info:
-            import_export(path, archive)
+            read_backup(path, archive)
         records = [r for (r,) in archive.conn.execute("SELECT record FROM raw_posts")]
     _assert_one_line(info.value)
     assert hits == [] and records == []
@@ -347,7 +347,7 @@ def test_undeclared_entity_without_doctype_is_a_source_error(tmp_path: Path) -> 
     path = tmp_path / "ent.xml"
     path.write_text(_feed([_entry("post", "post-1", "2010-01-01T10:00:00.000-08:00", content="&lol9;")]))
     with Archive.in_dir(tmp_path / "out") as archive, pytest.raises(SourceError) as info:
-        import_export(path, archive)
+        read_backup(path, archive)
     _assert_one_line(info.value)
 
 
@@ -371,14 +371,14 @@ def test_wrong_files_give_one_line_source_errors(name: str, content: bytes, word
     path = tmp_path / name
     path.write_bytes(content)
     with Archive.in_dir(tmp_path / "out") as archive, pytest.raises(SourceError) as info:
-        import_export(path, archive)
+        read_backup(path, archive)
     _assert_one_line(info.value)
     assert words in str(info.value).lower() and name in str(info.value)
 
 
 def test_missing_file(tmp_path: Path) -> None:
     with Archive.in_dir(tmp_path / "out") as archive, pytest.raises(SourceError):
-        import_export(tmp_path / "nope.xml", archive)
+        read_backup(tmp_path / "nope.xml", archive)
 
 
 # -- memory stays flat --------------------------------------------------------------------------
@@ -410,10 +410,10 @@ def test_streaming_import_keeps_memory_flat(tmp_path: Path) -> None:
         import json, resource
         from pathlib import Path
         from kernel.archive import Archive
-        from crawler.export_file import import_export
+        from crawler.backup_file import read_backup
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         with Archive.in_dir({str(tmp_path / 'out')!r}) as archive:
-            summary = import_export(Path({str(path)!r}), archive)
+            summary = read_backup(Path({str(path)!r}), archive)
             stored = archive.conn.execute("SELECT count(*) FROM raw_comments").fetchone()[0]
         after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         print(json.dumps({{"posts": summary.posts, "comments": summary.comments, "stored": stored,
@@ -428,7 +428,7 @@ def test_streaming_import_keeps_memory_flat(tmp_path: Path) -> None:
 
 
 # -- through the crawl stage and the command line ----------------------------------------------------
-def test_crawl_stage_reads_an_export_file(tmp_path: Path) -> None:
+def test_crawl_stage_reads_a_backup_file(tmp_path: Path) -> None:
     from crawler.options import CrawlOptions
     from crawler.run import crawl
 
