@@ -7,6 +7,13 @@ the ``Retry-After`` the server asked for, before the request goes back to the sc
 The wait holds one concurrency slot, so a struggling host also gets fewer requests at once.
 A ``Retry-After`` longer than ``BLOGPORT_RETRY_MAX_DELAY`` is not waited for: the response
 is passed on and recorded as an HTTP failure.
+
+``StayOnBlogMiddleware`` keeps every request on the blog's own hosts, redirects included: a
+redirect to another host is refused before Scrapy's redirect middleware follows it (no
+``robots.txt`` and no page is fetched there), and the request fails with ``OffsiteRedirect``,
+which the spider records as an ``offsite`` crawl issue. Blogger's own host moves stay
+allowed (``http`` to ``https``, ``blogspot.com`` to a country domain, ``www.``), and so does
+any redirect of the start page: where the blog's address leads is the blog's host.
 """
 
 from __future__ import annotations
@@ -17,10 +24,14 @@ import random
 import time
 from typing import TYPE_CHECKING
 
-from scrapy.exceptions import NotConfigured
+from urllib.parse import urljoin
+
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Request, Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.misc import load_object
+
+from crawler.urls import blog_hosts, same_blog
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -138,3 +149,62 @@ class BackoffRetryMiddleware:
         delay = backoff_delay(request.meta.get("retry_times", 0), self.base_delay, self.max_delay)
         await _sleep(delay)
         return self._retry_request(request, type(exception).__name__)
+
+
+#: Statuses whose ``Location`` Scrapy's redirect middleware follows.
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+
+class OffsiteRedirect(IgnoreRequest):
+    """A redirect to a host that is not the blog's was refused."""
+
+    def __init__(self, url: str, target: str) -> None:
+        self.url = url
+        self.target = target
+        super().__init__(f"redirects off the blog to {target}")
+
+
+def redirect_target(request: Request, response: Response) -> str | None:
+    """The absolute URL a redirect response points to, or None when it is no redirect."""
+    if response.status not in REDIRECT_STATUSES:
+        return None
+    location = response.headers.get(b"Location")
+    if not location:
+        return None
+    text = location.decode("latin-1").strip()
+    if text.startswith("//"):
+        text = request.url.split(":", 1)[0] + ":" + text
+    return urljoin(request.url, text)
+
+
+def spider_hosts(spider: object) -> frozenset[str]:
+    """The hosts a spider may visit: its ``hosts``, else the host of its ``blog_url`` or
+    ``start_url``."""
+    hosts = getattr(spider, "hosts", None)
+    if hosts:
+        return frozenset(hosts)
+    urls = [u for u in (getattr(spider, "blog_url", None), getattr(spider, "start_url", None)) if u]
+    return blog_hosts(urls)
+
+
+class StayOnBlogMiddleware:
+    """Refuses redirects off the blog's hosts (see module doc). Sits closer to the downloader
+    than ``RedirectMiddleware``, so it sees each redirect first."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "StayOnBlogMiddleware":
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        target = redirect_target(request, response)
+        if target is None or request.meta.get("start"):
+            return response
+        hosts = spider_hosts(self.crawler.spider)
+        if not hosts or same_blog(target, hosts):
+            return response
+        self.crawler.stats.inc_value("blogport/offsite_redirects")
+        log.info("%s redirects off the blog to %s: not followed", request.url, target)
+        raise OffsiteRedirect(request.url, target)

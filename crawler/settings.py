@@ -88,6 +88,7 @@ def build_settings(
             "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": _OFF,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": _OFF,
             "crawler.middlewares.BackoffRetryMiddleware": 550,
+            "crawler.middlewares.StayOnBlogMiddleware": 650,  # before RedirectMiddleware (600) sees a response
             "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": _OFF,
             "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": _OFF,
             "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware": _OFF,

@@ -38,6 +38,7 @@ from twisted.python.failure import Failure
 
 from crawler.items import PageItem
 from crawler.links import discover_links, extract_links
+from crawler.middlewares import OffsiteRedirect
 from crawler.pipelines import (
     STAT_FETCHED,
     STAT_GONE,
@@ -388,6 +389,9 @@ class BlogSpider(scrapy.Spider):
             if is_start:
                 raise self._fatal("source", f"{url}: {reason}")
             yield IssueItem(url, "size", reason)
+            return
+        if failure.check(OffsiteRedirect):
+            yield IssueItem(url, "offsite", str(failure.value))
             return
         message = f"{type(failure.value).__name__}: {failure.value}".strip().rstrip(":")
         if is_start:
