@@ -279,9 +279,7 @@ def _run(archive: Archive, config: MigrationConfig, result: SyncResult, started:
             result.mode = "feeds"
         else:
             result.mode = "html"
-            crawl_started = utc_now()
             _crawl(config, out_dir, result, incremental=True)
-            _check_unlinked_posts(archive, fetcher, config, result, source_via, crawl_started)
         result.requests += fetcher.requests
         result.not_modified += fetcher.not_modified
         result.page_bytes += fetcher.page_bytes

@@ -137,6 +137,10 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"blog_url": job["source"]}
         if job.get("updated_min"):
             kwargs["updated_min"] = job["updated_min"]
+    elif options.incremental:
+        from crawler.incremental import IncrementalSpider as spider_cls
+
+        kwargs = {"start_url": job["source"]}
     else:
         from crawler.spider import BlogSpider as spider_cls
 
