@@ -47,29 +47,6 @@ NOT_SOURCES: dict[str, str] = {
     "wordpress-importer/wxr-utf-8-challenges.xml": "a WordPress WXR export, not a Blogger one",
 }
 
-#: Blogger sources whose facts are still to be written (judged once they are).
-FACTS_TO_WRITE: frozenset[str] = frozenset({
-    "feedparser/atomthreadingwithentry.xml",
-    "hakyll-convert/blogger-000_input.xml",
-    "hakyll-convert/blogger-002_input.xml",
-    "htmldate/eval__juliasleseblog.blogspot.com.irland.html",
-    "htmldate/test_set__1653190016.html",
-    "mozilla-readability/source.html",
-    "nexusdecode-blogger2jekyll/blog-08-19-2012.xml",
-    "pelican/bloggerexport.xml",
-    "trafilatura/cache__blog.python.org.html",
-    "trafilatura/cache__chineselyrics4u.com.zhineng.html",
-    "trafilatura/cache__plentylife.blogspot.pamela-reif.html",
-    "trafilatura/eval__abookshelffullofsunshine.blogspot.com.interview.html",
-    "trafilatura/eval__bumsbutzener-gumpfen.blogspot.com.tach-auch.html",
-    "trafilatura/eval__emacspeak.blogspot.com.meta.html",
-    "trafilatura/eval__hassanchef.com.bhindi.html",
-    "trafilatura/eval__security.googleblog.com.protection.html",
-    "trafilatura/eval__sibenlab.blogspot.com.privacy.html",
-    "trafilatura/eval__weinlachgummis.blogspot.com.rezi.html",
-})
-
-
 @dataclass(frozen=True)
 class RealFile:
     rel: str
@@ -123,7 +100,4 @@ def sources(root: Path = REALDATA) -> list[RealFile]:
 
 def unjudged(root: Path = REALDATA) -> list[str]:
     """Files that are neither judged against facts nor listed as not a source."""
-    return [
-        rel for rel in all_files(root)
-        if facts_path(rel) is None and rel not in NOT_SOURCES and rel not in FACTS_TO_WRITE
-    ]
+    return [rel for rel in all_files(root) if facts_path(rel) is None and rel not in NOT_SOURCES]
