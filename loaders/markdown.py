@@ -459,7 +459,7 @@ def write_markdown(source: ExportSource, out_dir: Path, *, flavor: str = "hugo",
     fetcher: ImageFetcher | None = None
     if download_images:
         image_dir, prefix = layout.image_dir()
-        fetcher = ImageFetcher(inside(root, image_dir), prefix, max_bytes=image_max_bytes)
+        fetcher = ImageFetcher.for_export(source, Path(out_dir), inside(root, image_dir), prefix, max_bytes=image_max_bytes)
     result = MarkdownResult()
     root_resolved = layout.root
     Prepared = tuple[PostRow, list[CommentRow], list[str], "Path | None"]

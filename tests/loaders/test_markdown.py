@@ -218,7 +218,7 @@ def test_download_images(tmp_path: Path, image_server: str) -> None:
     html = "".join(f'<p><img src="{image_server}/{name}" alt="{name}"></p>'
                    for name in ("pic.png", "missing.png", "big.png", "page.png", "flaky.png"))
     html += f'<p><img src="{image_server}/pic.png"></p>'
-    post = Post(id="1", url="http://img.example.com/2012/01/pics.html", title="Pictures", slug="pics", body_html=html,
+    post = Post(id="1", url=f"{image_server}/2012/01/pics.html", title="Pictures", slug="pics", body_html=html,
                 body_text="", published="2012-01-01T00:00:00+00:00", published_local="2012-01-01T00:00:00+00:00",
                 author_id="a")
     folder = build_blog(tmp_path / "img", {"authors": [Author("a", "A")], "tags": [], "posts": [post], "comments": []})

@@ -1,0 +1,230 @@
+"""Images that move: full-size URLs, which hosts, and the download through Scrapy against a
+real HTTP server of the test's own on 127.0.0.1 (a 500 then OK, an oversized image, a 404,
+a page that is not an image, a redirect to another host)."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import sqlite3
+import struct
+import threading
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from loaders.images import (
+    MANIFEST,
+    ImageHosts,
+    find_images,
+    full_size_url,
+    is_blogger_image_host,
+    rewrite_images,
+)
+from loaders.options import ExportOptions
+from loaders.run import export
+from tests.loaders.conftest import build_blog
+from transform.models import Author, Post
+
+
+def _png(seed: int) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    raw = b"\x00" + bytes([seed % 256, 0, 0])
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+BLOGGER = "https://1.bp.blogspot.com/-AbC/XyZ/AAAAAAAAAB4/q1w2e3r4t5y"
+
+
+# -- which URL, which host ----------------------------------------------------------------
+def test_blogger_thumbnails_become_their_originals() -> None:
+    assert full_size_url(f"{BLOGGER}/s320/handshake.jpg") == f"{BLOGGER}/s1600/handshake.jpg"
+    assert full_size_url(f"{BLOGGER}/w400-h300-c/a.png") == f"{BLOGGER}/s1600/a.png"
+    assert full_size_url(f"{BLOGGER}/s1600-h/a.png") == f"{BLOGGER}/s1600/a.png"
+    assert full_size_url("https://blogger.googleusercontent.com/img/a/AVvXsEh9=s320") == \
+        "https://blogger.googleusercontent.com/img/a/AVvXsEh9=s0"
+    assert full_size_url("https://blogger.googleusercontent.com/img/a/AVvXsEh9=w640-h426-rw") == \
+        "https://blogger.googleusercontent.com/img/a/AVvXsEh9=s0"
+    assert full_size_url("https://blogger.googleusercontent.com/img/b/R29v/AVvX/s320/name.jpg") == \
+        "https://blogger.googleusercontent.com/img/b/R29v/AVvX/s1600/name.jpg"
+    # only Blogger's hosts: a path that merely looks like a size elsewhere is left alone
+    assert full_size_url("https://example.com/s320/a.png") == "https://example.com/s320/a.png"
+
+
+def test_image_hosts() -> None:
+    for host in ("1.bp.blogspot.com", "blogger.googleusercontent.com", "lh3.googleusercontent.com", "lh5.ggpht.com"):
+        assert is_blogger_image_host(host)
+    for host in ("www.flickr.com", "bp.blogspot.com.evil.example", "example.blogspot.com"):
+        assert not is_blogger_image_host(host)
+    public = ImageHosts.for_blog(["https://myblog.blogspot.com", "https://myblog.blogspot.com/2009/08/x.html"])
+    assert public.allows("https://www.myblog.blogspot.com/a.png") and public.allows(f"{BLOGGER}/s320/a.jpg")
+    assert not public.allows("http://www.flickr.com/a.jpg")
+    local = ImageHosts.for_blog(["http://127.0.0.1:8000/2009/08/x.html"])
+    assert local.allows("http://127.0.0.1:8000/images/1.png")
+    assert not local.allows(f"{BLOGGER}/s320/a.jpg"), "a blog on this machine sends no request off it"
+
+
+def test_find_images_pairs_a_thumbnail_with_its_link() -> None:
+    hosts = ImageHosts.for_blog(["https://myblog.blogspot.com"])
+    html = (f'<a href="{BLOGGER}/s1600/big.jpg" imageanchor="1"><img src="{BLOGGER}/s320/big.jpg" /></a>'
+            '<a href="http://www.flickr.com/photos/x/1/"><img src="https://myblog.blogspot.com/own.png"></a>'
+            '<img src="http://www.flickr.com/hot.jpg">'
+            f'<a href="{BLOGGER}/s1600/bare.jpg">the picture</a>'
+            '<img src="/relative.png">')
+    refs = find_images(html, hosts)
+    assert [(r.url, r.src, r.href) for r in refs] == [
+        (f"{BLOGGER}/s1600/big.jpg", f"{BLOGGER}/s320/big.jpg", f"{BLOGGER}/s1600/big.jpg"),
+        ("https://myblog.blogspot.com/own.png", "https://myblog.blogspot.com/own.png", None),
+        (f"{BLOGGER}/s1600/bare.jpg", None, f"{BLOGGER}/s1600/bare.jpg"),
+    ]
+    out = rewrite_images(html, hosts, {f"{BLOGGER}/s1600/big.jpg": "/images/a.jpg"})
+    assert out.count("/images/a.jpg") == 2 and "s320" not in out
+    assert "http://www.flickr.com/photos/x/1/" in out and "http://www.flickr.com/hot.jpg" in out
+    assert f"{BLOGGER}/s1600/bare.jpg" in out  # not in the map: kept
+    # without a map: every movable picture points at its full size (what the WXR carries)
+    full = rewrite_images(f'<img src="{BLOGGER}/s320/x.jpg?a=1&amp;b=2">', hosts)
+    assert full == f'<img src="{BLOGGER}/s1600/x.jpg?a=1&amp;b=2">'
+
+
+# -- download through Scrapy --------------------------------------------------------------
+class _Images(http.server.BaseHTTPRequestHandler):
+    hits: dict[str, int] = {}
+    flaky_failures = 1
+
+    def do_GET(self) -> None:
+        hits = type(self).hits
+        hits[self.path] = hits.get(self.path, 0) + 1
+        if self.path.startswith("/full/pic"):
+            self._send(200, "image/png", _png(1))
+        elif self.path == "/same-bytes.png":
+            self._send(200, "image/png", _png(1))
+        elif self.path == "/flaky.png":
+            if hits[self.path] <= type(self).flaky_failures:
+                self._send(500, "text/plain", b"busy")
+            else:
+                self._send(200, "image/png", _png(2))
+        elif self.path == "/big.png":
+            self._send(200, "image/png", _png(3) + b"\0" * 5000)
+        elif self.path == "/page.png":
+            self._send(200, "text/html", b"<html><body>not a picture</body></html>")
+        elif self.path == "/away.png":
+            port = self.server.server_address[1]
+            self.send_response(302)
+            self.send_header("Location", f"http://127.0.0.2:{port}/full/pic.png")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        else:
+            self._send(404, "text/plain", b"missing")
+
+    def _send(self, status: int, ctype: str, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture()
+def image_blog(tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    _Images.hits = {}
+    _Images.flaky_failures = 1
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Images)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    one = (f'<p><a href="{base}/full/pic.png"><img src="{base}/thumb/pic.png" width="320"></a></p>'
+           + "".join(f'<p><img src="{base}/{name}"></p>' for name in
+                     ("flaky.png", "big.png", "missing.png", "page.png", "away.png"))
+           + '<p><img src="http://www.flickr.com/elsewhere.jpg"></p>')
+    two = f'<p>Again: <a href="{base}/full/pic.png"><img src="{base}/thumb/pic.png"></a> and <img src="{base}/same-bytes.png"></p>'
+    posts = [Post(id=str(n), url=f"{base}/2012/01/p{n}.html", title=f"Pictures {n}", slug=f"p{n}", body_html=body,
+                  body_text="words", published=f"2012-01-0{n}T00:00:00+00:00",
+                  published_local=f"2012-01-0{n}T00:00:00+00:00", author_id="a")
+             for n, body in ((1, one), (2, two))]
+    folder = build_blog(tmp_path / "img", {"authors": [Author("a", "A")], "tags": [], "posts": posts, "comments": []})
+    conn = sqlite3.connect(folder / "blog.db")
+    conn.execute("UPDATE meta SET value = ? WHERE key = 'blog_info'",
+                 (json.dumps({"url": base + "/", "title": "Pictures", "language": "en"}),))
+    conn.commit()
+    conn.close()
+    try:
+        yield folder, base
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _options(flavor: str = "hugo") -> ExportOptions:
+    return ExportOptions(formats=("markdown",), flavor=flavor, download_images=True, image_max_bytes=2000)
+
+
+def test_images_are_fetched_once_at_full_size_and_links_rewritten(image_blog: tuple[Path, str]) -> None:
+    folder, base = image_blog
+    summary = export(folder, _options())
+    images = folder / "markdown" / "static" / "images"
+    names = sorted(p.name for p in images.iterdir())
+    assert len(names) == 2  # pic.png (also same-bytes.png: the same picture, kept once) and flaky.png
+    assert "/thumb/pic.png" not in _Images.hits, "the thumbnail is not fetched: its full size is"
+    assert _Images.hits["/full/pic.png"] == 1, "shared by two posts, fetched once"
+    assert _Images.hits["/flaky.png"] == 2, "a 500, then retried"
+    one = (folder / "markdown" / "content" / "posts" / "p1.md").read_text()
+    two = (folder / "markdown" / "content" / "posts" / "p2.md").read_text()
+    pic = next(n for n in names if (images / n).read_bytes() == _png(1))
+    assert one.count(f"/images/{pic}") == 2, "the img src and the link around it"
+    assert f"{base}/full/pic.png" not in one and f"{base}/thumb/pic.png" not in one
+    assert two.count(f"/images/{pic}") == 3
+    for kept in ("big.png", "missing.png", "page.png", "away.png"):
+        assert f"{base}/{kept}" in one, f"{kept} failed: its link is kept"
+    assert "http://www.flickr.com/elsewhere.jpg" in one
+    assert "www.flickr.com" not in "".join(_Images.hits)
+    manifest = json.loads((folder / "images" / MANIFEST).read_text())["images"]
+    causes = {url.rsplit("/", 1)[1]: entry.get("cause") for url, entry in manifest.items()}
+    assert causes == {"pic.png": None, "same-bytes.png": None, "flaky.png": None, "big.png": "too-large",
+                      "missing.png": "gone", "page.png": "not-image", "away.png": "refused-host"}
+    counts = summary.counts["markdown"]
+    assert counts["images_downloaded"] == 3 and counts["images_failed"] == 4
+
+
+def test_a_second_export_fetches_nothing_and_another_flavour_reuses_the_store(image_blog: tuple[Path, str]) -> None:
+    folder, _base = image_blog
+    export(folder, _options())
+    first = dict(_Images.hits)
+    export(folder, _options())
+    export(folder, _options("jekyll"))
+    assert _Images.hits == first, "nothing requested again"
+    jekyll = folder / "markdown" / "assets" / "images"
+    assert sorted(p.name for p in jekyll.iterdir()) == sorted(p.name for p in (folder / "markdown" / "static" / "images").iterdir())
+    post = next((folder / "markdown" / "_posts").glob("*-p2.md")).read_text()
+    assert "/assets/images/" in post
+
+
+def test_a_failure_that_may_pass_is_tried_again_by_the_next_export(image_blog: tuple[Path, str]) -> None:
+    folder, base = image_blog
+    _Images.flaky_failures = 100  # every attempt of this export fails
+    summary = export(folder, _options())
+    assert summary.counts["markdown"]["images_failed"] == 5
+    assert f"{base}/flaky.png" in (folder / "markdown" / "content" / "posts" / "p1.md").read_text()
+    attempts = _Images.hits["/flaky.png"]
+    assert attempts > 1
+    _Images.flaky_failures = 0
+    summary = export(folder, _options())
+    assert _Images.hits["/flaky.png"] == attempts + 1
+    assert _Images.hits["/missing.png"] == 1, "a 404 is not asked again"
+    assert summary.counts["markdown"]["images_failed"] == 4
+    assert f"{base}/flaky.png" not in (folder / "markdown" / "content" / "posts" / "p1.md").read_text()
+
+
+def test_images_stay_linked_without_download(image_blog: tuple[Path, str]) -> None:
+    folder, base = image_blog
+    export(folder, ExportOptions(formats=("markdown",), download_images=False))
+    assert _Images.hits == {}
+    assert not (folder / "images").exists()
+    assert f"{base}/thumb/pic.png" in (folder / "markdown" / "content" / "posts" / "p1.md").read_text()
