@@ -25,6 +25,7 @@ Markup families (``RawPost.template``):
 from __future__ import annotations
 
 import dataclasses
+import html
 import itertools
 import logging
 import re
@@ -34,7 +35,8 @@ from urllib.parse import unquote_plus, urlsplit, urlunsplit
 from scrapy.http import TextResponse
 
 from kernel.errors import SourceError
-from crawler.extract_comments import comment_nodes, extract_page_comments
+from crawler.bylines import POSTED_BY_RE, starts_with_byline
+from crawler.families import comment_nodes, comments_elsewhere, extract_page_comments, template_of
 from crawler.extract_markup import (
     STATIC_PATH,
     Element,
@@ -128,9 +130,12 @@ _AUTHOR = (
         f".//*[{has_class('entry-author')} or {has_class('entry-author-link')}"
         f" or {has_class('post-author-name')}]"
     ),
-    xpath(".//a[contains(concat(' ', @rel, ' '), ' author ')]"),
     xpath(f".//*[{has_class('byline-author')} or {has_class('author')} or {has_class('author-name')}]"),
 )
+_AUTHOR_LINKS = (xpath(".//a[contains(concat(' ', @rel, ' '), ' author ')]"),)
+# Corporate themes sign the post at the end of its body: "Posted by NAME, Job title".
+_BODY_BYLINE = xpath(f".//*[{has_class('byline-author')}]")
+_TEMPLATE_BYLINE = re.compile(r"""class=["']byline-author["']>([^<]{1,300})<""")
 _AUTHOR_NAME = (
     xpath(f".//*[{has_class('fn')}]"),
     xpath(".//*[@itemprop='name']"),
@@ -243,30 +248,7 @@ def detect_template(response: TextResponse) -> str:
 
 
 def _template(page: Page) -> str:
-    if page.root is None:
-        return "unknown"
-    tokens = page.by_token
-    ids = page.by_id
-    modern = (
-        any(el.tag == "article" for el in tokens.get("post-outer-container", ()))
-        or "post-body-container" in tokens
-        or "byline" in tokens
-        or any(el.tag == "time" for el in tokens.get("published", ()))
-        or ("comments" in ids and ids["comments"].tag == "section")
-    )
-    if modern:
-        return "modern"
-    nodes = comment_nodes(page)
-    if "widget-Blog" in tokens or "post-outer" in tokens or "date-outer" in tokens:
-        if "comment-holder" in ids or any(kind == "threaded" for kind, _ in nodes):
-            return "layout-threaded"
-        if "comments-block" in ids or any(kind == "flat" for kind, _ in nodes):
-            return "layout-flat"
-        # A listing page shows no comments; the threaded template's stylesheet gives it away.
-        return "layout-threaded" if "comment-thread" in page.text else "layout-flat"
-    if nodes or "post-footer" in tokens or "post-body" in tokens or "entry-content" in tokens:
-        return "classic"
-    return "unknown"
+    return template_of(page)
 
 
 def _language(page: Page) -> str | None:
@@ -581,11 +563,16 @@ def _other_date_text(page: Page, container: Element, body: Element | None, title
     return None
 
 
-def _author(page: Page, container: Element, body: Element | None) -> tuple[str | None, str | None]:
-    for el in first_visible(_AUTHOR, container, body):
+def _label_only(text: str) -> bool:
+    """A byline element holding only its label ("Tłumaczenie:", "Posted by")."""
+    return text.endswith(":") or POSTED_BY_RE.sub("", text) == ""
+
+
+def _byline(page: Page, container: Element, body: Element | None, selectors: tuple) -> tuple[str, str | None, None] | None:
+    for el in first_visible(selectors, container, body):
         name_el = next((n for n in first_visible(_AUTHOR_NAME, el) if text_of(n)), None)
         name = text_of(name_el) if name_el is not None else text_of(el)
-        if not name:
+        if not name or _label_only(name):
             continue
         url = None
         for href in _AUTHOR_URL(el):
@@ -594,7 +581,27 @@ def _author(page: Page, container: Element, body: Element | None) -> tuple[str |
                 break
         if url is None and el.tag == "a":
             url = page.profile_url(el.get("href"))
-        return name, url
+        return name, url, None
+    return None
+
+
+def _author(page: Page, container: Element, body: Element | None) -> tuple[str | None, str | None, str | None]:
+    """The post's author name and link from an explicit byline, and the date a classic footer
+    shows ("posted by NAME | Wednesday, June 15, 2005 | 9:37 AM"); None where there is none."""
+    found = _byline(page, container, body, _AUTHOR)
+    if found is not None:
+        return found
+    if body is not None:
+        for el in _BODY_BYLINE(body):
+            if starts_with_byline(text_of(el)):
+                return text_of(el), None, None
+        for script in body.iter("script"):
+            match = _TEMPLATE_BYLINE.search(script.text or "") if "template" in (script.get("type") or "") else None
+            if match and starts_with_byline(norm(html.unescape(match.group(1)))):
+                return norm(html.unescape(match.group(1))), None, None
+    found = _byline(page, container, body, _AUTHOR_LINKS)
+    if found is not None:
+        return found
     # Classic footer: "posted by NAME @ <a title='permanent link'>7:00 AM</a>".
     for footer in visible(_FOOTER(container), container, body):
         scope = footer.find("em") if footer.find("em") is not None else footer
@@ -613,10 +620,15 @@ def _author(page: Page, container: Element, body: Element | None) -> tuple[str |
             if child.tag == "a" and url is None:
                 url = page.profile_url(child.get("href"))
             pieces.append("".join(child.itertext()) + (child.tail or ""))
-        name = _AUTHOR_SEPARATOR.sub("", norm("".join(pieces)))
-        if name:
-            return name, url
-    return None, None
+        text = norm("".join(pieces))
+        if not starts_with_byline(text):
+            continue  # "Labels: ...", "4:09 1 comment", share buttons: not a byline
+        name, _, rest = text.partition(" | ")
+        date_text = _AUTHOR_SEPARATOR.sub("", rest).strip() or None
+        name = _AUTHOR_SEPARATOR.sub("", name)
+        if name and not _label_only(name):
+            return name, url, date_text
+    return None, None, None
 
 
 def _labels(page: Page, container: Element, body: Element | None) -> tuple[RawLabel, ...]:
@@ -718,6 +730,11 @@ def _date_headers(page: Page, bodies: list[Element]) -> dict[Element, str]:
                 result[el] = current
         elif "date-header" in tokens and not in_foreign_widget(el):
             current = text_of(el) or current
+    for body in bodies:
+        if body not in result:  # a custom theme printing the date inside the body, first
+            inner = next((el for el in page.by_token.get("date-header", ()) if body in el.iterancestors()), None)
+            if inner is not None and text_of(inner):
+                result[body] = text_of(inner)
     return result
 
 
@@ -784,7 +801,7 @@ def _raw_posts(page: Page) -> list[RawPost]:
         published_attr, published_text = _published(container, body)
         if published_text is None:
             published_text = _other_date_text(page, container, body, title_el, url, title)
-        author_name, author_url = _author(page, container, body)
+        author_name, author_url, footer_date = _author(page, container, body)
         count_text, count = _declared_count(page, container, single_item)
         is_page = (single_item and page.page_type == "static_page") or bool(STATIC_PATH.search(urlsplit(url).path))
         posts.append(
@@ -795,7 +812,7 @@ def _raw_posts(page: Page) -> list[RawPost]:
                 post_id=post_id,
                 blog_id=_blog_id(container, page_blog_id),
                 kind="page" if is_page else "post",
-                date_header=headers.get(body) if body is not None else None,
+                date_header=(headers.get(body) if body is not None else None) or footer_date,
                 published_attr=published_attr,
                 published_text=published_text,
                 updated_attr=_updated(container, body),
@@ -815,8 +832,18 @@ def _raw_posts(page: Page) -> list[RawPost]:
             count_text, count = _declared_count(page, pairs[target][0], True)
             posts[target] = dataclasses.replace(posts[target], comment_count_text=count_text, comment_count=count)
         post = posts[target]
-        comments = extract_page_comments(page, post.url, comment_page_of(page.url), 0)
-        posts[target] = dataclasses.replace(post, comments=tuple(comments), comment_pages=_comment_pages(page))
+        found = extract_page_comments(page, post.url, comment_page_of(page.url), 0)
+        notes = list(found.disagreements)
+        elsewhere = comments_elsewhere(page) if not found.comments else None
+        count, count_text = post.comment_count, post.comment_count_text
+        if elsewhere is not None:
+            count = count_text = None  # the other service's count, not Blogger's
+        elif count is not None and count != len(found.comments) and not post.comment_pages:
+            notes.append(f"the page declares {count} comment(s) and shows {len(found.comments)}")
+        posts[target] = dataclasses.replace(
+            post, comments=found.comments, comment_pages=_comment_pages(page), comment_count=count,
+            comment_count_text=count_text, comments_elsewhere=elsewhere, disagreements="\n".join(notes) or None,
+        )
     return posts
 
 
@@ -867,4 +894,4 @@ def extract_comments(
     (see ``comment_page_of``); ``position_offset`` is the number of comments on the earlier
     comment pages, so positions continue across pages.
     """
-    return extract_page_comments(page_of(response), post_url, page, position_offset)
+    return list(extract_page_comments(page_of(response), post_url, page, position_offset).comments)

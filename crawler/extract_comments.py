@@ -1,20 +1,24 @@
-"""Comment extraction for every Blogger markup family (used through ``crawler.extract``).
+"""Comment parsers, one per comment shape (the table that picks them is ``crawler.families``).
 
 - Threaded (layout templates about 2011 on, and 2017+ themes): ``li.comment#cID`` >
   ``div.comment-block`` > ``div.comment-header`` > ``cite.user`` + ``span.datetime``; replies
-  nest in ``div.comment-replies`` inside the parent's ``li``.
+  nest in ``div.comment-replies`` inside the parent's ``li``. Rendered by the page's script
+  (saved from a browser): ``li#bc_0_0B.comment > div#cID.comment-block``, and the same
+  comments in the script's ``var items = [...]`` (``script_comments``).
 - Flat (older layout templates): ``dl#comments-block`` > ``dt.comment-author#cID`` ("NAME
   said...") + ``dd.comment-body`` + ``dd.comment-footer`` > ``span.comment-timestamp``.
 - Classic (pre-2007 templates): ``dt.comment-poster`` + ``dd.comment-body`` +
-  ``dd.comment-timestamp``; the inline form ``div.blogComment`` > ``div.blogCommentByline``
-  ("Comment by NAME on <a>DATE</a>") + ``div.blogCommentBody``.
+  ``dd.comment-timestamp``; ``dt.comment-data`` "At <a>DATE</a>, NAME said..." +
+  ``dd.comment-body``; class-less ``ul > li#cID`` > ``div.comment-body`` + ``p.comment-data``
+  "By <a>NAME</a>, at <a>TIME</a>"; the inline form ``div.blogComment`` >
+  ``div.blogCommentByline`` ("Comment by NAME on <a>DATE</a>") + ``div.blogCommentBody``.
 """
 
 from __future__ import annotations
 
 import re
 
-from crawler.extract_markup import COMMENT_ID_PREFIX, Element, Page, classes, inner_html, text_of
+from crawler.extract_markup import COMMENT_ID_PREFIX, Element, Page, classes, inner_html, js_unescape, norm, text_of
 from kernel.records import RawComment
 
 _COMMENT_ID = re.compile(rf"^{COMMENT_ID_PREFIX}(\d+)$")
@@ -44,8 +48,28 @@ def comment_id_of(el: Element) -> str | None:
     return None
 
 
+def block_comment_id(li: Element) -> str | None:
+    """Digits of the ``div#c123.comment-block`` child of a script-rendered ``li#bc_0_0B``."""
+    for child in li:
+        if child.tag == "div" and "comment-block" in classes(child):
+            match = _COMMENT_ID.match(child.get("id") or "")
+            return match.group(1) if match else None
+    return None
+
+
+def threaded_id(li: Element) -> str | None:
+    match = _COMMENT_ID.match(li.get("id") or "")
+    if match:
+        return match.group(1)
+    return block_comment_id(li) or comment_id_of(li)
+
+
 def is_comment_li(el: Element) -> bool:
-    return el.tag == "li" and _COMMENT_ID.match(el.get("id") or "") is not None
+    if el.tag != "li":
+        return False
+    return _COMMENT_ID.match(el.get("id") or "") is not None or (
+        "comment" in classes(el) and block_comment_id(el) is not None
+    )
 
 
 
@@ -107,7 +131,7 @@ def _timestamp(permalink: str | None) -> int | None:
 
 
 def threaded(page: Page, li: Element, common: dict[str, object]) -> RawComment | None:
-    comment_id = comment_id_of(li)
+    comment_id = threaded_id(li)
     if comment_id is None:
         return None
     found = _scan(li)
@@ -129,7 +153,7 @@ def threaded(page: Page, li: Element, common: dict[str, object]) -> RawComment |
     parent_id = None
     for anc in li.iterancestors():
         if anc.tag == "li" and is_comment_li(anc):
-            parent_id = comment_id_of(anc)
+            parent_id = threaded_id(anc)
             break
         if anc.get("id") in _THREAD_ROOTS:
             break
@@ -175,15 +199,25 @@ def flat(page: Page, dt: Element, common: dict[str, object]) -> RawComment:
             footer = sib
         elif body is None and not tokens:
             body = sib
+    # Classic "At <a title='comment permalink'>DATE</a>, NAME said..." keeps the date in the dt.
+    stamp_in_dt = next((a for a in dt.iter("a") if _is_permalink(a)), None) if "comment-data" in classes(dt) else None
     author_url = None
     for link in dt.iter("a"):
-        if not link.get("href") or "avatar-hovercard" in classes(link):
+        if not link.get("href") or "avatar-hovercard" in classes(link) or link is stamp_in_dt:
             continue
         if _inside_avatar(link, dt):
             continue
         author_url = page.profile_url(link.get("href"))
     date_text = permalink = None
-    if footer is not None:
+    header = text_of(dt) or None
+    author_text = header
+    if stamp_in_dt is not None:
+        date_text = text_of(stamp_in_dt) or None
+        permalink = page.absolute(stamp_in_dt.get("href"))
+        after = [stamp_in_dt.tail or ""]
+        after.extend("".join(sib.itertext()) + (sib.tail or "") for sib in stamp_in_dt.itersiblings())
+        author_text = norm("".join(after)).lstrip(",;: ") or None
+    if footer is not None and stamp_in_dt is None:
         stamp = footer
         for el in footer.iter():
             if el is not footer and isinstance(el.tag, str) and "comment-timestamp" in classes(el):
@@ -195,17 +229,61 @@ def flat(page: Page, dt: Element, common: dict[str, object]) -> RawComment:
             permalink = page.absolute(link.get("href"))
         else:
             date_text = text_of(stamp) or None
-    header = text_of(dt) or None
     return RawComment(
         comment_id=comment_id_of(dt),
         body_html=inner_html(body),
-        author_text=header,
+        author_text=author_text,
         author_url=author_url,
         header_text=header,
         date_text=date_text,
         timestamp_ms=_timestamp(permalink),
         permalink=permalink,
         is_blog_author="blog-author" in classes(dt),
+        deleted=_is_deleted(body),
+        **common,  # type: ignore[arg-type]
+    )
+
+
+def _is_permalink(link: Element) -> bool:
+    href = link.get("href") or ""
+    return "permalink" in (link.get("title") or "").lower() or bool(_PERMALINK_ID.search(href)) or "showComment=" in href
+
+
+def classic_li(page: Page, li: Element, common: dict[str, object]) -> RawComment:
+    """Class-less ``li#c123`` > ``div.comment-body`` + ``p.comment-data`` "By <a>NAME</a>, at
+    <a title='comment permalink'>TIME</a>"."""
+    body = data = None
+    for child in li:
+        if not isinstance(child.tag, str):
+            continue
+        tokens = classes(child)
+        if "comment-body" in tokens and body is None:
+            body = child
+        elif "comment-data" in tokens and data is None:
+            data = child
+    author_text = author_url = date_text = permalink = None
+    if data is not None:
+        stamp = next((a for a in data.iter("a") if _is_permalink(a)), None)
+        pieces = [data.text or ""]
+        for child in data:
+            if child is stamp or not isinstance(child.tag, str):
+                break
+            if child.tag == "a" and author_url is None:
+                author_url = page.profile_url(child.get("href"))
+            pieces.append("".join(child.itertext()) + (child.tail or ""))
+        author_text = norm("".join(pieces)) or None
+        if stamp is not None:
+            date_text = text_of(stamp) or None
+            permalink = page.absolute(stamp.get("href"))
+    return RawComment(
+        comment_id=comment_id_of(li),
+        body_html=inner_html(body),
+        author_text=author_text,
+        author_url=author_url,
+        header_text=text_of(data) or None,
+        date_text=date_text,
+        timestamp_ms=_timestamp(permalink),
+        permalink=permalink,
         deleted=_is_deleted(body),
         **common,  # type: ignore[arg-type]
     )
@@ -263,34 +341,3 @@ def inline_classic(page: Page, div: Element, common: dict[str, object]) -> RawCo
     )
 
 
-def comment_nodes(page: Page) -> list[tuple[str, Element]]:
-    """Every comment element of the page in document order, with its family."""
-    nodes = []
-    for el, tokens in page.marked:
-        if el.tag == "li" and "comment" in tokens and is_comment_li(el):
-            nodes.append(("threaded", el))
-        elif el.tag == "dt" and tokens & {"comment-author", "comment-poster"}:
-            nodes.append(("flat", el))
-        elif el.tag == "div" and "blogComment" in tokens:
-            nodes.append(("inline", el))
-    return nodes
-
-
-def extract_page_comments(
-    page: Page, post_url: str, page_number: int, position_offset: int
-) -> list[RawComment]:
-    result: list[RawComment] = []
-    position = position_offset
-    for family, node in comment_nodes(page):
-        common: dict[str, object] = {"post_url": post_url, "position": position, "page": page_number}
-        if family == "threaded":
-            comment = threaded(page, node, common)
-        elif family == "flat":
-            comment = flat(page, node, common)
-        else:
-            comment = inline_classic(page, node, common)
-        if comment is None:
-            continue
-        result.append(comment)
-        position += 1
-    return result

@@ -45,7 +45,7 @@ WANTED_TOKENS = frozenset(
         "post-outer", "post-outer-container", "date-outer", "post-body-container", "comment",
         "comment-author", "comment-poster", "blogComment", "blogCommentByline", "loadmore",
         "blog-posts", "byline", "published", "item-view", "feed-view", "post-footer", "Header",
-        "comments", "no-comments", "hentry",
+        "comments", "no-comments", "hentry", "comment-data",
     }
 )
 _HEAD = xpath("/html/head/meta | /html/head/link | /html/head/title")
@@ -53,7 +53,7 @@ _HEAD_ANYWHERE = xpath("//meta | //link[@rel] | //title")
 _HTML_LANG = xpath("/html/@lang | /html/@xml:lang")
 
 _WS = re.compile(r"\s+")
-_JS_ESCAPE = re.compile(r"\\(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|(.))", re.DOTALL)
+_JS_ESCAPE = re.compile(r"\\(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|([0-7]{1,3})|(.))", re.DOTALL)
 _BLOG_CONTEXT = re.compile(r"""name['"]\s*:\s*['"]blog['"]\s*,\s*['"]data['"]\s*:\s*\{""")
 _CONTEXT_ITEM = re.compile(
     r"""['"](\w+)['"]\s*:\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"|(\{)|(\[))|(\})"""
@@ -96,18 +96,22 @@ def inner_html(el: Element | None) -> str:
     return "".join(parts)
 
 
-def js_unescape(value: str) -> str:
-    """A JavaScript string literal's value (``\\x27``, ``\\u003d``), HTML entities decoded."""
+def js_unescape(value: str, entities: bool = True) -> str:
+    """A JavaScript string literal's value (``\\x27``, ``\\u003d``, octal ``\\46``), with HTML
+    entities decoded unless ``entities`` is false (a value that is itself HTML)."""
 
     def repl(match: re.Match[str]) -> str:
-        hex2, hex4, other = match.groups()
+        hex2, hex4, octal, other = match.groups()
         if hex2:
             return chr(int(hex2, 16))
         if hex4:
             return chr(int(hex4, 16))
+        if octal:
+            return chr(int(octal, 8))
         return {"n": "\n", "t": "\t", "r": "\r"}.get(other, other)
 
-    return html.unescape(_JS_ESCAPE.sub(repl, value))
+    decoded = _JS_ESCAPE.sub(repl, value)
+    return html.unescape(decoded) if entities else decoded
 
 
 def strip_query(url: str) -> str:
@@ -168,6 +172,8 @@ class Page:
 
     def __init__(self, response: TextResponse) -> None:
         self.response = response
+        self.memo: dict[str, object] = {}
+        """Results other modules compute once per page (``crawler.families``)."""
         self.url: str = response.url
         self.root: Element | None = None
         try:
@@ -211,8 +217,8 @@ class Page:
                     result.append((el, tokens))
                     continue
             ident = el.get("id")
-            if ident and ident in ids:
-                result.append((el, empty))
+            if ident and (ident in ids or (ident[0] == "c" and el.tag == "li" and ident[1:].isdigit())):
+                result.append((el, empty))  # the last: a classic class-less ``li#c123`` comment
         return result
 
     @cached_property

@@ -125,6 +125,12 @@ class RawPost:
     """``html[lang]`` or the blog locale, as found."""
     source: str = "html"
     """"html", "mirror", "feed" or "export"."""
+    comments_elsewhere: str | None = None
+    """The service the post's comments live on when they are not Blogger's ("Disqus",
+    "Facebook", "Google+", "HaloScan"...): none are in the page, and a count it shows is theirs."""
+    disagreements: str | None = None
+    """Where two sources on the page disagree (the comment markup and the comment script, the
+    declared count and the comments found), one finding a line; None when they agree."""
 
     def to_json(self) -> str:
         # comments are stored as their own rows

@@ -15,27 +15,19 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+from crawler.bylines import POSTED_BY_RE, SAID
 from transform.models import Author
 
-# "said..." as Blogger wrote it in its interface languages, with "..." or "…"
-_SAID = (
-    "said", "says", "dijo", "ha dicho", "hat gesagt", "sagte", "a dit", "ha detto", "disse",
-    "zei", "skrev", "sanoi", "napisał", "napisal", "написал", "написала", "kirjoitti",
-    "schreef", "escribió", "escribio", "va dir", "dedi", "ने कहा", "說", "さんは書きました",
-)
+_LONG_SAID = sorted((w for w in SAID if len(w) > 3), key=len, reverse=True)
+_SHORT_SAID = sorted((w for w in SAID if len(w) <= 3), key=len, reverse=True)
+# "NAME said..." / "NAME pisze...": a whole word after the name; a short word ("sa") only with its dots
 _SAID_RE = re.compile(
-    r"\s*(?:" + "|".join(re.escape(s) for s in sorted(_SAID, key=len, reverse=True)) + r")\s*(?:\.{2,}|…)?\s*:?\s*$",
+    r"(?:\s+|^)(?:(?:" + "|".join(re.escape(s) for s in _LONG_SAID) + r")\s*(?:\.{2,}|…)?"
+    r"|(?:" + "|".join(re.escape(s) for s in _SHORT_SAID) + r")\s*(?:\.{2,}|…))\s*:?\s*$",
     re.IGNORECASE,
 )
-_POSTED_BY = (
-    "posted by", "eingestellt von", "publicado por", "publié par", "publie par", "pubblicato da",
-    "postado por", "geplaatst door", "posté par", "lähettänyt", "opublikowane przez",
-    "slått inn av", "indsendt af", "upplagd av", "publicat de", "written by",
-)
-_POSTED_BY_RE = re.compile(
-    r"^\s*(?:" + "|".join(re.escape(s) for s in sorted(_POSTED_BY, key=len, reverse=True)) + r")\s*:?\s+",
-    re.IGNORECASE,
-)
+_POSTED_BY_RE = POSTED_BY_RE
+_CO_AUTHORS = re.compile(r"\s(?:and|und|et|y|e|en|i|och|og|ja|és|ve|и)\s|\s&\s", re.IGNORECASE)
 _COMMENT_BY_RE = re.compile(r"^\s*(?:comment by|kommentar von|comentario de|commentaire de)\s+", re.IGNORECASE)
 _TRAILING_AT_RE = re.compile(r"\s*(?:@|at|um)\s*$", re.IGNORECASE)
 _TRAILING_TIME_RE = re.compile(
@@ -46,7 +38,9 @@ _TRAILING_TIME_RE = re.compile(
 ANONYMOUS_NAMES = frozenset({
     "anonymous", "anonimo", "anonym", "anonyme", "anonimo", "anoniem", "anonymt", "anonyymi",
     "anonim", "unknown", "unbekannt", "desconocido", "inconnu", "sconosciuto", "desconhecido",
-    "onbekend", "anonymous said", "",
+    "onbekend", "anonymous said", "anonimowy", "anonymni", "nevtelen", "anonimas", "anonims",
+    "anonuumne", "anonimni", "anonymni uzivatel", "anonimo said", "аноним", "анонимный", "анонім",
+    "ανωνυμος", "匿名", "익명", "",
 })
 
 _PROFILE_RE = re.compile(r"blogger\.com/profile/(\d+)", re.IGNORECASE)
@@ -66,6 +60,12 @@ def clean_name(text: str | None) -> str:
     if not text:
         return ""
     name = unicodedata.normalize("NFC", " ".join(text.replace("\xa0", " ").split()))
+    if _POSTED_BY_RE.match(name):
+        # "Posted by David Blanar, Apprentice Magizoologist, Google": the name, not the job title;
+        # "Posted by Ann, Bob and Cy - Chrome team": the people, not the team
+        name = _POSTED_BY_RE.sub("", name).split(" - ", 1)[0]
+        if not _CO_AUTHORS.search(name):
+            name = name.split(", ", 1)[0]
     for _ in range(2):
         name = _SAID_RE.sub("", name)
         name = _POSTED_BY_RE.sub("", name)

@@ -69,12 +69,14 @@ POST_PAGES = {
     ),
     "trafilatura/eval__security.googleblog.com.protection.html": dict(
         title="Enhanced Safe Browsing Protection now available in Chrome", published_text="May 19, 2020",
-        author="Google", post_id="8124570213217375432", template="layout-flat", comments=0, count=0,
+        author="Posted by Nathan Parker, Varun Khaneja, Eric Mill and Kiran C Nair - Chrome Safe Browsing team",
+        post_id="8124570213217375432", template="layout-flat", comments=0, count=None,
+        comments_elsewhere="Google+",
     ),
     "trafilatura/cache__blog.python.org.html": dict(
         title="Python 3.6.0 is now available!", date_header="Friday, December 23, 2016",
         published_attr="2016-12-23T05:11:00-05:00", published_text="5:11 AM", author="Ned Deily",
-        post_id="3969073602705017876", comments=0,
+        post_id="3969073602705017876", comments=0, comments_elsewhere="Disqus",
     ),
     "trafilatura/cache__chineselyrics4u.com.zhineng.html": dict(
         title="Zhi Neng Xiang Nian Ni - Jam Hsiao Jing Teng (只能想念你 - 蕭敬騰)",
@@ -105,7 +107,7 @@ POST_PAGES = {
         title="CONSUMERS ELEVATE APPEAL TO PRESIDENT DUTERTE, SC MORE POWER wallops Iloilo with double "
         "whammy of brownouts, bill shocks",
         date_header="Sunday, July 05, 2020", author="Azrael Coladilla", post_id="2600469197793155388",
-        language="en-US", comments=0,
+        language="en-US", comments=0, comments_elsewhere="Disqus",
     ),
 }
 
@@ -121,6 +123,7 @@ def test_real_post_pages(rel: str) -> None:
     assert post.url == canonicalize(response.url)
     assert post.title == facts["title"]
     assert post.author_name == facts["author"]
+    assert post.comments_elsewhere == facts.get("comments_elsewhere")
     for key in ("date_header", "published_attr", "published_text", "post_id", "template", "language"):
         if key in facts:
             assert getattr(post, key) == facts[key], key

@@ -32,7 +32,8 @@ EXPECTED = {
     "trafilatura/eval__hassanchef.com.bhindi.html": (
         "Bhindi masala (okra stir fry)", "2020-09-15T16:32:00+00:00", None, "Mobasir hassan", []),
     "trafilatura/eval__security.googleblog.com.protection.html": (
-        "Enhanced Safe Browsing Protection now available", "2020-05-19", "date-only", "Google", []),
+        "Enhanced Safe Browsing Protection now available", "2020-05-19", "date-only",
+        "Nathan Parker, Varun Khaneja, Eric Mill and Kiran C Nair", []),
     "trafilatura/eval__sibenlab.blogspot.com.privacy.html": (
         "SibenLab privacy policy", "2018-06-05T15:00:00+00:00", None, "Unknown", []),
     "trafilatura/eval__weinlachgummis.blogspot.com.rezi.html": (
