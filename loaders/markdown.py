@@ -30,89 +30,25 @@ import re
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-from markdownify import markdownify
 
 from kernel.errors import ExportError
 from loaders.atomic import inside, write_if_changed
 from loaders.images import ImageFetcher
 from loaders.links import LinkRewriter
-from loaders.pelican import PELICANCONF_MARKER, meta_date, meta_value, metadata_block, pelicanconf, save_as, tags_field
+from loaders.pelican import PELICANCONF_MARKER, metadata_block, pelicanconf
+from loaders.site import replace_previous, write_site
+from loaders.site_body import body_text, comment_dict, comments_key, front_matter, post_front, protect_liquid
+from loaders.site_flavors import FLAVORS, FLAVORS_BY_NAME, Flavor
 from loaders.source import CommentRow, ExportSource, Ledger, PostRow, parse_iso, xml_safe
-from loaders.urls import UrlMap, new_url
+from loaders.urls import UrlMap
 
 log = logging.getLogger(__name__)
 
-FLAVORS = ("hugo", "jekyll", "pelican")
-_ENDRAW = re.compile(r"\{%-?\s*endraw\s*-?%\}")
 _YEAR = re.compile(r"\d{4}")
-_SHORTCODE = re.compile(r"\{\{([<%])(.*?)([>%])\}\}", re.DOTALL)
-
-
-_BaseDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-
-class _FrontMatterDumper(_BaseDumper):  # type: ignore[misc, valid-type]
-    """Safe YAML whose datetimes are RFC 3339 (``2009-08-15T09:50:00-07:00``), as Hugo documents."""
-
-
-def _represent_datetime(dumper: yaml.SafeDumper, data: datetime) -> yaml.Node:  # type: ignore[name-defined]
-    return dumper.represent_scalar("tag:yaml.org,2002:timestamp", data.isoformat())
-
-
-class Quoted(str):
-    """A front-matter string written double-quoted: no YAML reader (PyYAML, go-yaml in Hugo,
-    Psych in Jekyll) can take it for a number, boolean, date or comment."""
-
-
-def _represent_quoted(dumper: yaml.SafeDumper, data: Quoted) -> yaml.Node:  # type: ignore[name-defined]
-    return dumper.represent_scalar("tag:yaml.org,2002:str", str(data), style='"')
-
-
-def _quote_values(value: Any) -> Any:
-    if isinstance(value, str):
-        return Quoted(value)
-    if isinstance(value, list):
-        return [_quote_values(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _quote_values(v) for k, v in value.items()}
-    return value
-
-
-_FrontMatterDumper.add_representer(datetime, _represent_datetime)
-_FrontMatterDumper.add_representer(Quoted, _represent_quoted)
-
-
-def front_matter(data: dict[str, Any]) -> str:
-    """YAML front matter between ``---`` lines; every string value double-quoted, dates as
-    RFC 3339 timestamps."""
-    body = yaml.dump(_quote_values(data), Dumper=_FrontMatterDumper, allow_unicode=True, sort_keys=False,
-                     default_flow_style=False, width=10_000)
-    return f"---\n{body}---\n"
-
-
-def protect_liquid(markdown: str) -> str:
-    """Jekyll: a body with ``{{`` or ``{%`` inside ``{% raw %}``, any ``{% endraw %}`` in it split."""
-    if "{{" not in markdown and "{%" not in markdown:
-        return markdown
-    inner = _ENDRAW.sub(lambda m: "{% endraw %}{{ '" + m.group(0) + "' }}{% raw %}", markdown)
-    return "{% raw %}\n" + inner + "\n{% endraw %}"
-
-
-def protect_shortcodes(markdown: str) -> str:
-    """Hugo: ``{{< x >}}`` and ``{{% x %}}`` in a body would run as shortcodes; write them in
-    Hugo's escaped form ``{{</* x */>}}`` which renders as the literal text."""
-    return _SHORTCODE.sub(lambda m: "{{" + m.group(1) + "/*" + m.group(2) + "*/" + m.group(3) + "}}", markdown)
-
-
-def html_to_markdown(html: str) -> str:
-    text = markdownify(html, heading_style="ATX", bullets="-", strip=["script", "style"])
-    text = re.sub(r"\n{3,}", "\n\n", text).strip()
-    return text
+__all__ = ["FLAVORS", "MarkdownResult", "allow_process_pool", "protect_liquid", "write_markdown"]
 
 
 @dataclass
@@ -128,10 +64,16 @@ class MarkdownResult:
     images_failed: int = 0
     stale_removed: int = 0
     links_rewritten: int = 0
+    site_files: int = 0
+    """Config, layouts and label pages written (``loaders.site``)."""
+    site_kept: tuple[str, ...] = ()
+    """Shipped site files left as the person changed them."""
+    replaced: int = 0
+    """Files of an export in another flavour removed."""
 
 
 class _Layout:
-    def __init__(self, root: Path, flavor: str) -> None:
+    def __init__(self, root: Path, flavor: Flavor) -> None:
         self.root = root.resolve()
         self.flavor = flavor
         self._dirs: dict[Path, tuple[Path, frozenset[str]]] = {}
@@ -156,136 +98,44 @@ class _Layout:
         return base / name
 
     def post_path(self, post: PostRow) -> Path:
-        dt = parse_iso(post.published_local)
-        if self.flavor == "hugo":
-            rel = Path("content", f"{post.slug}.md") if post.kind == "page" else Path("content", "posts", f"{post.slug}.md")
-        elif self.flavor == "pelican":
-            if post.kind == "page":
-                rel = Path("content", "pages", f"{post.slug}.md")
-            else:
-                rel = Path("content", f"{dt.year:04d}" if dt is not None else "undated", f"{post.slug}.md")
-        elif post.kind == "page":
-            rel = Path(f"{post.slug}.md")
-        elif post.status == "draft" or dt is None:
-            rel = Path("_drafts", f"{post.slug}.md")
-        else:
-            rel = Path("_posts", f"{dt:%Y-%m-%d}-{post.slug}.md")
-        return self._inside(rel)
+        rel = self.flavor.file_path(post.kind, post.status, post.slug, parse_iso(post.published_local))
+        return self._inside(windows_safe(Path(rel)))
 
     def comments_path(self, post: PostRow) -> Path:
-        folder = "_data" if self.flavor == "jekyll" else "data"
-        return self._inside(Path(folder, "comments", f"{post.slug}.json"))
+        return self._inside(windows_safe(Path(self.flavor.comments_dir, f"{comments_key(post)}.json")))
 
     def image_dir(self) -> tuple[Path, str]:
-        if self.flavor == "hugo":
-            return self.root / "static" / "images", "/images"
-        if self.flavor == "pelican":
-            return self.root / "content" / "images", "/images"
-        return self.root / "assets" / "images", "/assets/images"
+        return self.root / self.flavor.image_dir, self.flavor.image_prefix
 
     def managed(self) -> list[tuple[Path, str]]:
-        if self.flavor == "hugo":
-            return [(self.root / "content" / "posts", ".md"), (self.root / "content", ".md"),
-                    (self.root / "data" / "comments", ".json")]
-        if self.flavor == "pelican":
-            content = self.root / "content"
-            years: list[Path] = []
-            if content.is_dir():
-                with os.scandir(content) as entries:
-                    years = sorted(Path(e.path) for e in entries
-                                   if _YEAR.fullmatch(e.name) and e.is_dir(follow_symlinks=False))
-            return [*((y, ".md") for y in years), (content / "undated", ".md"), (content / "pages", ".md"),
-                    (self.root / "data" / "comments", ".json")]
-        return [(self.root / "_posts", ".md"), (self.root / "_drafts", ".md"), (self.root, ".md"),
-                (self.root / "_data" / "comments", ".json")]
+        """The folders whose files an earlier export may have written, with their suffix."""
+        folders: list[tuple[Path, str]] = []
+        for pattern in self.flavor.content_dirs():
+            suffix = ".json" if pattern == self.flavor.comments_dir else ".md"
+            head, _, rest = pattern.partition("{year}")
+            if not _:
+                folders.append((self.root / pattern, suffix))
+                continue
+            base = self.root / head
+            if base.is_dir():
+                with os.scandir(base) as entries:
+                    years = sorted(e.name for e in entries if _YEAR.fullmatch(e.name) and e.is_dir(follow_symlinks=False))
+                folders += [(base / (year + rest), suffix) for year in years]
+        return folders
 
 
-def _pelican_meta(post: PostRow, pattern: str | None, comment_file: str | None) -> dict[str, str]:
-    """Pelican's metadata keys (its reader lower-cases them), each value on one line."""
-    dt = parse_iso(post.published_local)
-    updated = parse_iso(post.updated)
-    data: dict[str, str] = {"Title": meta_value(xml_safe(post.title))}
-    if dt is not None:
-        data["Date"] = meta_date(dt)
-    if updated is not None:
-        data["Modified"] = meta_date(updated)
-    if post.author_name:
-        data["Author"] = meta_value(xml_safe(post.author_name))
-    tags = tags_field([t.name for t in post.tags])
-    if tags:
-        data["Tags"] = tags
-    data["Slug"] = post.slug
-    data["Status"] = "draft" if post.status == "draft" else "published"
-    if pattern and post.kind != "page":
-        target = new_url("pelican", post.kind, post.slug, post.published_local, pattern)
-        data["Url"] = target.lstrip("/")
-        data["Save_as"] = save_as(target)
-    data["Blogger_url"] = meta_value(post.url)
-    data["Blogger_id"] = meta_value(post.id)
-    if post.date_flag:
-        data["Date_flag"] = meta_value(post.date_flag)
-        if post.date_raw:
-            data["Date_raw"] = meta_value(xml_safe(post.date_raw))
-    if comment_file:
-        data["Comments_data"] = comment_file
-    return data
+_WINDOWS_RESERVED = frozenset({"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
+                               *(f"LPT{i}" for i in range(1, 10))})
 
 
-def _front(post: PostRow, flavor: str, pattern: str | None, comment_file: str | None) -> dict[str, Any]:
-    if flavor == "pelican":
-        return _pelican_meta(post, pattern, comment_file)
-    dt = parse_iso(post.published_local)
-    updated = parse_iso(post.updated)
-    data: dict[str, Any] = {}
-    if flavor == "jekyll":
-        data["layout"] = "page" if post.kind == "page" else "post"
-    data["title"] = xml_safe(post.title)
-    if dt is not None:
-        data["date"] = dt
-    if updated is not None and flavor == "hugo":
-        data["lastmod"] = updated
-    elif updated is not None:
-        data["last_modified_at"] = updated
-    if flavor == "hugo":
-        data["slug"] = post.slug
-        if post.status == "draft":
-            data["draft"] = True
-    if post.author_name:
-        data["author"] = post.author_name
-    if post.tags:
-        data["tags"] = [t.name for t in post.tags]
-    target = new_url(flavor, post.kind, post.slug, post.published_local, pattern)
-    if flavor == "hugo" and pattern and post.kind != "page":
-        data["url"] = target
-    if flavor == "jekyll" and (post.status != "draft" and dt is not None or post.kind == "page"):
-        data["permalink"] = target
-    if post.old_path not in ("", "/", target) and post.status != "draft":  # an alias onto itself would clobber the page
-        data["aliases" if flavor == "hugo" else "redirect_from"] = [post.old_path]
-    data["blogger_url"] = post.url
-    data["blogger_id"] = post.id
-    if post.date_flag:
-        data["date_flag"] = post.date_flag
-        if post.date_raw:
-            data["date_raw"] = post.date_raw
-    if comment_file:
-        data["comments_data"] = comment_file
-    return data
-
-
-def _comment_dict(c: CommentRow, parent_known: bool, body_html: str) -> dict[str, Any]:
-    return {
-        "id": c.id,
-        "parent_id": c.parent_id if parent_known else None,
-        "author": xml_safe(c.author_name) or "Anonymous",
-        "author_url": c.author_url,
-        "author_is_owner": c.author_is_owner,
-        "date": c.published_local,
-        "date_utc": c.published,
-        "depth": c.depth,
-        "body_html": xml_safe(body_html),
-        "orphan": c.orphan,
-        "deleted": c.deleted,
-    }
+def windows_safe(rel: Path) -> Path:
+    """``rel`` with a file name Windows reserves (``CON``, ``NUL``, ``COM1``... with any
+    extension) renamed ``con_.md``: people copy these folders between machines. The URL does
+    not change: it comes from the slug in the front matter."""
+    stem, dot, rest = rel.name.partition(".")
+    if stem.upper() in _WINDOWS_RESERVED:
+        return rel.with_name(f"{stem}_{dot}{rest}")
+    return rel
 
 
 def _ours(path: Path) -> bool:
@@ -300,7 +150,7 @@ def _ours(path: Path) -> bool:
         return head.lstrip().startswith(b"[")
     if head.startswith(b"Title:"):  # Pelican's metadata form
         return b"\nBlogger_id: " in head
-    return head.startswith(b"---\n") and b"\nblogger_id: " in head
+    return head.startswith(b"---\n") and (b"\nblogger_id: " in head or b"\nblogger_label: " in head)
 
 
 def _write_pelicanconf(path: Path, title: str, language: str) -> None:
@@ -364,10 +214,9 @@ def _workers() -> int:
 def _post_text(job: tuple[str, dict[str, Any], str]) -> bytes:
     """One post file: front matter, a blank line, the body as Markdown."""
     html, front, flavor = job
-    body = html_to_markdown(html)
-    if flavor == "pelican":  # Pelican's Markdown reader runs no template language over a body
+    body = body_text(html, flavor)
+    if FLAVORS_BY_NAME[flavor].front_matter == "pelican":
         return (metadata_block(list(front.items())) + body + "\n").encode("utf-8")
-    body = protect_liquid(body) if flavor == "jekyll" else protect_shortcodes(body)
     return (front_matter(front) + "\n" + body + "\n").encode("utf-8")
 
 
@@ -444,8 +293,11 @@ class _Workers:
 
 def write_markdown(source: ExportSource, out_dir: Path, *, flavor: str = "hugo", new_url_pattern: str | None = None,
                    download_images: bool = False, image_max_bytes: int = 20 * 1024 * 1024,
-                   ledger: Ledger | None = None, rewrite_links: bool = True) -> MarkdownResult:
-    """Write ``DIR/markdown/`` for ``flavor``; returns counts and the files written.
+                   ledger: Ledger | None = None, rewrite_links: bool = True,
+                   new_site_url: str | None = None) -> MarkdownResult:
+    """Write ``DIR/markdown/`` for ``flavor``, a site its engine builds as it is (``loaders.site``);
+    returns counts and the files written. What an export in another flavour wrote there is
+    removed first (blogport's own files only).
 
     With ``rewrite_links``, links to the old blog in post bodies and comments point at the
     new site-relative URLs (``loaders.links``), the same the front matter and redirect maps use."""
@@ -455,7 +307,10 @@ def write_markdown(source: ExportSource, out_dir: Path, *, flavor: str = "hugo",
     root = Path(out_dir) / "markdown"
     root.mkdir(parents=True, exist_ok=True)
     out_resolved = Path(out_dir).resolve()
-    layout = _Layout(root, flavor)
+    layout = _Layout(root, FLAVORS_BY_NAME[flavor])
+    result = MarkdownResult()
+    result.replaced = replace_previous(layout.root, flavor, FLAVORS, _ours,
+                                       lambda name: _Layout(layout.root, FLAVORS_BY_NAME[name]).managed())
     fetcher: ImageFetcher | None = None
     if download_images:
         image_dir, prefix = layout.image_dir()
@@ -478,7 +333,7 @@ def write_markdown(source: ExportSource, out_dir: Path, *, flavor: str = "hugo",
             cpath = layout.comments_path(post) if comments else None
             comment_rel = cpath.relative_to(root_resolved).as_posix() if cpath is not None else None
             prepared.append((post, comments, comment_bodies, cpath))
-            jobs.append((xml_safe(html), _front(post, flavor, new_url_pattern, comment_rel), flavor))
+            jobs.append((xml_safe(html), post_front(post, flavor, new_url_pattern, comment_rel), flavor))
         return prepared, jobs
 
     def finish(prepared: list[Prepared], texts: list[bytes]) -> None:
@@ -489,7 +344,7 @@ def write_markdown(source: ExportSource, out_dir: Path, *, flavor: str = "hugo",
             path = layout.post_path(post)
             if cpath is not None:
                 ids = {c.id for c in comments}
-                payload = [_comment_dict(c, c.parent_id in ids, b) for c, b in zip(comments, comment_bodies)]
+                payload = [comment_dict(c, c.parent_id in ids, b) for c, b in zip(comments, comment_bodies)]
                 data = json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
                 files.append((cpath, data.encode("utf-8")))
                 written.append(str(cpath))
@@ -532,6 +387,12 @@ def write_markdown(source: ExportSource, out_dir: Path, *, flavor: str = "hugo",
             finish(pending[0], pending[1]())
     if flavor == "pelican":
         _write_pelicanconf(layout._inside(Path("pelicanconf.py")), source.meta.title, source.meta.language)
+    site = write_site(source, layout.root, layout.flavor, new_site_url=new_site_url)
+    with source.transaction():
+        for label_page in site.label_pages:
+            source.remember("md_written", str(label_page))
+    result.site_files = len(site.written)
+    result.site_kept = tuple(site.kept)
     for folder, suffix in layout.managed():
         if not folder.is_dir():
             continue

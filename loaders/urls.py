@@ -29,10 +29,10 @@ from slugify import slugify
 
 from kernel.errors import ExportError
 from loaders.pelican import pelican_slugify, tag_name
+from loaders.site_flavors import TARGETS, URL_TARGETS, fill
 from loaders.source import ExportSource, hugo_urlize, parse_iso, url_path
 
 PATTERN_FIELDS = frozenset({"year", "month", "day", "slug"})
-TARGETS = ("hugo", "jekyll", "pelican", "wordpress")
 _POST_PATH_DATE = re.compile(r"^/(\d{4})/(\d{2})/")
 _SAFE_NEW = "/-_.~:+?="
 OLD_FEEDS = ("/feeds/posts/default", "/feeds/posts/summary", "/feeds/comments/default", "/atom.xml", "/rss.xml")
@@ -55,25 +55,18 @@ def check_pattern(pattern: str | None) -> None:
 
 def new_url(flavor: str, kind: str, slug: str, published_local: str | None, pattern: str | None = None) -> str:
     """Where a post or page lives on the new site (a path starting with "/"); ``flavor`` is a
-    target: "hugo", "jekyll", "pelican" or "wordpress"."""
+    target of ``loaders.site_flavors.URL_TARGETS``: "hugo", "jekyll", "pelican" or "wordpress"."""
+    urls = URL_TARGETS[flavor]
     if kind == "page":
-        if flavor == "pelican":
-            return f"/pages/{slug}.html"
-        return f"/{slug}.html" if flavor == "jekyll" else f"/{slug}/"
+        return urls.page_url.format(slug=slug)
     dt = parse_iso(published_local)
     if pattern and dt is not None:
-        return pattern.format(year=f"{dt.year:04d}", month=f"{dt.month:02d}", day=f"{dt.day:02d}", slug=slug)
+        return fill(pattern, slug, dt)
     if pattern and "{year}" not in pattern and "{month}" not in pattern and "{day}" not in pattern:
         return pattern.format(slug=slug)
-    if flavor == "hugo":
-        return f"/posts/{slug}/"
-    if flavor == "pelican":
-        return f"/{slug}.html"
-    if flavor == "wordpress":
-        return f"/?name={slug}" if dt is None else f"/{dt.year:04d}/{dt.month:02d}/{slug}/"
     if dt is None:
-        return "/"
-    return f"/{dt.year:04d}/{dt.month:02d}/{dt.day:02d}/{slug}.html"
+        return urls.undated_url.format(slug=slug)
+    return fill(urls.post_url, slug, dt)
 
 
 def encode_new(path: str) -> str:
@@ -117,13 +110,7 @@ def url_moves(source: ExportSource, target: str = "hugo", pattern: str | None = 
     if target not in TARGETS:
         raise ExportError(f"unknown URL target {target!r}; choose from {', '.join(TARGETS)}")
     months: set[tuple[str, str]] = set()
-    if target == "wordpress":
-        archive, feed = None, "/feed/"
-    elif target == "pelican":
-        archive, feed = "/archives.html", "/feeds/all.atom.xml"
-    else:
-        archive = "/posts/" if target == "hugo" else "/"
-        feed = "/index.xml" if target == "hugo" else "/feed.xml"
+    archive, feed = URL_TARGETS[target].archive_url, URL_TARGETS[target].feed_url
     for post_id, _number, slug, url, kind, status, published_local in source.refs():
         if status == "draft":
             continue
