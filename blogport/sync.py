@@ -44,6 +44,7 @@ from urllib.parse import urlsplit
 from blogport.config import MigrationConfig, load_config
 from blogport.lock import hold_lock
 from blogport.runs import finish_run, list_runs, start_run
+from crawler.plan import failed_pages
 from kernel.archive import ARCHIVE_NAME, Archive, utc_now
 from kernel.errors import ArchiveError, BlogportError, UnreachableError
 
@@ -598,6 +599,10 @@ class FeedSync:
                 affected.setdefault(comment.post_url, _kind_of(comment.post_url))
                 feed_comments.append(comment)
 
+        if self.source_via != "feeds":
+            # pages that failed or arrived incomplete in an earlier run, whatever the feeds say
+            for url in sorted(failed_pages(self.archive.conn)):
+                affected.setdefault(url, _retry_kind(url))
         known = self._known_posts()
         suspects: set[str] = set()
         if posts_changed and total is not None:
@@ -614,7 +619,10 @@ class FeedSync:
                 self._check_gone(url)
         else:
             for url in sorted(affected):
-                self._refresh_page(url, affected[url])
+                if affected[url] == "comments":
+                    self._refresh_comments(url, None)
+                else:
+                    self._refresh_page(url, affected[url])
             for url in sorted(suspects - set(affected)):
                 self._check_gone(url)
         if self.result.failed == failed_before:
@@ -888,6 +896,13 @@ def _kind_of(url: str) -> str:
 
     kind = item_kind(classify(url))
     return kind if kind in ("post", "page") else "post"
+
+
+def _retry_kind(url: str) -> str:
+    from crawler.urls import classify, item_kind
+
+    kind = item_kind(classify(url))
+    return kind if kind in ("post", "page", "comments") else "post"
 
 
 def _canonical(url: str, scheme: str) -> str:

@@ -45,3 +45,36 @@ def test_failed_page_is_exit_1_and_retried_next_time(tmp_path: Path) -> None:
     issue = conn.execute("SELECT kind, reason FROM crawl_issues WHERE url=?", (server.base_url + new.path,)).fetchall()
     assert issue == [("http", "HTTP 404")]
     conn.close()
+
+
+def test_feed_mode_sync_retries_a_page_that_failed_during_migrate(tmp_path: Path) -> None:
+    blog = generate_blog(seed=15, posts=8)
+    out = tmp_path / "site"
+    old = next(p for p in reversed(blog.published_posts) if p.kind == "post" and not p.is_seed)
+    with FixtureServer(blog) as server:
+        server.fail(old.path, [500] * 4)  # the first request and the crawl's 3 retries: the page fails
+        migrated = blogport("migrate", server.base_url + "/", "-o", str(out), "--no-throttle", "--no-progress",
+                            "--via", "html")
+        assert migrated.returncode == 1, migrated.stdout[-2000:]
+        url = server.base_url + old.path
+        conn = sqlite3.connect(out / "blog.db")
+        assert conn.execute("SELECT count(*) FROM raw_posts WHERE url=?", (url,)).fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM crawl_issues WHERE url=?", (url,)).fetchone()[0] >= 1
+        conn.close()
+
+        server.clear_log()
+        synced = blogport("sync", str(out), "--json")  # nothing changed on the blog; the feeds say so
+        assert synced.returncode == 0, synced.stdout[-2000:]
+        data = json.loads(synced.stdout)
+        assert data["mode"] == "feeds" and data["failed"] == 0
+        assert old.path in {r.path for r in server.requests if r.status == 200}
+        assert data["posts"]["new"] == 1
+
+        server.clear_log()
+        again = blogport("sync", str(out), "--json")
+        assert again.returncode == 0
+        assert old.path not in {r.path for r in server.requests}  # retried until it succeeded, then no more
+
+    conn = sqlite3.connect(out / "blog.db")
+    assert conn.execute("SELECT title FROM posts WHERE id=?", (old.post_id,)).fetchone() == (old.title,)
+    conn.close()
