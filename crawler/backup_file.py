@@ -6,6 +6,10 @@ and comment (drafts included). It can be hundreds of megabytes, so it is read wi
 records go to the archive in batches, each batch one transaction. Memory stays flat whatever
 the size of the file.
 
+A comment belongs to the post or page its ``thr:in-reply-to/@ref`` names by id, whatever host
+or scheme the ``href`` beside it says (a blog moved to a custom domain, ``www.``, ``https``);
+the ``href`` is kept only when that post is not in the file.
+
 The file is untrusted XML: a DOCTYPE that declares entities or names an external DTD is
 refused before parsing (``UnsafeXMLError``), and the parser never expands entities, loads a
 DTD or touches the network.
@@ -33,6 +37,7 @@ from crawler.feeds import (
     _parse_time,
     blog_info,
     check_prolog,
+    comment_ref_post_id,
     entry_kind,
     entry_to_comment,
     entry_to_post,
@@ -52,6 +57,22 @@ _PROVISIONAL = 1_000_000_000
 by time within their post once the whole file has been read (comments may come before their
 posts, and Blogger lists them newest first)."""
 _HEAD_BYTES = 1 << 20
+_REFS_TABLE = "CREATE TEMP TABLE IF NOT EXISTS backup_comment_refs (key TEXT PRIMARY KEY, ref TEXT NOT NULL)"
+_BY_REF = """
+WITH target AS (
+    SELECT r.key AS k, p.url AS url
+    FROM temp.backup_comment_refs AS r
+    JOIN raw_comments AS c ON c.key = r.key
+    JOIN (SELECT post_id, min(url) AS url FROM raw_posts
+          WHERE page_url = ?1 AND post_id IS NOT NULL GROUP BY post_id) AS p ON p.post_id = r.ref
+    WHERE c.post_url <> p.url
+)
+UPDATE OR REPLACE raw_comments
+SET key = target.url || substr(raw_comments.key, length(raw_comments.post_url) + 1),
+    post_url = target.url,
+    record = json_set(raw_comments.record, '$.post_url', target.url)
+FROM target WHERE raw_comments.key = target.k AND raw_comments.page_url = ?1
+"""
 
 
 @dataclass(frozen=True)
@@ -155,6 +176,9 @@ class _Importer:
         self.ctx: FeedContext | None = None
         self.posts: list[RawPost] = []
         self.comments: list[RawComment] = []
+        self.refs: list[tuple[str, str]] = []
+        """(comment key, post id its thr:in-reply-to/@ref names) of the comments in the batch."""
+        self.post_ids: set[str] = set()
         self.counts = dict(posts=0, pages=0, comments=0, drafts=0, scheduled=0, settings=0, templates=0,
                            skipped=0, issues=0)
         self.author_keys: set[str] = set()
@@ -167,6 +191,8 @@ class _Importer:
             # a re-import replaces what this file gave last time
             conn.execute("DELETE FROM raw_comments WHERE page_url = ?", (self.page_url,))
             conn.execute("DELETE FROM raw_posts WHERE page_url = ?", (self.page_url,))
+            conn.execute(_REFS_TABLE)
+            conn.execute("DELETE FROM temp.backup_comment_refs")
         etree.clear_error_log()  # the log is per thread: judge only this file's errors
         context = etree.iterparse(reader, events=("start", "end"), **SAFE_PARSER_OPTIONS)
         root = None
@@ -248,6 +274,13 @@ class _Importer:
                 self.counts["templates"] += 1
             elif kind in ("post", "page"):
                 post = entry_to_post(elem, self.context(), kind)
+                if post.post_id and post.post_id in self.post_ids:
+                    # two entries with one id (hand-trimmed exports): keep both, apart by URL
+                    log.warning("%s: entry %d (%s) repeats post id %s; kept under its own URL",
+                                self.name, self.entry_no, post.url, post.post_id)
+                    post = replace(post, post_id=None)
+                elif post.post_id:
+                    self.post_ids.add(post.post_id)
                 self.posts.append(post)
                 self.counts["posts" if kind == "post" else "pages"] += 1
                 if post.status == "draft":
@@ -260,6 +293,9 @@ class _Importer:
             elif kind == "comment":
                 comment = entry_to_comment(elem, self.context(), position=_PROVISIONAL + self.entry_no)
                 self.comments.append(comment)
+                ref = comment_ref_post_id(elem)
+                if ref:
+                    self.refs.append((comment_key(comment), ref))
                 self.counts["comments"] += 1
             else:
                 self.counts["skipped"] += 1
@@ -272,8 +308,10 @@ class _Importer:
 
     def flush(self) -> None:
         if self.posts or self.comments:
-            self.archive.store_records(self.page_url, self.posts, self.comments)
-            self.posts, self.comments = [], []
+            with self.archive.transaction() as conn:
+                self.archive.store_records(self.page_url, self.posts, self.comments)
+                conn.executemany("INSERT OR REPLACE INTO temp.backup_comment_refs (key, ref) VALUES (?, ?)", self.refs)
+            self.posts, self.comments, self.refs = [], [], []
 
     # -- after the stream ----------------------------------------------------------------------
     def finish(self, sha256: str, size: int) -> BackupReadSummary:
@@ -297,6 +335,11 @@ class _Importer:
         conn = self.archive.conn
         ctx = replace(self.context(), author_keys=frozenset(self.author_keys))
         with self.archive.transaction():
+            # 0. a comment belongs to the post or page its thr:in-reply-to/@ref names (by the
+            #    numeric id: comments on a static page name ".post-ID" for the ".page-ID" entry),
+            #    whatever host or scheme its href says; the href is kept when the ref is not in the file
+            conn.execute(_BY_REF, (self.page_url,))
+            conn.execute("DELETE FROM temp.backup_comment_refs")
             # 1. comments whose entry named the post only by its id (thr:in-reply-to/@ref)
             named_by_id = conn.execute(
                 "SELECT key, record FROM raw_comments INDEXED BY raw_comments_post"

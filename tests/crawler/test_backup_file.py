@@ -222,6 +222,109 @@ def test_threads_order_and_status(tmp_path: Path) -> None:
     assert summary.exit_code == 0 and not issues
 
 
+
+def _comment_at(cid: str, ref: str, href: str, published: str, *, parent: str | None = None) -> str:
+    """A comment whose thr:in-reply-to names post ``ref`` by id and ``href`` by URL."""
+    extra = f"<link rel='alternate' type='text/html' href='{href}?showComment=1#c{cid}'/>"
+    if parent:
+        extra += (f"<link rel='related' type='application/atom+xml' "
+                  f"href='https://www.blogger.com/feeds/{BLOG}/{ref}/comments/default/{parent}'/>")
+    extra += ("<author><name>Reader</name></author>"
+              f"<thr:in-reply-to href='{href}' ref='tag:blogger.com,1999:blog-{BLOG}.post-{ref}' type='text/html'/>")
+    return _entry("comment", f"post-{cid}", published, extra, content=f"comment {cid}")
+
+
+def test_a_comment_belongs_to_the_post_its_ref_names_whatever_host_its_href_says(tmp_path: Path) -> None:
+    when = "2010-01-02T10:00:00.000-08:00"
+    entries = [
+        # before their post in the file, with the hosts a blog has had over the years
+        _comment_at("11", "1", "https://threads.blogspot.com/2010/01/p1.html", when),
+        _comment_at("12", "1", "http://www.threads-custom.example/2010/01/p1.html", when, parent="11"),
+        _comment_at("13", "1", "http://www.threads.blogspot.com/2010/01/p1.html", when),
+        _post("1", "2010-01-01T10:00:00.000-08:00"),
+        _post("5", "2010-01-01T09:00:00.000-08:00", kind="page"),
+        # after the post; on the static page, whose ref says .post-5 for the .page-5 entry
+        _comment_at("14", "1", "http://threads-custom.example/2010/01/p1.html", when),
+        _comment_at("51", "5", "http://threads-custom.example/p/page5.html", when),
+        _comment_at("52", "5", "https://threads.blogspot.com/p/page5.html", when, parent="51"),
+        # its post is not in the file: kept under the URL it names, counted as an orphan
+        _comment_at("99", "404", "http://threads.blogspot.com/2010/01/gone.html", when),
+    ]
+    path = tmp_path / "hosts.xml"
+    path.write_text(_feed(entries), encoding="utf-8")
+    summary, posts, orphans, meta, info, issues = _import(path, tmp_path)
+    by_id = {p.post_id: p for p in posts}
+    assert sorted(c.comment_id for c in by_id["1"].comments) == ["11", "12", "13", "14"]
+    assert all(c.post_url == by_id["1"].url for c in by_id["1"].comments)
+    assert by_id["5"].kind == "page"
+    assert {c.comment_id: c.parent_id for c in by_id["5"].comments} == {"51": None, "52": "51"}
+    assert {c.comment_id: c.parent_id for c in by_id["1"].comments}["12"] == "11"
+    assert [(c.comment_id, c.post_url) for c in orphans] == [("99", "https://threads.blogspot.com/2010/01/gone.html")]
+    assert summary.orphan_comments == 1 and summary.comments == 7 and not issues
+    # positions are numbered within each post once the comments are where they belong
+    assert sorted(c.position for c in by_id["1"].comments) == [0, 1, 2, 3]
+
+
+_BLOGGER_EXPORTS = [
+    "alantsai-blogger-to-wyam/blog-03-22-2018.xml",
+    "ecoal95-blogger-to-wordpress/blog.xml",
+    "ecoal95-blogger-to-wordpress/blog2.xml",
+    "tnrbeat-blogger-to-mt/blogger.xml",
+    "yms9654-github-io/blog-11-22-2015.xml",
+    *REAL_EXPORTS,
+]
+_ANY_ID = re.compile(r"<id>tag:blogger\.com,1999:blog-\d+\.(post|page)-(\d+)</id>")
+_REF = re.compile(r"<thr:in-reply-to [^>]*?ref=['\"][^'\"]*?\.(?:post|page)-(\d+)['\"]")
+_RELATED = re.compile(r"<link rel=['\"]related['\"][^>]*?href=['\"][^'\"]*/comments/default/(\d+)['\"]")
+
+
+@pytest.mark.parametrize("rel", _BLOGGER_EXPORTS)
+def test_every_comment_of_a_real_export_hangs_off_the_entry_its_ref_names(rel: str, tmp_path: Path) -> None:
+    """Posts, drafts, pages, comments (on pages too) and replies: the whole export arrives."""
+    path = realdata_path(rel)
+    by_kind = _entries_by_kind(path.read_text(encoding="utf-8"))
+    comments = by_kind.get("comment", [])
+    comment_ids = {_ANY_ID.search(e).group(2) for e in comments}
+    summary, posts, orphans, meta, info, issues = _import(path, tmp_path)
+    stored = {c.comment_id: (p, c) for p in posts for c in p.comments}
+    assert sorted(stored) == sorted(comment_ids) and not orphans and not issues
+    replies = 0
+    for entry in comments:
+        cid = _ANY_ID.search(entry).group(2)
+        post, comment = stored[cid]
+        assert post.post_id == _REF.search(entry).group(1), f"comment {cid} is on the wrong entry"
+        parent = _RELATED.search(entry)
+        if parent and parent.group(1) in comment_ids:
+            replies += 1
+            assert comment.parent_id == parent.group(1)
+        else:
+            assert comment.parent_id is None
+    assert sum(c.parent_id is not None for _, c in stored.values()) == replies
+    entries = by_kind.get("post", []) + by_kind.get("page", [])
+    assert len(posts) == len(entries) == summary.posts + summary.pages
+
+
+def test_comments_on_a_static_page_stay_with_the_page(tmp_path: Path) -> None:
+    path = realdata_path("ecoal95-blogger-to-wordpress/blog2.xml")
+    by_kind = _entries_by_kind(path.read_text(encoding="utf-8"))
+    page_ids = {_ANY_ID.search(e).group(2) for e in by_kind["page"]}
+    on_pages = {_ANY_ID.search(e).group(2) for e in by_kind["comment"] if _REF.search(e).group(1) in page_ids}
+    assert len(on_pages) == 11  # their ref says ".post-ID"; the page entry is ".page-ID"
+    _, posts, orphans, *_ = _import(path, tmp_path)
+    kept = {c.comment_id for p in posts if p.kind == "page" for c in p.comments}
+    assert kept == on_pages and not orphans
+
+
+def test_two_entries_with_one_id_are_both_kept(tmp_path: Path) -> None:
+    """The trimmed Ghost fixture: a draft re-uses a published post's entry id."""
+    path = realdata_path("tryghost-migrate/mg-blogger-xml__sample.xml")
+    titles = re.findall(r"<title type='text'>([^<]*)</title>", path.read_text(encoding="utf-8"))[1:]
+    summary, posts, *_ = _import(path, tmp_path)
+    assert sorted(p.title for p in posts) == sorted(titles) and len(titles) == 3
+    assert summary.drafts == 1 and [p.title for p in posts if p.status == "draft"] == ["Maecenas Draft Post"]
+    ids = [p.post_id for p in posts]
+    assert len(set(ids)) == 3, "the repeated id must not make one post replace the other downstream"
+
 def test_entry_without_id_or_link_is_recorded_not_dropped(tmp_path: Path) -> None:
     bad = ("<entry><category scheme='http://schemas.google.com/g/2005#kind' "
            "term='http://schemas.google.com/blogger/2008/kind#post'/><title>?</title></entry>")

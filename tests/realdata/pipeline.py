@@ -30,6 +30,8 @@ class GotComment:
     text: str
     parent_author: str | None
     has_parent: bool
+    deleted: bool = False
+    """Removed by its author or the blog owner: kept (a thread may hang from it) and counted."""
 
 
 @dataclass(frozen=True)
@@ -90,12 +92,12 @@ FROM posts AS p LEFT JOIN authors AS a ON a.id = p.author_id
 WHERE p.deleted_at IS NULL ORDER BY p.url
 """
 _COMMENTS = """
-SELECT c.id, c.post_id, a.name, c.body_text, pa.name, c.parent_id IS NOT NULL, c.parent_ref
+SELECT c.id, c.post_id, a.name, c.body_text, pa.name, c.parent_id IS NOT NULL, c.parent_ref, c.deleted
 FROM comments AS c
 LEFT JOIN authors AS a ON a.id = c.author_id
 LEFT JOIN comments AS pc ON pc.id = c.parent_id
 LEFT JOIN authors AS pa ON pa.id = pc.author_id
-WHERE c.deleted = 0 ORDER BY c.post_id, c.thread_order
+ORDER BY c.post_id, c.thread_order
 """
 
 
@@ -103,10 +105,9 @@ def read_back(db: Path) -> Outcome:
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         by_post: dict[str, list[GotComment]] = {}
-        orphans = 0
-        for cid, post_id, author, text, parent_author, has_parent, parent_ref in conn.execute(_COMMENTS):
+        for cid, post_id, author, text, parent_author, has_parent, parent_ref, deleted in conn.execute(_COMMENTS):
             by_post.setdefault(post_id, []).append(
-                GotComment(cid, author, text or "", parent_author, bool(has_parent or parent_ref))
+                GotComment(cid, author, text or "", parent_author, bool(has_parent or parent_ref), bool(deleted))
             )
         (orphans,) = conn.execute(
             "SELECT count(*) FROM raw_comments AS c"
