@@ -1,15 +1,22 @@
-"""Every real Blogger page with post markup, extracted then transformed: title, date, author,
-and every comment with its parent, as the page itself shows them."""
+"""Real Blogger pages, extracted then transformed in process: the exact instants (UTC), comment
+ids, parents and times, owner marks and surviving bodies, beside what the gate scores
+(``test_gate.py``). Facts read from the pages themselves (abbr.published titles, showComment=
+epoch permalinks, comment ids and nesting)."""
 
 from __future__ import annotations
+
+import sqlite3
 
 import pytest
 from scrapy.http import HtmlResponse
 
+from crawler.backup_file import read_backup
 from crawler.extract import extract_post
-from tests.conftest import realdata_path
+from kernel.archive import Archive
+from tests.realdata.catalogue import require_realdata
 from transform.core import build_context, transform_post
 from transform.options import TransformOptions
+from transform.run import transform
 
 # page -> (title starts with, published UTC or local day for date-only, flag, author name,
 #          [(comment id, parent id, author name, published UTC)])
@@ -47,7 +54,7 @@ EXPECTED = {
 
 
 def _transform(rel: str):
-    path = realdata_path(rel)
+    path = require_realdata() / rel
     response = HtmlResponse(url="https://example.blogspot.com/2000/01/page.html", body=path.read_bytes(), encoding="utf-8")
     raw = extract_post(response)
     ctx = build_context([raw], None, TransformOptions())
@@ -99,13 +106,7 @@ def test_template_script_body_keeps_its_writing():
 
 
 def test_real_blogger_export_through_the_archive(tmp_path):
-    import sqlite3
-
-    from kernel.archive import Archive
-    from crawler.backup_file import read_backup
-    from transform.run import transform
-
-    path = realdata_path("nexusdecode-blogger2jekyll/blog-08-19-2012.xml")
+    path = require_realdata() / "nexusdecode-blogger2jekyll/blog-08-19-2012.xml"
     with Archive.in_dir(tmp_path) as archive:
         read_backup(path, archive)
     summary = transform(tmp_path, TransformOptions())
