@@ -152,7 +152,7 @@ def test_layout_and_metadata_read_back_as_pelican_reads_them(nasty_dir: Path) ->
     exec(compile(conf, "pelicanconf.py", "exec"), settings)  # noqa: S102 (our own generated settings)
     assert settings["ARTICLE_URL"] == "{slug}.html" and settings["PAGE_URL"] == "pages/{slug}.html"
     assert settings["PATH"] == "content" and settings["USE_FOLDER_AS_CATEGORY"] is False
-    assert settings["SITENAME"] == 'Nasty <blog> & "friends"'
+    assert settings["SITENAME"] == 'Nasty &lt;blog&gt; &amp; "friends"'  # Pelican's themes show it as HTML
 
 
 def test_re_export_is_byte_identical_and_cleans_only_its_own_files(nasty_dir: Path) -> None:
