@@ -1,155 +1,103 @@
 """The ``blogport`` command line. It only parses options; the stages do the work.
 
 Exit codes: 0 all well, 1 finished with item failures (or validation errors over the
-threshold), 2 could not run (bad input, unreachable source, locked folder).
+threshold), 2 could not run (bad input, unreachable source, locked folder, full disk),
+130 interrupted (Ctrl-C): what was stored is kept, and the same command resumes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import logging
+import sqlite3
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
 from blogport import __version__
+from blogport.cli_options import (
+    CRAWL_PARAMS,
+    QUIET,
+    VERBOSE,
+    apply_log_level,
+    build_crawl_options,
+    build_export_options,
+    build_transform_options,
+    common_options,
+    crawl_options,
+    export_options,
+    force_option,
+    given,
+    is_quiet,
+    parse_size,
+    threshold_options,
+    transform_options,
+)
 from blogport.config import MigrationConfig
-from kernel.errors import BlogportError
-from crawler.options import DEFAULT_USER_AGENT, CrawlOptions
-from loaders.options import ALL_FORMATS, ExportOptions
-from transform.options import TransformOptions
+from blogport.stages import SilentDisplay, disk_full_guard, make_display
+from kernel.archive import ARCHIVE_NAME
+from kernel.errors import ArchiveError, BlogportError, DiskFullError, InterruptedRun, is_disk_full, no_archive_message
 
-SIZE_UNITS = {"": 1, "B": 1, "K": 1024, "KB": 1024, "M": 1024**2, "MB": 1024**2, "G": 1024**3, "GB": 1024**3}
+__all__ = ["main", "parse_size"]
 
-
-def parse_size(text: str) -> int:
-    """'10MB' -> 10485760; '512K' -> 524288; '2000' -> 2000."""
-    raw = text.strip().upper()
-    number = raw.rstrip("KMGB")
-    unit = raw[len(number):]
-    try:
-        value = float(number)
-    except ValueError:
-        raise click.BadParameter(f"{text!r} is not a size (try 10MB, 512K or a number of bytes)")
-    if unit not in SIZE_UNITS or value <= 0:
-        raise click.BadParameter(f"{text!r} is not a size (try 10MB, 512K or a number of bytes)")
-    return int(value * SIZE_UNITS[unit])
-
-
-def _formats(text: str) -> tuple[str, ...]:
-    wanted = tuple(dict.fromkeys(f.strip().lower() for f in text.split(",") if f.strip()))
-    unknown = [f for f in wanted if f not in ALL_FORMATS]
-    if unknown or not wanted:
-        named = ", ".join(unknown) if unknown else repr(text)
-        raise click.BadParameter(f"unknown format {named}; choose from {', '.join(ALL_FORMATS)}")
-    return wanted
-
-
-def crawl_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    for decorator in reversed(
-        [
-            click.option("--via", type=click.Choice(["auto", "html", "feeds"]), default="auto", show_default=True,
-                         help="Walk the HTML pages, read the Atom feeds, or use feeds where the blog serves them."),
-            click.option("--ignore-robots", is_flag=True, help="Do not obey robots.txt (only for your own blog)."),
-            click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True,
-                         help="Requests in flight at once."),
-            click.option("--no-throttle", is_flag=True,
-                         help="Turn AutoThrottle off (for a blog served on your own machine)."),
-            click.option("--max-page-size", default="10MB", show_default=True, help="Skip pages larger than this."),
-            click.option("--user-agent", default=DEFAULT_USER_AGENT, help="User-Agent header to send."),
-            click.option("--no-progress", is_flag=True, help="No live progress display."),
-        ]
-    ):
-        func = decorator(func)
-    return func
-
-
-def transform_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    func = click.option("--timezone", default=None,
-                        help="Blog time zone (IANA name such as Europe/Berlin, or +02:00); default: from the blog.")(func)
-    func = click.option("--language", default=None,
-                        help="Language of displayed dates (en, es, de...); default: from the pages.")(func)
-    return func
-
-
-def export_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    for decorator in reversed(
-        [
-            click.option("--to", "formats", default=",".join(ALL_FORMATS), show_default=True,
-                         help="Comma-separated exports: sqlite, wxr, markdown."),
-            click.option("--flavor", type=click.Choice(["hugo", "jekyll", "pelican"]), default="hugo", show_default=True,
-                         help="Markdown layout and front matter (Pelican: its own Key: value metadata)."),
-            click.option("--tags-as", type=click.Choice(["tags", "categories"]), default="tags", show_default=True,
-                         help="Blogger labels become WordPress tags or categories."),
-            click.option("--max-size", default=None, help="Split the WXR into files of at most this size (e.g. 8MB)."),
-            click.option("--download-images", is_flag=True, help="Fetch images into the Markdown output."),
-            click.option("--keep-old-links", is_flag=True,
-                         help="Leave links between posts pointing at the old blog (default: rewrite to the new URLs)."),
-        ]
-    ):
-        func = decorator(func)
-    return func
-
-
-def build_crawl_options(kw: dict[str, Any]) -> CrawlOptions:
-    return CrawlOptions(
-        via=kw["via"],
-        obey_robots=not kw["ignore_robots"],
-        concurrency=kw["concurrency"],
-        autothrottle=not kw["no_throttle"],
-        max_page_bytes=parse_size(kw["max_page_size"]),
-        user_agent=kw["user_agent"],
-        progress=not kw["no_progress"] and sys.stderr.isatty(),
-    )
-
-
-def build_transform_options(kw: dict[str, Any]) -> TransformOptions:
-    return TransformOptions(language=kw["language"], timezone=kw["timezone"])
-
-
-def build_export_options(kw: dict[str, Any]) -> ExportOptions:
-    return ExportOptions(
-        formats=_formats(kw["formats"]),
-        flavor=kw["flavor"],
-        tags_as=kw["tags_as"],
-        max_size=parse_size(kw["max_size"]) if kw["max_size"] else None,
-        download_images=kw["download_images"],
-        rewrite_links=not kw["keep_old_links"],
-    )
-
-
-def _echo_summary(lines: list[str]) -> None:
-    for line in lines:
-        click.echo(line)
+OUT_DIR = click.Path(file_okay=False, path_type=Path)
 
 
 class BlogportGroup(click.Group):
-    """Turns a user's mistake (``BlogportError``) into one line and exit 2, never a traceback."""
+    """Turns a user's mistake (``BlogportError``) into one line and exit 2, never a traceback;
+    Ctrl-C into "interrupted" and exit 130."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            except (OSError, sqlite3.Error) as exc:
+                if not is_disk_full(exc):
+                    raise
+                raise DiskFullError(getattr(exc, "filename", None) or ARCHIVE_NAME) from exc
+        except InterruptedRun as exc:
+            click.echo(f"blogport: {exc}", err=True)
+            ctx.exit(exc.exit_code)
         except BlogportError as exc:
             click.echo(f"blogport: error: {exc}", err=True)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
-            click.echo("blogport: interrupted; everything stored so far is kept.", err=True)
-            ctx.exit(130)
+            click.echo(f"blogport: {InterruptedRun()}", err=True)
+            ctx.exit(InterruptedRun.exit_code)
 
 
-@click.group(cls=BlogportGroup)
+def _display(ctx: click.Context, as_json: bool, no_progress: bool = False) -> SilentDisplay:
+    return make_display(quiet=is_quiet(ctx), machine=as_json, live=not no_progress)
+
+
+def _finish(ctx: click.Context, display: SilentDisplay, as_json: bool, result: Any, exit_code: int) -> None:
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), sort_keys=True, default=str))
+    sys.exit(exit_code)
+
+
+def _require_archive(out_dir: Path) -> None:
+    """The one wording every command uses when DIR holds no archive (before touching DIR)."""
+    if not (out_dir / ARCHIVE_NAME).is_file():
+        raise ArchiveError(no_archive_message(out_dir / ARCHIVE_NAME, out_dir))
+
+
+@click.group(cls=BlogportGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="blogport")
-@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
-def main(verbose: int) -> None:
+@VERBOSE
+@QUIET
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Move a legacy blog, complete and clean, to a new home.
 
-    crawl -> transform -> export -> validate; `migrate` runs them all.
+    crawl -> transform -> export -> validate; `migrate` runs them all, `sync` keeps a
+    migration up to date. Ctrl-C stops a run (exit 130); the same command resumes it.
+
+    Shell completion (bash; zsh and fish likewise): eval "$(_BLOGPORT_COMPLETE=bash_source blogport)"
     """
-    level = logging.WARNING - 10 * verbose
-    logging.basicConfig(level=max(level, logging.DEBUG), format="%(levelname)s %(name)s: %(message)s")
+    apply_log_level(ctx)
     from loaders.markdown import allow_process_pool
 
     allow_process_pool()  # this entry point is safe for pool workers to import
@@ -157,95 +105,169 @@ def main(verbose: int) -> None:
 
 @main.command()
 @click.argument("source")
-@click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Output folder; the archive is OUT/blog.db.")
+@click.option("-o", "--out", "out_dir", required=True, type=OUT_DIR, help="Output folder; the archive is OUT/blog.db.")
 @crawl_options
-def crawl(source: str, out_dir: Path, **kw: Any) -> None:
+@force_option
+@common_options
+@click.pass_context
+def crawl(ctx: click.Context, source: str, out_dir: Path, force: bool, as_json: bool, **kw: Any) -> None:
     """Crawl SOURCE (blog URL, saved mirror folder, Blogger export file) into OUT/blog.db."""
-    options = build_crawl_options(kw)
     from blogport.lock import hold_lock
+    from blogport.migrate import check_out_dir, prepare_out_dir, run_stage
     from crawler.run import crawl as run_crawl
 
+    display = _display(ctx, as_json, kw["no_progress"])
+    options = build_crawl_options(kw, live=display.crawl_live)
+    check_out_dir(source, out_dir, force=force, require_empty=False)
+    prepare_out_dir(out_dir)
     with hold_lock(out_dir):
-        summary = run_crawl(source, out_dir, options)
-    _echo_summary(summary.summary_lines())
-    sys.exit(summary.exit_code)
+        summary = run_stage("crawl", display, out_dir, lambda: run_crawl(source, out_dir, options),
+                            what=source, live=False)
+    if summary.interrupted:
+        if as_json:
+            click.echo(json.dumps({**summary.as_dict(), "exit_code": InterruptedRun.exit_code}, sort_keys=True))
+        raise InterruptedRun("crawl")
+    _finish(ctx, display, as_json, summary, summary.exit_code)
 
 
 @main.command()
-@click.argument("out_dir", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("out_dir", metavar="DIR", type=OUT_DIR)
 @transform_options
-def transform(out_dir: Path, **kw: Any) -> None:
+@common_options
+@click.pass_context
+def transform(ctx: click.Context, out_dir: Path, as_json: bool, **kw: Any) -> None:
     """Normalise the archive in DIR/blog.db into posts, comments, authors and tags."""
+    from blogport.lock import hold_lock
+    from blogport.migrate import run_stage
     from transform.run import transform as run_transform
 
-    summary = run_transform(out_dir, build_transform_options(kw))
-    _echo_summary(summary.summary_lines())
+    display = _display(ctx, as_json)
+    options = build_transform_options(kw)
+    _require_archive(out_dir)
+    with hold_lock(out_dir):
+        summary = run_stage("transform", display, out_dir,
+                            lambda: run_transform(out_dir, options, progress=display.progress))
+    _finish(ctx, display, as_json, summary, summary.exit_code)
 
 
 @main.command()
-@click.argument("out_dir", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("out_dir", metavar="DIR", type=OUT_DIR)
 @export_options
-def export(out_dir: Path, **kw: Any) -> None:
+@common_options
+@click.pass_context
+def export(ctx: click.Context, out_dir: Path, as_json: bool, **kw: Any) -> None:
     """Write DIR's normalised tables to SQLite, WordPress WXR and Markdown, with redirect maps."""
-    options = build_export_options(kw)
+    from blogport.lock import hold_lock
+    from blogport.migrate import run_stage
+    from loaders.atomic import remove_stale_temps
     from loaders.run import export as run_export
 
-    summary = run_export(out_dir, options)
-    _echo_summary(summary.summary_lines())
+    display = _display(ctx, as_json)
+    options = build_export_options(kw)
+    _require_archive(out_dir)
+    with hold_lock(out_dir):
+        remove_stale_temps(out_dir)
+        summary = run_stage("export", display, out_dir, lambda: run_export(out_dir, options, progress=display.progress),
+                            what=", ".join(options.formats))
+    _finish(ctx, display, as_json, summary, summary.exit_code)
 
 
 @main.command()
-@click.argument("out_dir", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--max-errors", type=click.IntRange(0), default=0, show_default=True,
-              help="Exit 1 when more errors than this are found.")
-@click.option("--max-warnings", type=click.IntRange(0), default=None, help="Exit 1 when more warnings than this.")
-def validate(out_dir: Path, max_errors: int, max_warnings: int | None) -> None:
+@click.argument("out_dir", metavar="DIR", type=OUT_DIR)
+@threshold_options
+@common_options
+@click.pass_context
+def validate(ctx: click.Context, out_dir: Path, max_errors: int, max_warnings: int | None, as_json: bool) -> None:
     """Check that nothing was lost: writes DIR/report.html and DIR/report.json."""
+    from blogport.lock import hold_lock
+    from blogport.migrate import run_stage
     from blogport.validate import ValidateOptions, validate as run_validate
+    from loaders.atomic import remove_stale_temps
 
-    report = run_validate(out_dir, ValidateOptions(max_errors=max_errors, max_warnings=max_warnings))
-    _echo_summary(report.summary_lines())
-    sys.exit(report.exit_code)
+    display = _display(ctx, as_json)
+    _require_archive(out_dir)
+    options = ValidateOptions(max_errors=max_errors, max_warnings=max_warnings)
+    with hold_lock(out_dir):
+        remove_stale_temps(out_dir)
+        report = run_stage("validate", display, out_dir,
+                           lambda: run_validate(out_dir, options, progress=display.progress))
+    display.result(f"Report: {report.html_path.resolve()} (data: {report.json_path.name})")
+    _finish(ctx, display, as_json, report, report.exit_code)
 
 
 @main.command()
 @click.argument("source")
-@click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+@click.option("-o", "--out", "out_dir", required=True, type=OUT_DIR,
               help="Output folder for the archive, the exports and the report.")
 @crawl_options
 @transform_options
 @export_options
 @click.option("--no-validate", is_flag=True, help="Skip the validation report.")
-def migrate(source: str, out_dir: Path, no_validate: bool, **kw: Any) -> None:
+@threshold_options
+@force_option
+@common_options
+@click.pass_context
+def migrate(ctx: click.Context, source: str, out_dir: Path, no_validate: bool, max_errors: int,
+            max_warnings: int | None, force: bool, as_json: bool, **kw: Any) -> None:
     """Crawl, transform, export and validate in one go."""
+    from blogport.migrate import migrate as run_migrate
+    from blogport.validate import ValidateOptions
+
+    display = _display(ctx, as_json, kw["no_progress"])
     config = MigrationConfig(
         source=source,
-        crawl=build_crawl_options(kw),
+        crawl=build_crawl_options(kw, live=display.crawl_live),
         transform=build_transform_options(kw),
         export=build_export_options(kw),
     )
-    from blogport.migrate import migrate as run_migrate
-
-    result = run_migrate(config, out_dir, validate=not no_validate)
-    _echo_summary(result.summary_lines())
-    sys.exit(result.exit_code)
+    result = run_migrate(config, out_dir, validate=not no_validate, force=force, display=display,
+                         validate_options=ValidateOptions(max_errors=max_errors, max_warnings=max_warnings))
+    _finish(ctx, display, as_json, result, result.exit_code)
 
 
 @main.command()
-@click.argument("out_dir", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
-def sync(out_dir: Path, as_json: bool) -> None:
-    """Bring DIR up to date with the live blog (for cron): only what changed is fetched."""
+@click.argument("out_dir", metavar="DIR", type=OUT_DIR)
+@crawl_options
+@common_options
+@click.pass_context
+def sync(ctx: click.Context, out_dir: Path, as_json: bool, **kw: Any) -> None:
+    """Bring DIR up to date with the live blog (for cron): only what changed is fetched.
+
+    Crawl options given here replace the ones the migration saved, for this and later runs.
+    """
     from blogport.sync import sync as run_sync
 
-    result = run_sync(out_dir)
+    changed = given(ctx, CRAWL_PARAMS)
+    if changed:
+        _update_crawl_config(out_dir, build_crawl_options(kw, live=False), changed)
+    with disk_full_guard(out_dir):
+        result = run_sync(out_dir)
     if as_json:
         click.echo(json.dumps(result.as_dict(), sort_keys=True))
-    else:
-        _echo_summary(result.summary_lines())
+    elif not is_quiet(ctx):
+        for line in result.summary_lines():
+            click.echo(line)
     sys.exit(result.exit_code)
 
 
+_CRAWL_FIELDS = {"via": "via", "ignore_robots": "obey_robots", "concurrency": "concurrency", "delay": "delay",
+                 "no_throttle": "autothrottle", "max_page_size": "max_page_bytes", "user_agent": "user_agent"}
+
+
+def _update_crawl_config(out_dir: Path, options: Any, changed: list[str]) -> None:
+    """Save the crawl options given to ``sync`` into DIR's saved migration."""
+    from blogport.config import load_config, save_config
+    from blogport.lock import hold_lock
+    from kernel.archive import Archive
+
+    _require_archive(out_dir)
+    with hold_lock(out_dir), Archive.in_dir(out_dir) as archive:
+        config = load_config(archive)
+        if config is None:
+            return  # sync says why it cannot run
+        fields = {_CRAWL_FIELDS[name]: getattr(options, _CRAWL_FIELDS[name]) for name in changed}
+        save_config(archive, dataclasses.replace(config, crawl=dataclasses.replace(config.crawl, **fields)))
+
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    main(prog_name="blogport")

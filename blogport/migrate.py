@@ -1,15 +1,34 @@
-"""Run orchestration: ``migrate`` = crawl, transform, export, validate, in one go."""
+"""Run orchestration: ``migrate`` = crawl, transform, export, validate, in one go.
+
+Each stage is shown as it starts and ends (``blogport.stages``). Ctrl-C stops the whole run:
+the stage that was interrupted keeps what it stored, nothing after it runs, and
+``InterruptedRun`` (exit 130) says to run the same command again. The output folder is
+checked first: a folder that holds another blog's archive, or files that are not
+blogport's, is refused unless ``force``.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import sqlite3
+import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from blogport.config import MigrationConfig, save_config
-from blogport.lock import hold_lock
+from blogport.lock import LOCK_NAME, hold_lock
 from blogport.runs import finish_run, start_run
-from kernel.archive import Archive
+from blogport.stages import SilentDisplay, disk_full_guard
+from blogport.validate import ValidateOptions
+from kernel.archive import ARCHIVE_NAME, Archive
+from kernel.errors import ExportError, InterruptedRun
+from loaders.atomic import TEMP_NAME, remove_stale_temps
+
+IGNORED_NAMES = frozenset({LOCK_NAME, ".DS_Store", "Thumbs.db"})
+"""Files that do not make a folder "not empty"."""
 
 
 @dataclass
@@ -18,12 +37,21 @@ class MigrateResult:
     stages: dict[str, Any] = field(default_factory=dict)
     exit_code: int = 0
 
+    def results_line(self) -> str:
+        """The one line that ends a migration: where everything is."""
+        where = f"{self.out_dir.resolve()}/"
+        report = self.stages.get("validate")
+        if report is None:
+            return f"Everything is in {where}"
+        verdict = "all well" if report.exit_code == 0 else "FAILED: see the report"
+        return f"Everything is in {where}; report: {report.html_path.name} ({verdict})"
+
     def summary_lines(self) -> list[str]:
         lines: list[str] = []
         for name, summary in self.stages.items():
             lines.append(f"[{name}]")
-            lines.extend(f"  {line}" for line in summary.summary_lines())
-        lines.append(f"Everything is in {self.out_dir.resolve()}/")
+            lines.extend(f"  {line}" for line in stage_lines(summary))
+        lines.append(self.results_line())
         return lines
 
     def as_dict(self) -> dict[str, Any]:
@@ -31,41 +59,184 @@ class MigrateResult:
                 "stages": {k: v.as_dict() for k, v in self.stages.items()}}
 
 
-def migrate(config: MigrationConfig, out_dir: Path, *, validate: bool = True) -> MigrateResult:
+VIA_WORDS = {
+    "feeds": "read the blog's Atom feeds",
+    "html": "walked the blog's HTML pages",
+    "mirror": "read a saved mirror folder",
+    "export": "read a Blogger backup file",
+}
+"""How the crawl summary says what was read."""
+
+
+def stage_lines(summary: Any) -> list[str]:
+    """A stage's summary lines. The crawl's first line says whether feeds or HTML pages were
+    read; the validation report's own "Report:" line is left to the results line, so a
+    migration ends with one line saying where everything is."""
+    if hasattr(summary, "html_path"):
+        return list(summary.summary_lines(with_report_line=False))
+    lines = list(summary.summary_lines())
+    via = getattr(summary, "via", None)
+    if lines and via in VIA_WORDS and VIA_WORDS[via] not in lines[0]:
+        lines[0] = f"{lines[0]}: {VIA_WORDS[via]}"
+    return lines
+
+
+def prepare_out_dir(out_dir: Path) -> None:
+    """Create ``out_dir`` (and its parents); one clear ``ExportError`` when it cannot be."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise ExportError(f"cannot use {out_dir} as the output folder: a file of that name exists") from None
+    except OSError as exc:
+        raise ExportError(f"cannot create the output folder {out_dir}: {exc.strerror or exc}") from None
+    if not os.access(out_dir, os.W_OK | os.X_OK):
+        raise ExportError(f"cannot write into the output folder {out_dir}: permission denied")
+
+
+def source_identity(source: str) -> str:
+    """What makes two sources the same blog: the host of a URL (scheme, ``www.``, Blogger's
+    country domains and the path aside), or the resolved path of a mirror folder or file."""
+    text = source.strip()
+    if "://" not in text and not Path(text).expanduser().exists() and "." in text.split("/")[0]:
+        text = "https://" + text
+    if "://" in text:
+        host = (urllib.parse.urlsplit(text).hostname or "").lower().removeprefix("www.")
+        if ".blogspot." in host:
+            host = host.split(".blogspot.")[0] + ".blogspot"
+        return "url:" + host
+    return "path:" + str(Path(text).expanduser().resolve())
+
+
+def stored_source(out_dir: Path) -> str | None:
+    """The source the archive in ``out_dir`` was filled from (read-only), or None."""
+    path = out_dir / ARCHIVE_NAME
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    except sqlite3.Error:
+        return None
+    try:
+        for key in ("config", "source"):
+            row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+            if row:
+                value = json.loads(row[0])
+                if isinstance(value, dict) and value.get("source"):
+                    return str(value["source"])
+    except (sqlite3.Error, ValueError):
+        raise ExportError(f"{path} is not a blogport archive; choose another output folder,"
+                          " or pass --force to replace it") from None
+    finally:
+        conn.close()
+    return None
+
+
+def check_out_dir(source: str, out_dir: Path, *, force: bool = False, require_empty: bool = True) -> None:
+    """Refuse (``ExportError``, exit 2) an output folder that holds another blog's archive,
+    or (``require_empty``: exports will be written there) files that blogport did not write;
+    ``force`` skips the check."""
+    if force or not out_dir.is_dir():
+        return
+    if (out_dir / ARCHIVE_NAME).is_file():
+        stored = stored_source(out_dir)
+        if stored is not None and source_identity(stored) != source_identity(source):
+            raise ExportError(
+                f"{out_dir} holds the archive of another blog ({stored}); choose another output folder,"
+                " or pass --force to add this blog to it"
+            )
+        return
+    if not require_empty:
+        return
+    others = sorted(name for name in os.listdir(out_dir) if name not in IGNORED_NAMES and not TEMP_NAME.match(name))
+    if others:
+        shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+        raise ExportError(
+            f"{out_dir} is not empty and holds no blogport archive ({shown}); exports would overwrite files"
+            " in it: choose a new or empty folder, or pass --force to write into it"
+        )
+
+
+def run_stage(name: str, display: SilentDisplay, out_dir: Path, work: Callable[[], Any], *,
+              what: str = "", live: bool = True) -> Any:
+    """Run one stage with its header, live line and summary; Ctrl-C -> ``InterruptedRun``."""
+    display.start(name, what, live=live)
+    try:
+        with disk_full_guard(out_dir):
+            summary = work()
+    except KeyboardInterrupt:
+        display.abort()
+        raise InterruptedRun(name) from None
+    display.end(stage_lines(summary))
+    return summary
+
+
+def migrate(
+    config: MigrationConfig,
+    out_dir: Path,
+    *,
+    validate: bool = True,
+    validate_options: ValidateOptions = ValidateOptions(),
+    force: bool = False,
+    display: SilentDisplay | None = None,
+) -> MigrateResult:
+    """Crawl ``config.source`` into ``out_dir`` and transform, export and validate it.
+
+    Raises ``ExportError`` for an output folder that cannot be used (see ``check_out_dir``),
+    ``InterruptedRun`` when the run was interrupted (nothing after that stage ran) and
+    ``DiskFullError`` when the disk filled up."""
     from crawler.run import crawl
     from loaders.run import export
     from transform.run import transform
 
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = Path(out_dir)
+    show = display or SilentDisplay()
+    check_out_dir(config.source, out_dir, force=force)
+    prepare_out_dir(out_dir)
     with hold_lock(out_dir):
-        with Archive.in_dir(out_dir) as archive:
+        remove_stale_temps(out_dir)
+        with disk_full_guard(out_dir), Archive.in_dir(out_dir) as archive:
             save_config(archive, config)
             run_id = start_run(archive, "migrate", config.source)
         result = MigrateResult(out_dir)
         try:
-            result.stages["crawl"] = crawl(config.source, out_dir, config.crawl)
-            result.stages["transform"] = transform(out_dir, config.transform)
-            result.stages["export"] = export(out_dir, config.export)
+            crawled = run_stage("crawl", show, out_dir, lambda: crawl(config.source, out_dir, config.crawl),
+                                what=config.source, live=False)
+            result.stages["crawl"] = crawled
+            if crawled.interrupted:
+                raise InterruptedRun("crawl")
+            result.stages["transform"] = run_stage(
+                "transform", show, out_dir, lambda: transform(out_dir, config.transform, progress=show.progress))
+            result.stages["export"] = run_stage(
+                "export", show, out_dir, lambda: export(out_dir, config.export, progress=show.progress),
+                what=", ".join(config.export.formats))
             codes = [result.stages["crawl"].exit_code, result.stages["transform"].exit_code]
             if validate:
-                from blogport.validate import ValidateOptions, validate as run_validate
+                from blogport.validate import validate as run_validate
 
-                report = run_validate(out_dir, ValidateOptions())
+                report = run_stage("validate", show, out_dir,
+                                   lambda: run_validate(out_dir, validate_options, progress=show.progress))
                 result.stages["validate"] = report
                 codes.append(report.exit_code)
             result.exit_code = max(codes)
-        except Exception:
-            with Archive.in_dir(out_dir) as archive:
-                finish_run(archive, run_id, exit_status=2)
+        except BaseException as exc:
+            status = exc.exit_code if isinstance(exc, InterruptedRun) else 2
+            _finish(out_dir, run_id, result, status)
             raise
-        crawled = result.stages["crawl"].as_dict()
+        _finish(out_dir, run_id, result, result.exit_code)
+    show.result(result.results_line())
+    return result
+
+
+def _finish(out_dir: Path, run_id: int, result: MigrateResult, status: int) -> None:
+    crawled = result.stages["crawl"].as_dict() if "crawl" in result.stages else {}
+    try:
         with Archive.in_dir(out_dir) as archive:
             finish_run(
                 archive,
                 run_id,
-                exit_status=result.exit_code,
+                exit_status=status,
                 new=int(crawled.get("posts_found", 0)) + int(crawled.get("comments_found", 0)),
                 failed=int(crawled.get("errors", 0)),
                 details=result.as_dict(),
             )
-    return result
+    except sqlite3.Error:
+        if status == 0:
+            raise  # a run that failed keeps its own error; its row stays unfinished

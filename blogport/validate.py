@@ -22,10 +22,9 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import tempfile
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -50,7 +49,8 @@ from blogport.checks.exports import check_exports
 from blogport.checks.ledger import build_ledger, reconcile_totals
 from blogport.checks.threads import check_threads
 from blogport.report.chart import MonthCounts
-from kernel.errors import ExportError
+from kernel.errors import DiskFullError, ExportError
+from loaders.atomic import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ class Report:
             counts.setdefault(finding.check, {ERROR: 0, WARNING: 0})[finding.severity] += 1
         return counts
 
-    def summary_lines(self) -> list[str]:
+    def summary_lines(self, *, with_report_line: bool = True) -> list[str]:
         t = self.totals
         lines = [
             f"Posts: {t['posts']['source']} found, {t['posts']['exported']} exported"
@@ -144,7 +144,8 @@ class Report:
             lines.append(f"  error [{finding.check}] {finding.message}"[:200])
         if self.errors > 5:
             lines.append(f"  ... and {self.errors - 5} more errors")
-        lines.append(f"Report: {self.html_path.resolve()} (data: {self.json_path.name})")
+        if with_report_line:
+            lines.append(f"Report: {self.html_path.resolve()} (data: {self.json_path.name})")
         return lines
 
     def as_dict(self) -> dict[str, Any]:
@@ -231,28 +232,33 @@ def _months(ctx: Context, entries: list[LedgerEntry]) -> list[MonthCounts]:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    """Write to a temporary name in the same folder, then rename: never a half-written report."""
+    """Write to a temporary name in the same folder, then rename: never a half-written report,
+    with the permissions of every other exported file."""
     try:
-        handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from exc
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
+        with atomic_write(path, "w", "utf-8", durable=False) as out:
             out.write(text)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from exc
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except DiskFullError:
         raise
+    except OSError as exc:
+        raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
 _SEVERITY_ORDER = {ERROR: 0, WARNING: 1}
 
 
-def run_checks(ctx: Context, now: datetime | None = None) -> tuple[list[LedgerEntry], list[Finding]]:
+Progress = Callable[[int, int, str], None]
+"""``progress(done, total, what)``: called as the checks run (``what`` names the next one)."""
+
+
+def _no_progress(done: int, total: int, what: str) -> None:
+    return None
+
+
+def run_checks(ctx: Context, now: datetime | None = None,
+               progress: Progress = _no_progress) -> tuple[list[LedgerEntry], list[Finding]]:
     """Every check over a loaded context: (ledger, findings sorted by check then severity)."""
+    total = len(CHECKS)
+    progress(0, total, "ledger")
     entries, findings = build_ledger(ctx)
     by_item: dict[tuple[str, str], LedgerEntry] = {}
     for entry in entries:
@@ -265,24 +271,31 @@ def run_checks(ctx: Context, now: datetime | None = None) -> tuple[list[LedgerEn
             return None
         return (entry.links().get(fmt) if fmt else None) or entry.link
 
+    progress(1, total, "totals")
     findings += reconcile_totals(ctx, link_for)
+    progress(2, total, "dates")
     findings += check_dates(ctx, link_for, now)
+    progress(3, total, "content")
     findings += check_content(ctx, link_for)
+    progress(4, total, "threads")
     findings += check_threads(ctx, link_for)
+    progress(5, total, "exports")
     findings += check_exports(ctx)
+    progress(6, total, "crawl")
     findings += check_crawl(ctx)
+    progress(total, total, "report")
     order = {name: i for i, name in enumerate(CHECKS)}
     findings.sort(key=lambda f: (order.get(f.check, len(order)), _SEVERITY_ORDER.get(f.severity, 2)))
     return entries, findings
 
 
-def validate(out_dir: Path, options: ValidateOptions) -> Report:
+def validate(out_dir: Path, options: ValidateOptions, progress: Progress = _no_progress) -> Report:
     """Check DIR and write DIR/report.html and DIR/report.json. Raises ``ArchiveError`` when
-    DIR/blog.db is missing or unreadable."""
+    DIR/blog.db is missing or unreadable, ``DiskFullError`` when the disk is full."""
     out_dir = Path(out_dir)
     ctx, archive = load_context(out_dir)
     try:
-        entries, findings = run_checks(ctx)
+        entries, findings = run_checks(ctx, progress=progress)
         cruft = Counter()
         for hit in ctx.cruft_hits:
             cruft[hit["rule"]] += int(hit["count"] or 0)

@@ -21,3 +21,5 @@ class CrawlOptions:
     progress: bool = True
     incremental: bool = False
     """Sync mode: conditional requests for pages already in the archive."""
+    delay: float = 0.0
+    """Seconds to wait between requests to the blog (``--delay``, like wget's ``--wait``)."""

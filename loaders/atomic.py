@@ -1,16 +1,54 @@
 """Files are never half-written: every export file goes to a temporary name in the same
-folder and is moved into place with ``os.replace`` only once it is complete."""
+folder and is moved into place with ``os.replace`` only once it is complete.
+
+A full disk raises ``DiskFullError`` naming the file (the temporary file is removed). A run
+killed part-way leaves its temporary files (``.NAME.XXXXXXXX.tmp``) behind;
+``remove_stale_temps`` clears them at the start of the next run.
+"""
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from kernel.errors import ExportError
+from kernel.errors import DiskFullError, ExportError, is_disk_full
+
+TEMP_NAME = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")
+"""What ``tempfile.mkstemp(prefix=".NAME.", suffix=".tmp")`` makes; nothing else is removed."""
+
+
+@functools.cache
+def file_mode() -> int:
+    """The permissions every other file gets (0666 less the umask), read once."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def remove_stale_temps(folder: Path) -> int:
+    """Remove the temporary files a killed run left under ``folder``; returns how many.
+
+    Only names ``AtomicFile`` makes are touched; symlinks are neither followed nor removed.
+    Call it while holding the folder's lock (no other run is writing there)."""
+    removed = 0
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(root, d))]
+        for name in names:
+            if TEMP_NAME.match(name):
+                path = os.path.join(root, name)
+                if os.path.isfile(path) and not os.path.islink(path):
+                    try:
+                        os.unlink(path)
+                        removed += 1
+                    except OSError:
+                        pass
+    return removed
 
 
 def inside(root: Path, path: Path) -> Path:
@@ -32,8 +70,13 @@ class AtomicFile:
     def __init__(self, path: Path, mode: str = "w", encoding: str | None = "utf-8", durable: bool = True) -> None:
         self.path = Path(path)
         self.durable = durable
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        except OSError as exc:
+            if is_disk_full(exc):
+                raise DiskFullError(self.path) from exc
+            raise
         self.tmp_path = Path(tmp)
         if "b" in mode:
             self.file: IO[Any] = os.fdopen(fd, mode)
@@ -43,17 +86,27 @@ class AtomicFile:
         self._done = False
 
     def write(self, data: Any) -> int:
-        written = self.file.write(data)
+        try:
+            written = self.file.write(data)
+        except OSError as exc:
+            if is_disk_full(exc):
+                raise DiskFullError(self.path) from exc
+            raise
         self.bytes_written += len(data.encode("utf-8")) if isinstance(data, str) else len(data)
         return written
 
     def commit(self, final: Path | None = None) -> Path:
         target = Path(final) if final is not None else self.path
-        self.file.flush()
-        if self.durable:
-            os.fsync(self.file.fileno())
-        self.file.close()
-        os.chmod(self.tmp_path, 0o644)
+        try:
+            self.file.flush()
+            if self.durable:
+                os.fsync(self.file.fileno())
+            self.file.close()
+        except OSError as exc:
+            if is_disk_full(exc):
+                raise DiskFullError(target) from exc
+            raise
+        os.chmod(self.tmp_path, file_mode())
         os.replace(self.tmp_path, target)
         self._done = True
         return target
@@ -64,6 +117,8 @@ class AtomicFile:
         self._done = True
         try:
             self.file.close()
+        except OSError:
+            pass  # a full disk fails the last flush too; the file goes anyway
         finally:
             try:
                 self.tmp_path.unlink()
@@ -80,11 +135,20 @@ def atomic_write(path: Path, mode: str = "w", encoding: str | None = "utf-8", du
     handle = AtomicFile(path, mode, encoding, durable)
     try:
         yield handle.file
+    except OSError as exc:
+        handle.discard()
+        if is_disk_full(exc):
+            raise DiskFullError(path) from exc
+        raise
     except BaseException:
         handle.discard()
         raise
     else:
-        handle.commit()
+        try:
+            handle.commit()
+        except BaseException:
+            handle.discard()
+            raise
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import sqlite_utils
 
 from kernel.errors import ExportError
+from kernel.wording import counted
 from loaders.markdown import FLAVORS, write_markdown
 from loaders.options import ALL_FORMATS, ExportOptions
 from loaders.redirects import write_redirects
@@ -41,19 +43,19 @@ class ExportSummary:
         c = self.counts
         if "sqlite" in c:
             s = c["sqlite"]
-            lines.append(f"SQLite: {root / 'blog.db'} ({s['posts']} posts, {s['pages']} pages, {s['comments']} comments;"
+            lines.append(f"SQLite: {root / 'blog.db'} ({_counts(s)};"
                          f" views, full-text search; datasette blog.db -m datasette-metadata.json)")
         if "wxr" in c:
             w = c["wxr"]
             names = [f for f in self.files if f.startswith("wordpress")]
             where = str(root / names[0]) if len(names) == 1 else f"{root}/{names[0]} ... {names[-1]} ({len(names)} files)"
-            lines.append(f"WordPress WXR: {where} ({w['posts']} posts, {w['pages']} pages, {w['comments']} comments)")
+            lines.append(f"WordPress WXR: {where} ({_counts(w)})")
         if "markdown" in c:
             m = c["markdown"]
-            lines.append(f"Markdown ({m.get('flavor_name', '')}): {root / 'markdown'}/ ({m['posts']} posts, {m['pages']} pages,"
-                         f" {m['comments']} comments in {m['comment_files']} data files)")
+            lines.append(f"Markdown ({m.get('flavor_name', '')}): {root / 'markdown'}/ ({_counts(m)}"
+                         f" in {counted(m['comment_files'], 'data file')})")
         if "redirects" in c:
-            lines.append(f"Redirects: {root / 'redirects'}/ ({c['redirects']['rules']} rules: redirects.csv, nginx.conf,"
+            lines.append(f"Redirects: {root / 'redirects'}/ ({counted(c['redirects']['rules'], 'rule')}: redirects.csv, nginx.conf,"
                          f" .htaccess, _redirects)")
         lines.extend(f"warning: {w}" for w in self.warnings)
         lines.append(f"Export took {self.elapsed_s:.1f}s")
@@ -71,6 +73,10 @@ class ExportSummary:
         }
 
 
+def _counts(c: dict[str, Any]) -> str:
+    return f"{counted(c['posts'], 'post')}, {counted(c['pages'], 'page')}, {counted(c['comments'], 'comment')}"
+
+
 def check_options(options: ExportOptions) -> None:
     unknown = [f for f in options.formats if f not in ALL_FORMATS]
     if unknown or not options.formats:
@@ -84,8 +90,17 @@ def check_options(options: ExportOptions) -> None:
     check_pattern(options.new_url_pattern)
 
 
-def export(out_dir: Path, options: ExportOptions) -> ExportSummary:
-    """Export ``DIR``'s normalised tables in the chosen formats; writes ``export_ledger``."""
+def export(out_dir: Path, options: ExportOptions,
+           progress: Callable[[int, int, str], None] | None = None) -> ExportSummary:
+    """Export ``DIR``'s normalised tables in the chosen formats; writes ``export_ledger``.
+
+    ``progress(done, total, what)`` is called as each format is started (for a live display)."""
+    steps = [f for f in ALL_FORMATS if f in options.formats] + ["redirects"]
+
+    def step(name: str) -> None:
+        if progress is not None:
+            progress(steps.index(name), len(steps), name)
+
     started = time.monotonic()
     out_dir = Path(out_dir)
     check_options(options)
@@ -100,6 +115,7 @@ def export(out_dir: Path, options: ExportOptions) -> ExportSummary:
         source = ExportSource(conn)
         ledger = Ledger(conn)
         if "sqlite" in options.formats:
+            step("sqlite")
             meta = write_datasette_metadata(out_dir, source.meta.title)
             for post_id, _n, _slug, _url, kind, _status, _date in source.refs():
                 ledger.add("sqlite", "page" if kind == "page" else "post", post_id, f"posts/{post_id}")
@@ -110,6 +126,7 @@ def export(out_dir: Path, options: ExportOptions) -> ExportSummary:
             counts["sqlite"] = {"posts": source.post_count, "pages": source.page_count, "comments": source.comment_count}
             files += ["blog.db", meta.name]
         if "wxr" in options.formats:
+            step("wxr")
             w = write_wxr(source, out_dir, tags_as=options.tags_as, max_size=options.max_size, ledger=ledger,
                           rewrite_links=options.rewrite_links, new_url_pattern=options.new_url_pattern)
             counts["wxr"] = {"posts": w.posts, "pages": w.pages, "comments": w.comments, "files": len(w.files),
@@ -119,6 +136,7 @@ def export(out_dir: Path, options: ExportOptions) -> ExportSummary:
                 warnings.append(f"{w.oversized_items} WXR item(s) larger than --max-size on their own:"
                                 " each got a file of its own")
         if "markdown" in options.formats:
+            step("markdown")
             m = write_markdown(source, out_dir, flavor=options.flavor, new_url_pattern=options.new_url_pattern,
                                download_images=options.download_images, image_max_bytes=options.image_max_bytes,
                                ledger=ledger, rewrite_links=options.rewrite_links)
@@ -137,10 +155,13 @@ def export(out_dir: Path, options: ExportOptions) -> ExportSummary:
         # The redirect maps follow the new site: the Markdown flavour's URLs, or WordPress's
         # when only the WXR (and SQLite) is exported, so redirects agree with rewritten links.
         redirect_target = options.flavor if "markdown" in options.formats else "wordpress"
+        step("redirects")
         r = write_redirects(source, out_dir, flavor=redirect_target, new_url_pattern=options.new_url_pattern)
         counts["redirects"] = {"rules": r.rules, **{f"kind_{k}": v for k, v in r.by_kind.items()}}
         files += [f"redirects/{p.name}" for p in r.files]
         ledger_rows = ledger.commit()
+        if progress is not None:
+            progress(len(steps), len(steps), "done")
         log.info("export ledger: %d rows", ledger_rows)
     finally:
         conn.close()

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from slugify import slugify
 
-from kernel.errors import ArchiveError
+from kernel.errors import ArchiveError, no_archive_message
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +162,7 @@ def open_archive(out_dir: Path) -> sqlite3.Connection:
     """Connect to ``DIR/blog.db`` and check the transform has filled it; ArchiveError otherwise."""
     path = Path(out_dir) / ARCHIVE_NAME
     if not path.is_file():
-        raise ArchiveError(f"no archive at {path}: run blogport crawl SOURCE -o {out_dir} first")
+        raise ArchiveError(no_archive_message(path, out_dir))
     try:
         conn = sqlite3.connect(str(path), isolation_level=None, timeout=30)
         conn.execute("PRAGMA foreign_keys=ON")

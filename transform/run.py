@@ -13,6 +13,7 @@ import logging
 import sqlite3
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from typing import Any
 import sqlite_utils
 
 from kernel.archive import ARCHIVE_NAME, SCHEMA_VERSION, Archive, utc_now
-from kernel.errors import ArchiveError
+from kernel.errors import ArchiveError, no_archive_message
 from transform.authors import merge_authors
 from transform.core import BlogContext, TransformedPost, build_context, transform_post
 from transform.dates import check_language, parse_timezone
@@ -106,7 +107,7 @@ def open_archive(out_dir: Path) -> Archive:
     """The archive in ``out_dir``, checked: ArchiveError if missing or not a blogport archive."""
     path = Path(out_dir) / ARCHIVE_NAME
     if not path.is_file():
-        raise ArchiveError(f"no archive at {path}: crawl the blog into this folder first")
+        raise ArchiveError(no_archive_message(path, out_dir))
     try:
         probe = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
@@ -126,8 +127,11 @@ def open_archive(out_dir: Path) -> Archive:
     return Archive(path)
 
 
-def transform(out_dir: Path, options: TransformOptions) -> TransformSummary:
-    """Transform every raw post in ``DIR/blog.db`` and save the normalised tables."""
+def transform(out_dir: Path, options: TransformOptions,
+              progress: Callable[[int, int], None] | None = None) -> TransformSummary:
+    """Transform every raw post in ``DIR/blog.db`` and save the normalised tables.
+
+    ``progress(done, total)`` is called as posts are transformed (for a live display)."""
     started = time.perf_counter()
     # a bad option is the user's mistake: say so before touching the archive
     if options.timezone:
@@ -144,7 +148,10 @@ def transform(out_dir: Path, options: TransformOptions) -> TransformSummary:
         failures: list[tuple[str, str]] = []
         seen_ids: set[str] = set()
         duplicates = 0
-        for raw in raw_posts:
+        step = max(1, len(raw_posts) // 100)
+        for done, raw in enumerate(raw_posts):
+            if progress is not None and done % step == 0:
+                progress(done, len(raw_posts))
             try:
                 result = transform_post(raw, ctx)
             except Exception as exc:  # one bad post must not stop the blog: recorded, exit code 1
@@ -164,6 +171,8 @@ def transform(out_dir: Path, options: TransformOptions) -> TransformSummary:
             for t in r.tags:
                 tags.setdefault(t.id, t)
 
+        if progress is not None:
+            progress(len(raw_posts), len(raw_posts))
         db = sqlite_utils.Database(archive.conn)
         save(db, authors=authors, tags=tags.values())
         for i in range(0, len(results), BATCH_POSTS):

@@ -17,7 +17,7 @@ import yaml
 from lxml import etree
 
 from kernel.archive import ARCHIVE_NAME, Archive, comment_key
-from kernel.errors import ArchiveError
+from kernel.errors import ArchiveError, no_archive_message
 from kernel.records import BlogInfo, RawComment, RawPost
 
 log = logging.getLogger(__name__)
@@ -383,7 +383,7 @@ def load_context(out_dir: Path) -> tuple[Context, Archive]:
     """Open ``DIR/blog.db`` and load what the checks need. Raises ``ArchiveError``."""
     db_path = out_dir / ARCHIVE_NAME
     if not db_path.is_file():
-        raise ArchiveError(f"no archive at {db_path}: run `blogport crawl` (or `migrate`) with -o {out_dir} first")
+        raise ArchiveError(no_archive_message(db_path, out_dir))
     try:
         with open(db_path, "rb") as handle:
             header = handle.read(16)

@@ -1,0 +1,189 @@
+"""The options the ``blogport`` commands share, and how they become each stage's options.
+
+Every command takes ``-v``/``-q`` (before or after its name), ``--json`` and ``-h``; the crawl,
+transform, export and validation options are declared once here and added to each command
+that runs that stage (``migrate`` and ``sync`` included).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from crawler.options import DEFAULT_USER_AGENT, CrawlOptions
+from loaders.options import ALL_FORMATS, ExportOptions
+from transform.options import TransformOptions
+
+SIZE_UNITS = {"": 1, "B": 1, "K": 1024, "KB": 1024, "M": 1024**2, "MB": 1024**2, "G": 1024**3, "GB": 1024**3}
+LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
+
+
+def parse_size(text: str) -> int:
+    """'10MB' -> 10485760; '512K' -> 524288; '2000' -> 2000."""
+    raw = text.strip().upper()
+    number = raw.rstrip("KMGB")
+    unit = raw[len(number):]
+    try:
+        value = float(number)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a size (try 10MB, 512K or a number of bytes)")
+    if unit not in SIZE_UNITS or value <= 0:
+        raise click.BadParameter(f"{text!r} is not a size (try 10MB, 512K or a number of bytes)")
+    return int(value * SIZE_UNITS[unit])
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    wanted = tuple(dict.fromkeys(f.strip().lower() for f in text.split(",") if f.strip()))
+    unknown = [f for f in wanted if f not in ALL_FORMATS]
+    if unknown or not wanted:
+        named = ", ".join(unknown) if unknown else repr(text)
+        raise click.BadParameter(f"unknown format {named}; choose from {', '.join(ALL_FORMATS)}")
+    return wanted
+
+
+def _apply(options: list[Callable[[Any], Any]], func: Callable[..., Any]) -> Callable[..., Any]:
+    for decorator in reversed(options):
+        func = decorator(func)
+    return func
+
+
+# -- verbosity: -v / -q anywhere on the line ----------------------------------------------
+def _verbosity(ctx: click.Context, param: click.Parameter, value: int) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    meta = ctx.find_root().meta
+    key = "blogport.verbose" if param.name == "verbose" else "blogport.quiet"
+    meta[key] = meta.get(key, 0) + value
+    apply_log_level(ctx)
+
+
+def apply_log_level(ctx: click.Context) -> None:
+    meta = ctx.find_root().meta
+    verbose, quiet = meta.get("blogport.verbose", 0), meta.get("blogport.quiet", 0)
+    level = logging.ERROR if quiet and not verbose else max(logging.WARNING - 10 * verbose, logging.DEBUG)
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(format=LOG_FORMAT)
+    root.setLevel(level)
+
+
+def is_quiet(ctx: click.Context) -> bool:
+    meta = ctx.find_root().meta
+    return bool(meta.get("blogport.quiet")) and not meta.get("blogport.verbose")
+
+
+VERBOSE = click.option("-v", "--verbose", count=True, expose_value=False, callback=_verbosity,
+                       help="More log output (-vv for debug).")
+QUIET = click.option("-q", "--quiet", count=True, expose_value=False, callback=_verbosity,
+                     help="Errors only: no progress, no summary.")
+
+
+def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``-v``, ``-q`` and ``--json``, on every command."""
+    return _apply([
+        VERBOSE,
+        QUIET,
+        click.option("--json", "as_json", is_flag=True,
+                     help="Print one JSON object with the results instead of the summary."),
+    ], func)
+
+
+# -- the stages' options ------------------------------------------------------------------
+def crawl_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    return _apply([
+        click.option("--via", type=click.Choice(["auto", "html", "feeds"]), default="auto", show_default=True,
+                     help="Walk the HTML pages, read the Atom feeds, or use feeds where the blog serves them."),
+        click.option("--ignore-robots", is_flag=True, help="Do not obey robots.txt (only for your own blog)."),
+        click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True,
+                     help="Requests in flight at once."),
+        click.option("--delay", type=click.FloatRange(0, 3600), default=0.0, metavar="SECONDS",
+                     help="Wait this long between requests to the blog (like wget --wait)."),
+        click.option("--no-throttle", is_flag=True,
+                     help="Turn AutoThrottle off (for a blog served on your own machine)."),
+        click.option("--max-page-size", default="10MB", show_default=True, metavar="SIZE",
+                     help="Skip pages larger than this (10MB, 512K or bytes)."),
+        click.option("--user-agent", default=DEFAULT_USER_AGENT, help="User-Agent header to send."),
+        click.option("--no-progress", is_flag=True, help="No live progress display."),
+    ], func)
+
+
+CRAWL_PARAMS = ("via", "ignore_robots", "concurrency", "delay", "no_throttle", "max_page_size", "user_agent")
+"""The crawl options that ``sync`` may change in a saved migration."""
+
+
+def transform_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    return _apply([
+        click.option("--language", default=None,
+                     help="Language of displayed dates (en, es, de...); default: from the pages."),
+        click.option("--timezone", default=None,
+                     help="Blog time zone (IANA name such as Europe/Berlin, or +02:00); default: from the blog."),
+    ], func)
+
+
+def export_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    return _apply([
+        click.option("--to", "formats", default=",".join(ALL_FORMATS), show_default=True,
+                     help="Comma-separated exports: sqlite, wxr, markdown."),
+        click.option("--flavor", type=click.Choice(["hugo", "jekyll", "pelican"]), default="hugo", show_default=True,
+                     help="Markdown layout and front matter (Pelican: its own Key: value metadata)."),
+        click.option("--tags-as", type=click.Choice(["tags", "categories"]), default="tags", show_default=True,
+                     help="Blogger labels become WordPress tags or categories."),
+        click.option("--max-size", default=None, metavar="SIZE",
+                     help="Split the WXR into files of at most this size (8MB, 512K or bytes)."),
+        click.option("--download-images/--no-download-images", default=True, show_default=True,
+                     help="Fetch the posts' images (full size, from the blog's and Blogger's image hosts) into the"
+                          " Markdown output and link them there; --no-download-images keeps the links."),
+        click.option("--keep-old-links", is_flag=True,
+                     help="Leave links between posts pointing at the old blog (default: rewrite to the new URLs)."),
+    ], func)
+
+
+def threshold_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    return _apply([
+        click.option("--max-errors", type=click.IntRange(0), default=0, show_default=True,
+                     help="Exit 1 when validation finds more errors than this."),
+        click.option("--max-warnings", type=click.IntRange(0), default=None,
+                     help="Exit 1 when validation finds more warnings than this (default: warnings never fail)."),
+    ], func)
+
+
+def force_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--force", is_flag=True,
+                        help="Write into a folder that is not empty or holds another blog's archive.")(func)
+
+
+def build_crawl_options(kw: dict[str, Any], *, live: bool = True) -> CrawlOptions:
+    return CrawlOptions(
+        via=kw["via"],
+        obey_robots=not kw["ignore_robots"],
+        concurrency=kw["concurrency"],
+        autothrottle=not kw["no_throttle"],
+        max_page_bytes=parse_size(kw["max_page_size"]),
+        user_agent=kw["user_agent"],
+        progress=live and not kw["no_progress"] and sys.stderr.isatty(),
+        delay=kw["delay"],
+    )
+
+
+def build_transform_options(kw: dict[str, Any]) -> TransformOptions:
+    return TransformOptions(language=kw["language"], timezone=kw["timezone"])
+
+
+def build_export_options(kw: dict[str, Any]) -> ExportOptions:
+    return ExportOptions(
+        formats=_formats(kw["formats"]),
+        flavor=kw["flavor"],
+        tags_as=kw["tags_as"],
+        max_size=parse_size(kw["max_size"]) if kw["max_size"] else None,
+        download_images=kw["download_images"],
+        rewrite_links=not kw["keep_old_links"],
+    )
+
+
+def given(ctx: click.Context, names: tuple[str, ...]) -> list[str]:
+    """Which of ``names`` the person typed on the command line (not defaults)."""
+    return [n for n in names if ctx.get_parameter_source(n) == click.core.ParameterSource.COMMANDLINE]
