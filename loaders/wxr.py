@@ -13,10 +13,20 @@ permalink structure and the ``wp:post_name``/``wp:tag_slug`` written here (see
 ``loaders.urls``); ``<link>``, ``<guid>`` and the ``blogger_permalink`` meta keep the old URL.
 A comment anchor (``#c123``) is kept as written: the importer gives comments new ids, so no
 ``#comment-N`` can be known in advance.
+
+Titles are text: WordPress shows ``post_title`` as HTML, so a title is written HTML-escaped
+(a title "&lt;script&gt;" on the old blog shows as that text, never runs). Term names and
+comment authors are escaped by WordPress itself and go as they are.
+
+Pictures (``loaders.wxr_media``): each post body names its movable pictures by their
+full-size URLs, and each distinct picture gets one ``attachment`` item after the first post
+using it, so "Download and import file attachments" brings the images in and the importer
+rewrites the posts to the new files.
 """
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 from dataclasses import dataclass, field
@@ -28,9 +38,11 @@ from xml.sax.saxutils import escape, quoteattr
 from loaders import BLOGPORT_VERSION as __version__
 from kernel.errors import ExportError
 from loaders.atomic import AtomicFile
+from loaders.images import rewrite_images, source_hosts
 from loaders.links import LinkRewriter
 from loaders.source import CommentRow, ExportSource, Ledger, PostRow, parse_iso, slug_part, wp_datetime, xml_safe
 from loaders.urls import UrlMap
+from loaders.wxr_media import ATTACHMENT_SOURCE_META_KEY, Attachments
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +101,7 @@ class WxrResult:
     retitled: int = 0
     oversized_items: int = 0
     links_rewritten: int = 0
+    attachments: int = 0
 
 
 class _Authors:
@@ -207,7 +220,7 @@ def _item_xml(post: PostRow, title: str, creator: str, tags_as: str, comments_xm
     )
     return (
         "    <item>\n"
-        f"        <title>{cdata(title)}</title>\n"
+        f"        <title>{cdata(html.escape(title, quote=False))}</title>\n"
         f"        <link>{text(post.url)}</link>\n"
         f"        <pubDate>{text(_pub_date(post.published))}</pubDate>\n"
         f"        <dc:creator>{cdata(creator)}</dc:creator>\n"
@@ -230,6 +243,40 @@ def _item_xml(post: PostRow, title: str, creator: str, tags_as: str, comments_xm
         f"        <wp:post_password>{cdata('')}</wp:post_password>\n"
         "        <wp:is_sticky>0</wp:is_sticky>\n"
         f"{cats}{metas}{comments_xml}"
+        "    </item>\n"
+    )
+
+
+def _attachment_xml(number: int, url: str, title: str, parent: PostRow, creator: str) -> str:
+    date = wp_datetime(parent.published_local)
+    gmt = gmt_datetime(parent.published)
+    return (
+        "    <item>\n"
+        f"        <title>{cdata(html.escape(title, quote=False))}</title>\n"
+        f"        <link>{text(url)}</link>\n"
+        f"        <pubDate>{text(_pub_date(parent.published))}</pubDate>\n"
+        f"        <dc:creator>{cdata(creator)}</dc:creator>\n"
+        f"        <guid isPermaLink=\"false\">{text(url)}</guid>\n"
+        "        <description></description>\n"
+        f"        <content:encoded>{cdata('')}</content:encoded>\n"
+        f"        <excerpt:encoded>{cdata('')}</excerpt:encoded>\n"
+        f"        <wp:post_id>{number}</wp:post_id>\n"
+        f"        <wp:post_date>{cdata(date)}</wp:post_date>\n"
+        f"        <wp:post_date_gmt>{cdata(gmt)}</wp:post_date_gmt>\n"
+        f"        <wp:post_modified>{cdata(date)}</wp:post_modified>\n"
+        f"        <wp:post_modified_gmt>{cdata(gmt)}</wp:post_modified_gmt>\n"
+        f"        <wp:comment_status>{cdata('closed')}</wp:comment_status>\n"
+        f"        <wp:ping_status>{cdata('closed')}</wp:ping_status>\n"
+        f"        <wp:post_name>{cdata(slug_part(title) or f'image-{number}')}</wp:post_name>\n"
+        f"        <wp:status>{cdata('inherit')}</wp:status>\n"
+        f"        <wp:post_parent>{parent.number}</wp:post_parent>\n"
+        "        <wp:menu_order>0</wp:menu_order>\n"
+        f"        <wp:post_type>{cdata('attachment')}</wp:post_type>\n"
+        f"        <wp:post_password>{cdata('')}</wp:post_password>\n"
+        "        <wp:is_sticky>0</wp:is_sticky>\n"
+        f"        <wp:attachment_url>{cdata(url)}</wp:attachment_url>\n"
+        f"        <wp:postmeta><wp:meta_key>{cdata(ATTACHMENT_SOURCE_META_KEY)}</wp:meta_key>"
+        f"<wp:meta_value>{cdata(url)}</wp:meta_value></wp:postmeta>\n"
         "    </item>\n"
     )
 
@@ -313,6 +360,8 @@ def write_wxr(source: ExportSource, out_dir: Path, *, tags_as: str = "tags", max
     owner_numbers = authors.number_by_id
     header = _header(source, authors, tags_as).encode("utf-8")
     writer = _PartWriter(out_dir, header, max_size)
+    hosts = source_hosts(source)
+    media = Attachments(source, hosts, source.post_count + source.page_count + 1)
     result = WxrResult()
     comment_number = 0
     pending_ledger: list[tuple[str, str, int]] = []  # (item_type, id, part index)
@@ -343,8 +392,12 @@ def write_wxr(source: ExportSource, out_dir: Path, *, tags_as: str = "tags", max
                 chunks.append(_comment_xml(c, comment_number, parent, user_id, relink(c.body_html)))
                 comment_ids.append(c.id)
             creator = authors.login_by_id.get(post.author_id or "", "")
-            data = _item_xml(post, title, creator, tags_as, "".join(chunks), relink(post.body_html)).encode("utf-8")
-            writer.write_item(data)
+            body = rewrite_images(relink(post.body_html), hosts)
+            item = _item_xml(post, title, creator, tags_as, "".join(chunks), body)
+            # a post and the attachments it introduces stay in one file: their parent is there
+            item += "".join(_attachment_xml(number, url, name, post, creator)
+                            for number, url, name in media.new_for(post))
+            writer.write_item(item.encode("utf-8"))
             if post_type == "page":
                 result.pages += 1
             else:
@@ -359,6 +412,7 @@ def write_wxr(source: ExportSource, out_dir: Path, *, tags_as: str = "tags", max
         if ledger is not None:
             _flush(ledger, pending_ledger)
         result.oversized_items = writer.oversized
+        result.attachments = media.count
         result.links_rewritten = links.rewritten if links is not None else 0
         result.files = writer.commit()
     except BaseException:

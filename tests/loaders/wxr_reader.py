@@ -57,7 +57,7 @@ def parse_wxr(path: Path) -> dict[str, Any]:
             "content": _t(item, "content:encoded", ns), "excerpt": _t(item, "excerpt:encoded", ns),
         }
         for name in ("post_id", "post_date", "post_date_gmt", "comment_status", "ping_status", "post_name", "status",
-                     "post_parent", "menu_order", "post_type", "post_password", "is_sticky"):
+                     "post_parent", "menu_order", "post_type", "post_password", "is_sticky", "attachment_url"):
             post[name] = _t(item, f"wp:{name}", ns)
         post["post_id"] = int(post["post_id"] or 0)
         post["terms"] = [{"name": c.text or "", "slug": c.get("nicename"), "domain": c.get("domain")}
