@@ -44,7 +44,8 @@ from loaders.source import ExportSource
 log = logging.getLogger(__name__)
 
 #: Blogger's image hosts: exact names and parent domains whose subdomains serve images.
-BLOGGER_IMAGE_HOSTS = ("blogger.googleusercontent.com", "photos1.blogger.com", "img.blogblog.com")
+BLOGGER_IMAGE_HOSTS = ("blogger.googleusercontent.com", "photos1.blogger.com", "photos2.blogger.com",
+                       "img1.blogger.com", "img2.blogger.com", "img.blogblog.com")
 BLOGGER_IMAGE_DOMAINS = ("bp.blogspot.com", "googleusercontent.com", "ggpht.com")
 #: Hosts of a blog on this machine: its images are fetched from it only.
 LOCAL_HOSTS = ("localhost", "::1")

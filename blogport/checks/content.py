@@ -1,5 +1,6 @@
 """Check 3: content. Empty titles and bodies, duplicates, leftover cruft in the exported
-bodies, links and images still pointing at the old blog."""
+bodies, links still pointing at the old blog, and pictures still hot-linked (reported once
+per cause by ``blogport.checks.images``)."""
 
 from __future__ import annotations
 
@@ -17,11 +18,8 @@ from lxml import etree
 from blogport.checks.base import ERROR, WARNING, Finding
 from blogport.checks.context import Context
 from blogport.checks.cruft import CruftScanner, load_scanner
-
-IMAGE_HOST_SUFFIXES = ("bp.blogspot.com", "blogger.googleusercontent.com", "photos1.blogger.com",
-                       "blogger.com")
-IMAGE_HOST_PATTERN = re.compile(r"^(lh\d+\.(googleusercontent|ggpht)\.com|\d+\.bp\.blogspot\.com|"
-                                r"(img|photos)\d*\.blogger\.com)$")
+from blogport.checks.images import ImageTally
+from loaders.images import is_blogger_image_host
 
 _HTML_IMG = re.compile(r"<img\b[^>]*?\bsrc\s*=\s*[\"']([^\"']+)", re.I)
 _HTML_A = re.compile(r"<a\b[^>]*?\bhref\s*=\s*[\"']([^\"']+)", re.I)
@@ -116,10 +114,6 @@ def _host(url: str) -> str:
         return ""
 
 
-def is_blogger_image_host(host: str) -> bool:
-    return bool(IMAGE_HOST_PATTERN.match(host)) or host.endswith(IMAGE_HOST_SUFFIXES)
-
-
 def _short(urls: list[str], limit: int = 3) -> str:
     shown = ", ".join(urls[:limit])
     return shown + (f" and {len(urls) - limit} more" if len(urls) > limit else "")
@@ -131,6 +125,7 @@ def check_content(ctx: Context, link_for: Callable[..., str | None],
     findings: list[Finding] = []
     old_hosts = ctx.old_hosts()
     raw_by_url = {raw.url: raw for raw in ctx.raw_posts}
+    pictures = ImageTally.for_context(ctx)
 
     def item_findings(item_type: str, row: dict[str, Any], url: str | None, label: str) -> None:
         link = link_for(item_type, row["id"])
@@ -153,21 +148,18 @@ def check_content(ctx: Context, link_for: Callable[..., str | None],
                 findings.append(Finding(ERROR, "content", f"{label}: the body is empty in the {fmt} export",
                                         url, link, item_type, row["id"]))
         old_links: set[str] = set()
-        hot_images: set[str] = set()
         for fmt, body, is_html in bodies:
             if fmt == "sqlite":
                 continue  # the SQLite tables keep the source's links on purpose: they are the record
             links, images = _urls(body, is_html)
             old_links |= {u for u in links if _host(u) in old_hosts}
-            hot_images |= {u for u in images if _host(u) in old_hosts or is_blogger_image_host(_host(u))}
+            for image in images:
+                if _host(image) in old_hosts or is_blogger_image_host(_host(image)):
+                    pictures.add(fmt, image.replace("&amp;", "&"), item_type, row["id"], url, link)
         if old_links:
             found = sorted(old_links)
             findings.append(Finding(WARNING, "content", f"{label}: {len(found)} link(s) still point at the old blog:"
                                     f" {_short(found)}", url, link, item_type, row["id"]))
-        if hot_images:
-            found = sorted(hot_images)
-            findings.append(Finding(WARNING, "content", f"{label}: {len(found)} image(s) still hot-linked from the"
-                                    f" old blog's hosts: {_short(found)}", url, link, item_type, row["id"]))
 
     by_title_date: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
     by_body: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -226,4 +218,5 @@ def check_content(ctx: Context, link_for: Callable[..., str | None],
             findings.append(Finding(WARNING, "content", f"{label}: the body is empty", url,
                                     link_for("comment", row["id"]), "comment", row["id"]))
         item_findings("comment", row, url, label)
+    findings += pictures.findings()
     return findings

@@ -1,0 +1,43 @@
+"""The validation report's pictures: one finding per cause, naming what fixes it, never one
+per post; a WXR picture with its attachment item is not reported."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from blogport.validate import ValidateOptions, validate
+from loaders.options import ExportOptions
+from loaders.run import export
+from tests.loaders.test_images import image_blog  # noqa: F401 - the fixture
+
+PICTURES = "picture(s)"
+
+
+def _picture_findings(folder: Path) -> list:
+    report = validate(folder, ValidateOptions())
+    assert not [f for f in report.findings if "image(s) still hot-linked" in f.message], "no per-post warnings"
+    return [f for f in report.findings if f.check == "content" and PICTURES in f.message]
+
+
+def test_failures_are_grouped_by_cause(image_blog: tuple[Path, str]) -> None:  # noqa: F811
+    folder, base = image_blog
+    export(folder, ExportOptions(formats=("wxr", "markdown"), download_images=True, image_max_bytes=2000))
+    findings = _picture_findings(folder)
+    markdown = [f for f in findings if f.message.startswith("markdown:")]
+    assert len(markdown) == 4, [f.message for f in findings]
+    by_cause = {cause: [f for f in markdown if cause in f.message]
+                for cause in ("404/410", "size limit", "not images", "redirect away")}
+    assert all(len(found) == 1 for found in by_cause.values()), [f.message for f in markdown]
+    assert f"{base}/missing.png" in by_cause["404/410"][0].message
+    assert all("3 downloaded, 4 failed" in f.message for f in markdown)
+    assert all(f.severity == "warning" for f in findings)
+    # the WXR names every picture on the blog's host in an attachment item: nothing to say
+    assert not [f for f in findings if f.message.startswith("wxr:")]
+
+
+def test_pictures_left_linked_name_the_option(image_blog: tuple[Path, str]) -> None:  # noqa: F811
+    folder, _base = image_blog
+    export(folder, ExportOptions(formats=("markdown",), download_images=False))
+    (finding,) = _picture_findings(folder)
+    assert "were not downloaded" in finding.message and "--no-download-images" in finding.message
+    assert "in 2 item(s)" in finding.message
