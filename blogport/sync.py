@@ -45,6 +45,8 @@ from blogport.config import MigrationConfig, load_config
 from blogport.lock import hold_lock
 from blogport.runs import finish_run, list_runs, start_run
 from crawler.plan import failed_pages
+from crawler.run import SOURCES
+from crawler.sources import Source, source_for
 from kernel.archive import ARCHIVE_NAME, Archive, utc_now
 from kernel.errors import ArchiveError, BlogportError, UnreachableError
 
@@ -254,6 +256,7 @@ def sync(out_dir: Path) -> SyncResult:
 
 def _run(archive: Archive, config: MigrationConfig, result: SyncResult, started: str) -> None:
     out_dir = result.out_dir
+    source = source_for(config.source, SOURCES)
     result.since = _cursor(archive)
     before = records_fingerprint(archive)
     finished_migration = _exports_written(archive)
@@ -265,10 +268,10 @@ def _run(archive: Archive, config: MigrationConfig, result: SyncResult, started:
 
     if not finished_migration:
         result.mode = "resume"
-        _crawl(config, out_dir, result, incremental=False)
-    elif not _is_live(config.source):
+        _crawl(source, config, out_dir, result, refresh=False)
+    elif not source.live:
         result.mode = "source"
-        _crawl(config, out_dir, result, incremental=True)
+        _crawl(source, config, out_dir, result, refresh=True)
     else:
         fetcher = Fetcher(config, archive)
         source_via = (archive.get_meta("source") or {}).get("via", "html")
@@ -280,7 +283,7 @@ def _run(archive: Archive, config: MigrationConfig, result: SyncResult, started:
             result.mode = "feeds"
         else:
             result.mode = "html"
-            _crawl(config, out_dir, result, incremental=True)
+            _crawl(source, config, out_dir, result, refresh=True)
         result.requests += fetcher.requests
         result.not_modified += fetcher.not_modified
         result.page_bytes += fetcher.page_bytes
@@ -322,10 +325,6 @@ def _check_unlinked_posts(
     }
     for url in sorted(set(known) - refreshed):
         checker._check_gone(url)
-
-
-def _is_live(source: str) -> bool:
-    return source.strip().lower().startswith(("http://", "https://"))
 
 
 def _exports_written(archive: Archive) -> bool:
@@ -380,13 +379,11 @@ def _export_key(fingerprint: str, deleted: dict[str, str]) -> str:
 
 
 # -- crawl (fallback, resume) ------------------------------------------------------------
-def _crawl(config: MigrationConfig, out_dir: Path, result: SyncResult, *, incremental: bool) -> None:
-    from crawler.run import crawl
-
-    options = replace(config.crawl, incremental=incremental, progress=False)
-    if incremental and _is_live(config.source):
-        options = replace(options, via="html")
-    summary = crawl(config.source, out_dir, options)
+def _crawl(source: Source, config: MigrationConfig, out_dir: Path, result: SyncResult, *, refresh: bool) -> None:
+    """The source's full crawl (an unfinished migration is resumed) or its refresh (only
+    what changed since)."""
+    options = replace(config.crawl, progress=False)
+    summary = source.refresh(out_dir, options) if refresh else source.crawl(out_dir, options)
     result.stages["crawl"] = summary
     result.failed += int(getattr(summary, "errors", 0) or 0)
     result.requests += int(getattr(summary, "pages_fetched", 0) or 0)

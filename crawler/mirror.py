@@ -25,6 +25,7 @@ from kernel.archive import Archive, utc_now
 from kernel.errors import SourceError
 from crawler.options import CrawlOptions
 from crawler.pipelines import ArchiveWriter, IssueItem, count_item
+from crawler.summary import CrawlSummary
 from crawler.urls import canonicalize, classify, comment_page_number, item_kind, post_url_of
 
 log = logging.getLogger(__name__)
@@ -140,10 +141,9 @@ def reconstruct_url(folder: Path, path: Path, response: HtmlResponse | None = No
     return canonicalize(urlunsplit((scheme, netloc, page_path, query, "")), scheme)
 
 
-def crawl_mirror(folder: Path, out_dir: Path, options: CrawlOptions):  # -> CrawlSummary
+def crawl_mirror(folder: Path, out_dir: Path, options: CrawlOptions) -> CrawlSummary:
     """Store every page of a saved mirror folder in ``out_dir/blog.db``."""
     from crawler import extract
-    from crawler.run import CrawlSummary
     from crawler.spider import page_item
 
     started = time.monotonic()

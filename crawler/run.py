@@ -1,14 +1,15 @@
 """``crawl()``: the crawl stage's entry point, called by ``blogport crawl`` and ``migrate``.
 
-The source decides how the archive is filled:
+The source decides how the archive is filled; the table ``SOURCES`` (rows: classes of the
+``crawler.sources.Source`` protocol) is tried in order:
 
 * ``http(s)://...`` (or a bare host such as ``myblog.blogspot.com``): the blog is crawled
   live by a Scrapy spider in a child process (``crawler.process``): the Atom feeds where the
   blog serves them (``via="auto"``, see ``choose_via``) or always (``via="feeds"``), the HTML
   pages otherwise or always (``via="html"``);
-* an existing folder: a saved mirror (wget, HTTrack), see ``crawler.mirror``;
-* an existing ``.xml`` / ``.atom`` file: a Blogger "Back up content" export, see
-  ``crawler.backup_file``.
+* an existing folder: a saved mirror (wget, HTTrack), ``crawler.sources.MirrorFolder``;
+* an existing ``.xml`` / ``.atom`` file: a Blogger "Back up content" file,
+  ``crawler.sources.BackupFile``.
 
 A live crawl runs in its own process because Scrapy's reactor cannot be restarted: ``crawl``
 can be called any number of times in one program (tests, sync). Ctrl-C stops the child
@@ -30,9 +31,9 @@ import threading
 import time
 import urllib.parse
 from collections import deque
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import crawler
 from kernel.archive import ARCHIVE_NAME, Archive, utc_now
@@ -40,91 +41,50 @@ from kernel.errors import SourceError, UnreachableError
 from crawler.options import CrawlOptions
 from crawler.process import MESSAGE_PREFIX
 from crawler.progress import make_progress
+from crawler.sources import BackupFile, MirrorFolder, Source, source_for
+from crawler.summary import CrawlSummary
+from crawler.urls import blog_hosts
 
 log = logging.getLogger(__name__)
 
-EXPORT_SUFFIXES = (".xml", ".atom")
 #: Seconds to wait for the child to finish its graceful shutdown after Ctrl-C.
 SHUTDOWN_GRACE_S = 30.0
 _HOST_RE = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}(?::\d+)?(?:/.*)?$", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class CrawlSummary:
-    """What one crawl did."""
-
-    source: str
-    out_dir: str
-    via: str
-    """"html", "feeds", "mirror" or "export"."""
-    pages_fetched: int = 0
-    posts_found: int = 0
-    comments_found: int = 0
-    errors: int = 0
-    """Pages that could not be archived or parsed (HTTP/network failures, size limit, parse errors)."""
-    not_modified: int = 0
-    bytes_downloaded: int = 0
-    elapsed_s: float = 0.0
-    pages_per_s: float = 0.0
-    interrupted: bool = False
-    gone: int = 0
-    """Stored pages the blog now answers with 404/410 (kept in the archive)."""
-    reused: int = 0
-    """Pages already in the archive that were not fetched again (resume)."""
-    robots_refused: int = 0
-    issues: int = 0
-    details: tuple[str, ...] = field(default_factory=tuple)
-    """Extra summary lines from the source reader (export files)."""
-
-    @property
-    def exit_code(self) -> int:
-        """0 when every page was archived; 1 when some failed or the run was interrupted."""
-        return 1 if self.errors or self.interrupted else 0
-
-    def summary_lines(self) -> list[str]:
-        archive = Path(self.out_dir) / ARCHIVE_NAME
-        lines = list(self.details) or [f"Crawled {self.source} into {archive}"]
-        if self.via in ("html", "feeds", "mirror"):
-            size = _human_bytes(self.bytes_downloaded)
-            verb = "read" if self.via == "mirror" else "fetched"
-            lines.append(
-                f"  pages {verb}: {self.pages_fetched} ({size}) in {self.elapsed_s:.1f} s,"
-                f" {self.pages_per_s:.0f} pages/s"
-            )
-            lines.append(f"  posts found: {self.posts_found}, comments found: {self.comments_found}")
-            extra = []
-            if self.reused:
-                extra.append(f"already stored: {self.reused}")
-            if self.not_modified:
-                extra.append(f"not modified: {self.not_modified}")
-            if self.gone:
-                extra.append(f"gone from the blog: {self.gone}")
-            if self.robots_refused:
-                extra.append(f"refused by robots.txt: {self.robots_refused}")
-            if extra:
-                lines.append("  " + ", ".join(extra))
-        lines.append(f"  errors: {self.errors}" + (" (see crawl_issues in the archive)" if self.errors else ""))
-        if self.interrupted:
-            lines.append("  interrupted: everything stored so far is kept; run the same command again to resume")
-        return lines
-
-    def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["details"] = list(self.details)
-        data["exit_code"] = self.exit_code
-        return data
-
-
-def _human_bytes(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"
-
-
 # -- dispatch ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LiveBlog:
+    """A Blogger blog on the web, read over HTTP by the Scrapy spiders (feeds or HTML)."""
+
+    location: str
+    name: ClassVar[str] = "blog"
+    live: ClassVar[bool] = True
+
+    @classmethod
+    def detect(cls, text: str) -> "LiveBlog | None":
+        text = text.strip()
+        if text.lower().startswith(("http://", "https://")):
+            return cls(text)
+        if "://" not in text and _HOST_RE.match(text) and not Path(text).expanduser().exists():
+            return cls(f"https://{text}")
+        return None
+
+    def crawl(self, out_dir: Path, options: CrawlOptions, settings: dict[str, Any] | None = None) -> CrawlSummary:
+        return _crawl_site(self.location, Path(out_dir), options, settings)
+
+    def refresh(self, out_dir: Path, options: CrawlOptions, settings: dict[str, Any] | None = None) -> CrawlSummary:
+        """The listings first, then only the pages they say changed (``crawler.incremental``)."""
+        return self.crawl(out_dir, replace(options, incremental=True, via="html"), settings)
+
+    def hosts(self) -> frozenset[str]:
+        return blog_hosts([self.location])
+
+
+#: Every kind of source, in the order they are tried (see ``crawler.sources``).
+SOURCES: tuple[type[Source], ...] = (LiveBlog, MirrorFolder, BackupFile)
+
+
 def crawl(
     source: str,
     out_dir: Path,
@@ -138,54 +98,7 @@ def crawl(
     Raises ``SourceError`` for a source blogport cannot read (including a site that is not a
     Blogger blog) and ``UnreachableError`` when the blog's host cannot be reached.
     """
-    out_dir = Path(out_dir)
-    text = source.strip()
-    if not text:
-        raise SourceError("no source given: pass a blog URL, a saved mirror folder or a Blogger export file")
-    lowered = text.lower()
-    if lowered.startswith(("http://", "https://")):
-        return _crawl_site(text, out_dir, options, settings)
-    if "://" in text:
-        raise SourceError(f"{text}: only http:// and https:// blog URLs can be crawled")
-    path = Path(text).expanduser()
-    if path.is_dir():
-        from crawler.mirror import crawl_mirror
-
-        return crawl_mirror(path, out_dir, options)
-    if path.is_file():
-        if path.suffix.lower() in EXPORT_SUFFIXES:
-            return _read_backup(path, out_dir)
-        raise SourceError(
-            f"{text}: not a Blogger export file (.xml or .atom); pass a blog URL, a saved mirror folder or an export file"
-        )
-    if _HOST_RE.match(text):
-        return _crawl_site(f"https://{text}", out_dir, options, settings)
-    raise SourceError(f"{text}: no such file or folder, and not a blog URL")
-
-
-def _read_backup(path: Path, out_dir: Path) -> CrawlSummary:
-    from crawler.backup_file import read_backup
-
-    started = time.monotonic()
-    with Archive.in_dir(out_dir) as archive:
-        result = read_backup(path, archive)
-        archive.set_meta("source", {"source": str(path.resolve()), "via": "export", "at": utc_now()})
-    elapsed = time.monotonic() - started
-    counts = result.as_dict() if hasattr(result, "as_dict") else {}
-    lines = tuple(result.summary_lines()) if hasattr(result, "summary_lines") else ()
-    errors = int(counts.get("issues", 0))
-    return CrawlSummary(
-        source=str(path),
-        out_dir=str(out_dir),
-        via="export",
-        posts_found=int(counts.get("posts", 0)) + int(counts.get("pages", 0)),
-        comments_found=int(counts.get("comments", 0)),
-        errors=errors,
-        issues=errors,
-        bytes_downloaded=int(counts.get("size", 0)),
-        elapsed_s=elapsed,
-        details=lines,
-    )
+    return source_for(source, SOURCES).crawl(Path(out_dir), options, settings)
 
 
 # -- live crawl in a child process ------------------------------------------------------
