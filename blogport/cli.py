@@ -107,13 +107,13 @@ def main(ctx: click.Context) -> None:
 @click.argument("source")
 @click.option("-o", "--out", "out_dir", required=True, type=OUT_DIR, help="Output folder; the archive is OUT/blog.db.")
 @crawl_options
-@force_option
+@click.option("--force", is_flag=True, help="Set aside (as blog.db.old) an archive of another blog in OUT.")
 @common_options
 @click.pass_context
 def crawl(ctx: click.Context, source: str, out_dir: Path, force: bool, as_json: bool, **kw: Any) -> None:
     """Crawl SOURCE (blog URL, saved mirror folder, Blogger export file) into OUT/blog.db."""
     from blogport.lock import hold_lock
-    from blogport.migrate import check_out_dir, prepare_out_dir, run_stage
+    from blogport.migrate import check_out_dir, other_blog, prepare_out_dir, run_stage, set_archive_aside
     from crawler.run import crawl as run_crawl
 
     display = _display(ctx, as_json, kw["no_progress"])
@@ -121,6 +121,9 @@ def crawl(ctx: click.Context, source: str, out_dir: Path, force: bool, as_json: 
     check_out_dir(source, out_dir, force=force, require_empty=False)
     prepare_out_dir(out_dir)
     with hold_lock(out_dir):
+        stored = other_blog(source, out_dir) if force else None
+        if stored is not None:
+            set_archive_aside(out_dir, stored)
         summary = run_stage("crawl", display, out_dir, lambda: run_crawl(source, out_dir, options),
                             what=source, live=False)
     if summary.interrupted:

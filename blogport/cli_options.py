@@ -153,7 +153,7 @@ def threshold_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def force_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--force", is_flag=True,
-                        help="Write into a folder that is not empty or holds another blog's archive.")(func)
+                        help="Write into a folder that is not empty; set aside (as blog.db.old) another blog's archive.")(func)
 
 
 def build_crawl_options(kw: dict[str, Any], *, live: bool = True) -> CrawlOptions:

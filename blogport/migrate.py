@@ -10,6 +10,7 @@ blogport's, is refused unless ``force``.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 import urllib.parse
@@ -27,8 +28,22 @@ from kernel.archive import ARCHIVE_NAME, Archive
 from kernel.errors import ExportError, InterruptedRun
 from loaders.atomic import TEMP_NAME, remove_stale_temps
 
+log = logging.getLogger(__name__)
+
 IGNORED_NAMES = frozenset({LOCK_NAME, ".DS_Store", "Thumbs.db"})
 """Files that do not make a folder "not empty"."""
+OLD_ARCHIVE = ARCHIVE_NAME + ".old"
+
+
+def set_archive_aside(out_dir: Path, stored: str) -> None:
+    """Rename DIR/blog.db (with SQLite's -wal/-shm files) to DIR/blog.db.old."""
+    for suffix in ("", "-wal", "-shm"):
+        old = out_dir / (ARCHIVE_NAME + suffix)
+        if old.exists():
+            os.replace(old, out_dir / (OLD_ARCHIVE + suffix))
+        else:
+            (out_dir / (OLD_ARCHIVE + suffix)).unlink(missing_ok=True)
+    log.warning("the archive of %s in %s was set aside as %s", stored, out_dir, OLD_ARCHIVE)
 
 
 @dataclass
@@ -100,10 +115,12 @@ def source_identity(source: str) -> str:
     if "://" not in text and not Path(text).expanduser().exists() and "." in text.split("/")[0]:
         text = "https://" + text
     if "://" in text:
-        host = (urllib.parse.urlsplit(text).hostname or "").lower().removeprefix("www.")
+        parts = urllib.parse.urlsplit(text)
+        host = (parts.hostname or "").lower().removeprefix("www.")
         if ".blogspot." in host:
             host = host.split(".blogspot.")[0] + ".blogspot"
-        return "url:" + host
+        port = parts.port if parts.port not in (None, 80, 443) else None
+        return "url:" + host + (f":{port}" if port else "")
     return "path:" + str(Path(text).expanduser().resolve())
 
 
@@ -129,19 +146,32 @@ def stored_source(out_dir: Path) -> str | None:
     return None
 
 
+def other_blog(source: str, out_dir: Path) -> str | None:
+    """The source of the archive in ``out_dir`` when it is another blog than ``source``."""
+    if not (out_dir / ARCHIVE_NAME).is_file():
+        return None
+    stored = stored_source(out_dir)
+    if stored is not None and source_identity(stored) != source_identity(source):
+        return stored
+    return None
+
+
 def check_out_dir(source: str, out_dir: Path, *, force: bool = False, require_empty: bool = True) -> None:
-    """Refuse (``ExportError``, exit 2) an output folder that holds another blog's archive,
-    or (``require_empty``: exports will be written there) files that blogport did not write;
-    ``force`` skips the check."""
-    if force or not out_dir.is_dir():
+    """Refuse (``ExportError``, exit 2), changing nothing, an output folder that holds another
+    blog's archive, or (``require_empty``: exports will be written there) files that blogport
+    did not write. With ``force`` a folder that is not empty is written into, and another
+    blog's archive is to be set aside (``set_archive_aside``, under the lock)."""
+    if not out_dir.is_dir():
         return
     if (out_dir / ARCHIVE_NAME).is_file():
-        stored = stored_source(out_dir)
-        if stored is not None and source_identity(stored) != source_identity(source):
+        stored = other_blog(source, out_dir)
+        if stored is not None and not force:
             raise ExportError(
                 f"{out_dir} holds the archive of another blog ({stored}); choose another output folder,"
-                " or pass --force to add this blog to it"
+                f" or pass --force to set that archive aside (as {OLD_ARCHIVE}) and start a new one"
             )
+        return
+    if force or not require_empty:
         return
     if not require_empty:
         return
@@ -191,6 +221,9 @@ def migrate(
     check_out_dir(config.source, out_dir, force=force)
     prepare_out_dir(out_dir)
     with hold_lock(out_dir):
+        stored = other_blog(config.source, out_dir) if force else None
+        if stored is not None:
+            set_archive_aside(out_dir, stored)
         remove_stale_temps(out_dir)
         with disk_full_guard(out_dir), Archive.in_dir(out_dir) as archive:
             save_config(archive, config)

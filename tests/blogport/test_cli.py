@@ -50,3 +50,63 @@ def test_bad_export_format_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["export", str(tmp_path), "--to", "sqlite,pdf"])
     assert result.exit_code == 2
     assert "unknown format pdf" in result.output
+
+
+# -- conventions: help, -h, -v/-q anywhere, --json, SIZE ---------------------------------
+def test_every_command_and_option_has_help_text() -> None:
+    import click
+
+    runner = CliRunner()
+    assert runner.invoke(main, ["-h"]).exit_code == 0
+    for name, command in main.commands.items():
+        short = runner.invoke(main, [name, "-h"])
+        assert short.exit_code == 0 and "Usage: " in short.output, f"{name} -h: {short.output}"
+        for param in command.params:
+            if isinstance(param, click.Option):
+                assert param.help and param.help.strip(), f"{name} {param.opts[0]} has no help text"
+        names = {opt for param in command.params for opt in getattr(param, "opts", [])}
+        for wanted in ("--json", "-v", "-q"):
+            assert wanted in names, f"{name} has no {wanted}"
+
+
+def test_sizes_show_as_size_in_help() -> None:
+    for name, option in (("crawl", "--max-page-size"), ("migrate", "--max-page-size"), ("export", "--max-size"),
+                         ("migrate", "--max-size")):
+        output = CliRunner().invoke(main, [name, "--help"], terminal_width=200).output
+        line = next(line for line in output.splitlines() if line.strip().startswith(option))
+        assert f"{option} SIZE" in line, line
+
+
+def test_migrate_takes_the_validation_thresholds_and_sync_the_crawl_options() -> None:
+    migrate = {opt for p in main.commands["migrate"].params for opt in p.opts}
+    assert {"--max-errors", "--max-warnings", "--force", "--delay"} <= migrate
+    sync = {opt for p in main.commands["sync"].params for opt in p.opts}
+    assert {"--via", "--ignore-robots", "--concurrency", "--delay", "--no-throttle", "--max-page-size"} <= sync
+
+
+@pytest.mark.parametrize("flags", [["-v"], ["-q"], ["-vv"], ["-q", "-v"]])
+def test_verbosity_is_accepted_after_the_command(tmp_path: Path, flags: list[str]) -> None:
+    result = CliRunner().invoke(main, ["validate", str(tmp_path / "nowhere"), *flags])
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("blogport: error: no archive at"), result.output
+
+
+def test_a_missing_archive_is_worded_the_same_by_every_command(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere"
+    messages = {CliRunner().invoke(main, [name, str(missing)]).output.strip() for name in ("transform", "export",
+                                                                                          "validate")}
+    assert len(messages) == 1, messages
+    message = messages.pop()
+    assert message == f"blogport: error: no archive at {missing / 'blog.db'}: run `blogport crawl SOURCE -o {missing}`" \
+                      " (or `blogport migrate`) first"
+    assert not missing.exists(), "a command on a missing archive created its folder"
+
+
+def test_delay_reaches_scrapy_as_a_fixed_download_delay(tmp_path: Path) -> None:
+    from blogport.cli_options import build_crawl_options
+    from crawler.settings import build_settings
+
+    ctx = main.commands["crawl"].make_context("crawl", ["SRC", "-o", str(tmp_path), "--delay", "1.5"])
+    settings = build_settings(build_crawl_options(ctx.params), tmp_path / "blog.db")
+    assert settings["DOWNLOAD_DELAY"] == 1.5
+    assert settings["DOWNLOAD_DELAY_JITTER"] == 0
