@@ -36,6 +36,7 @@ from scrapy.http import TextResponse
 
 from kernel.errors import SourceError
 from crawler.bylines import POSTED_BY_RE, starts_with_byline
+from crawler.extract_listing import sequence_posts
 from crawler.families import comment_nodes, comments_elsewhere, extract_page_comments, template_of
 from crawler.extract_markup import (
     STATIC_PATH,
@@ -771,6 +772,10 @@ def _raw_posts(page: Page) -> list[RawPost]:
     language = _language(page)
     page_blog_id = _page_blog_id(page)
     bodies = _bodies(page)
+    if not bodies:
+        posts = sequence_posts(page, template, language, page_blog_id)
+        if posts:
+            return _with_comments(page, posts, [(None, None)] * len(posts), item and len(posts) == 1)
     pairs: list[tuple[Element, Element | None]] = list(zip(_containers(bodies), bodies))
     if not item:
         # 2017+ themes show snippets on index pages: posts without a body element.
@@ -825,23 +830,38 @@ def _raw_posts(page: Page) -> list[RawPost]:
                 language=language,
             )
         )
-    if item and posts:
+    return _with_comments(page, posts, pairs, single_item)
+
+
+def _with_comments(page: Page, posts: list[RawPost], pairs: list[tuple[Element | None, Element | None]],
+                   single_item: bool) -> list[RawPost]:
+    """The page's comments, attached to the post an item page shows; posts of a listing page
+    whose comments live on another service say so."""
+    if page.page_type == "index" or not posts:
+        elsewhere = comments_elsewhere(page) if posts else None
+        if elsewhere is not None:
+            posts = [dataclasses.replace(p, comments_elsewhere=elsewhere, comment_count=None, comment_count_text=None)
+                     for p in posts]
+        return posts
+    if posts:
         target = 0
         if len(posts) > 1:
             target = next((i for i, p in enumerate(posts) if p.url in page.canonical_links), 0)
-            count_text, count = _declared_count(page, pairs[target][0], True)
-            posts[target] = dataclasses.replace(posts[target], comment_count_text=count_text, comment_count=count)
+            if pairs[target][0] is not None:
+                count_text, count = _declared_count(page, pairs[target][0], True)
+                posts[target] = dataclasses.replace(posts[target], comment_count_text=count_text, comment_count=count)
         post = posts[target]
         found = extract_page_comments(page, post.url, comment_page_of(page.url), 0)
         notes = list(found.disagreements)
         elsewhere = comments_elsewhere(page) if not found.comments else None
         count, count_text = post.comment_count, post.comment_count_text
+        more_pages = _comment_pages(page)
         if elsewhere is not None:
             count = count_text = None  # the other service's count, not Blogger's
-        elif count is not None and count != len(found.comments) and not post.comment_pages:
+        elif count is not None and count != len(found.comments) and not more_pages and comment_page_of(page.url) == 1:
             notes.append(f"the page declares {count} comment(s) and shows {len(found.comments)}")
         posts[target] = dataclasses.replace(
-            post, comments=found.comments, comment_pages=_comment_pages(page), comment_count=count,
+            post, comments=found.comments, comment_pages=more_pages, comment_count=count,
             comment_count_text=count_text, comments_elsewhere=elsewhere, disagreements="\n".join(notes) or None,
         )
     return posts

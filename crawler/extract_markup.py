@@ -45,7 +45,7 @@ WANTED_TOKENS = frozenset(
         "post-outer", "post-outer-container", "date-outer", "post-body-container", "comment",
         "comment-author", "comment-poster", "blogComment", "blogCommentByline", "loadmore",
         "blog-posts", "byline", "published", "item-view", "feed-view", "post-footer", "Header",
-        "comments", "no-comments", "hentry", "comment-data",
+        "comments", "no-comments", "hentry", "comment-data", "blogPost", "postsubject",
     }
 )
 _HEAD = xpath("/html/head/meta | /html/head/link | /html/head/title")
