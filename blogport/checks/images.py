@@ -19,10 +19,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from blogport.checks.base import WARNING, Finding
-from loaders.images import STORE_DIR, ImageResult, full_size_url, read_manifest
+from loaders.images import STORE_DIR, ImageHosts, ImageResult, full_size_url, read_manifest
 
 #: What each download failure means for the person, and what fixes it.
 CAUSES = {
+    "local-blog": "are on Blogger's image hosts, and a blog served from this machine is migrated without"
+                  " a request leaving it; migrate the blog from its public address to bring them along",
     "not-downloaded": "were not downloaded: export again without --no-download-images (downloading is the"
                       " default for Markdown) to bring them into the site",
     "gone": "answer 404/410 on the blog's or Blogger's hosts (gone there); their links are kept, nothing"
@@ -51,6 +53,8 @@ class ImageTally:
     manifest: dict[str, ImageResult]
     attachments: set[str]
     """Keys of the WXR ``attachment`` items (their URLs)."""
+    hosts: ImageHosts = field(default_factory=lambda: ImageHosts(frozenset()))
+    """Where the exports fetch pictures from (``loaders.images``)."""
     seen: dict[str, dict[str, list[tuple[str, str, str | None, str | None]]]] = field(
         default_factory=lambda: defaultdict(dict))
 
@@ -62,7 +66,10 @@ class ImageTally:
                 for item in wxr.items:
                     if item.post_type == "attachment":
                         attachments |= item.keys
-        return cls(read_manifest(ctx.out_dir / STORE_DIR), attachments)
+        urls = [row.get("url") or "" for row in ctx.posts.values()]
+        if ctx.blog_info and ctx.blog_info.url:
+            urls.append(ctx.blog_info.url)
+        return cls(read_manifest(ctx.out_dir / STORE_DIR), attachments, ImageHosts.for_blog(urls))
 
     def add(self, fmt: str, url: str, item_type: str, item_id: str, old_url: str | None, link: str | None) -> None:
         self.seen[fmt].setdefault(url, []).append((item_type, item_id, old_url, link))
@@ -84,7 +91,12 @@ class ImageTally:
             by_cause: dict[str, list[str]] = defaultdict(list)
             for url in markdown:
                 entry = self._entry(url)
-                cause = (entry.cause or "network") if entry is not None and entry.error else "not-downloaded"
+                if not self.hosts.allows(url):
+                    cause = "local-blog"
+                elif entry is not None and entry.error:
+                    cause = entry.cause or "network"
+                else:
+                    cause = "not-downloaded"
                 by_cause[cause].append(url)
             counts = self.counts()
             total = f"{counts['downloaded']} downloaded, {counts['failed']} failed"
@@ -95,6 +107,11 @@ class ImageTally:
                                                   f" hot-linked ({total}); they {CAUSES[cause]}: {{urls}}"))
         wxr = {u: items for u, items in self.seen.get("wxr", {}).items()
                if u not in self.attachments and full_size_url(u) not in self.attachments}
+        local = {u: items for u, items in wxr.items() if not self.hosts.allows(u)}
+        wxr = {u: items for u, items in wxr.items() if u not in local}
+        if local:
+            findings.append(self._finding("wxr", list(local), local, "wxr: {n} picture(s) in {items} item(s) have no"
+                                          f" attachment item: they {CAUSES['local-blog']}: {{urls}}"))
         if wxr:
             findings.append(self._finding("wxr", list(wxr), wxr,
                                           "wxr: {n} picture(s) in {items} item(s) are hot-linked with no attachment"

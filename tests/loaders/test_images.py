@@ -144,7 +144,8 @@ def image_blog(tmp_path: Path) -> Iterator[tuple[Path, str]]:
            + "".join(f'<p><img src="{base}/{name}"></p>' for name in
                      ("flaky.png", "big.png", "missing.png", "page.png", "away.png"))
            + '<p><img src="http://www.flickr.com/elsewhere.jpg"></p>')
-    two = f'<p>Again: <a href="{base}/full/pic.png"><img src="{base}/thumb/pic.png"></a> and <img src="{base}/same-bytes.png"></p>'
+    two = (f'<p>Again: <a href="{base}/full/pic.png"><img src="{base}/thumb/pic.png"></a> and <img src="{base}/same-bytes.png"></p>'
+           f'<p>On Blogger, never asked for from a blog on this machine: <img src="{BLOGGER}/s320/hot.jpg"></p>')
     posts = [Post(id=str(n), url=f"{base}/2012/01/p{n}.html", title=f"Pictures {n}", slug=f"p{n}", body_html=body,
                   body_text="words", published=f"2012-01-0{n}T00:00:00+00:00",
                   published_local=f"2012-01-0{n}T00:00:00+00:00", author_id="a")
@@ -181,6 +182,7 @@ def test_images_are_fetched_once_at_full_size_and_links_rewritten(image_blog: tu
     assert one.count(f"/images/{pic}") == 2, "the img src and the link around it"
     assert f"{base}/full/pic.png" not in one and f"{base}/thumb/pic.png" not in one
     assert two.count(f"/images/{pic}") == 3
+    assert f"{BLOGGER}/s320/hot.jpg" in two
     for kept in ("big.png", "missing.png", "page.png", "away.png"):
         assert f"{base}/{kept}" in one, f"{kept} failed: its link is kept"
     assert "http://www.flickr.com/elsewhere.jpg" in one
