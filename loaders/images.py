@@ -51,9 +51,12 @@ BLOGGER_IMAGE_DOMAINS = ("bp.blogspot.com", "googleusercontent.com", "ggpht.com"
 LOCAL_HOSTS = ("localhost", "::1")
 #: Thumbnail size markers Blogger puts in an image URL, and what asks for the original.
 THUMBNAIL_RULES = (
-    (re.compile(r"/(?:s\d+|w\d+-h\d+|h\d+|w\d+)(?:-[a-z0-9]+)*/(?=[^/]+$)"), "/s1600/"),
-    (re.compile(r"=(?:s\d+|w\d+|h\d+)(?:-[a-z0-9]+)*$"), "=s0"),
+    (re.compile(r"/(?:s\d+|w\d+-h\d+|h\d+|w\d+)(?:-[a-z0-9]+)*/(?=[^/]+$)", re.IGNORECASE), "/s1600/"),
+    (re.compile(r"=(?:s\d+|w\d+|h\d+)(?:-[a-z0-9]+)*$", re.IGNORECASE), "=s0"),
 )
+#: Blogger's numbered image hosts (1.bp ... 4.bp.blogspot.com) serve every picture alike: one
+#: name for a picture, so it is fetched once and gets one WXR attachment.
+SHARDED_HOST = (re.compile(r"^(https?://)\d+\.bp\.blogspot\.com/", re.IGNORECASE), r"\g<1>1.bp.blogspot.com/")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".svg", ".avif", ".tif", ".tiff", ".heic")
 STORE_DIR = "images"
 MANIFEST = "images.json"
@@ -118,6 +121,7 @@ def full_size_url(url: str) -> str:
     """The original of a Blogger thumbnail URL; any other URL unchanged."""
     if not is_blogger_image_host(host_of(url)):
         return url
+    url = SHARDED_HOST[0].sub(SHARDED_HOST[1], url, count=1)
     for pattern, replacement in THUMBNAIL_RULES:
         url = pattern.sub(replacement, url, count=1)
     return url

@@ -46,6 +46,9 @@ def test_blogger_thumbnails_become_their_originals() -> None:
     assert full_size_url(f"{BLOGGER}/s320/handshake.jpg") == f"{BLOGGER}/s1600/handshake.jpg"
     assert full_size_url(f"{BLOGGER}/w400-h300-c/a.png") == f"{BLOGGER}/s1600/a.png"
     assert full_size_url(f"{BLOGGER}/s1600-h/a.png") == f"{BLOGGER}/s1600/a.png"
+    assert full_size_url(f"{BLOGGER}/S220/Ian+Curtis.jpg") == f"{BLOGGER}/s1600/Ian+Curtis.jpg"
+    # the numbered hosts serve every picture alike: one name for one picture
+    assert full_size_url(BLOGGER.replace("//1.", "//3.") + "/s320/a.jpg") == f"{BLOGGER}/s1600/a.jpg"
     assert full_size_url("https://blogger.googleusercontent.com/img/a/AVvXsEh9=s320") == \
         "https://blogger.googleusercontent.com/img/a/AVvXsEh9=s0"
     assert full_size_url("https://blogger.googleusercontent.com/img/a/AVvXsEh9=w640-h426-rw") == \

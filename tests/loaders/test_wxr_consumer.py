@@ -7,10 +7,13 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+import lxml.html
 import pytest
 
 import crawler.run as crawl_run
@@ -19,7 +22,7 @@ import transform.run as transform_run
 from crawler.options import CrawlOptions
 from fixtures.blogger import FixtureBlog, generate_blog
 from fixtures.export import render_blogger_export
-from loaders.images import is_blogger_image_host
+from loaders.images import full_size_url, is_blogger_image_host
 from loaders.options import ExportOptions
 from tests.conftest import PROJECT, realdata_path
 from tests.loaders.conftest import build_blog
@@ -111,27 +114,50 @@ def test_split_export_keeps_every_attachment_beside_its_post(tmp_path: Path) -> 
     assert total == _expected(blog)
 
 
+def _pictures_by_lxml(bodies: list[str]) -> set[str]:
+    """Full-size URLs of the Blogger-hosted pictures in ``bodies``, read with lxml: each
+    ``img``, or the picture its wrapping link opens, and links to a picture."""
+    found: set[str] = set()
+    for body in bodies:
+        if not body.strip():
+            continue
+        root = lxml.html.fragment_fromstring(body, create_parent="div")
+        for el in root.iter("img", "a"):
+            url = el.get("src" if el.tag == "img" else "href") or ""
+            if not is_blogger_image_host(urlsplit(url).hostname or ""):
+                continue
+            if el.tag == "img":
+                parent = el.getparent()
+                while parent is not None and parent.tag != "a":
+                    parent = parent.getparent()
+                href = parent.get("href", "") if parent is not None else ""
+                if is_blogger_image_host(urlsplit(href).hostname or "") and "/s1600-h/" not in href:
+                    url = href
+            elif "/s1600-h/" in url:
+                continue
+            found.add(full_size_url(url))
+    return found
+
+
 def test_real_blogger_export_pictures_become_attachments(tmp_path: Path) -> None:
-    """A real Blogger backup (emiliocoboscmc.blogspot.com, 2012): its Blogger-hosted pictures."""
+    """A real Blogger backup (emiliocoboscmc.blogspot.com, 2012): one attachment per picture."""
     source = realdata_path("ecoal95-blogger-to-wordpress/blog.xml")
     out = tmp_path / "out"
     crawl_run.crawl(str(source), out, CrawlOptions(progress=False))
     transform_run.transform(out, TransformOptions())
+    conn = sqlite3.connect(out / "blog.db")
+    bodies = [row[0] or "" for row in conn.execute("SELECT body_html FROM posts WHERE deleted_at IS NULL")]
+    conn.close()
+    expected = _pictures_by_lxml(bodies)
+    assert len(expected) > 20, "this blog shows pictures from Blogger's hosts"
     loaders_run.export(out, ExportOptions(formats=("wxr",)))
     report = wxr_check(out / "wordpress.xml")
     assert report["importer_warnings"] == []
-    counts = report["parsers"]["auto"]["counts"]
-    raw = source.read_text(encoding="utf-8")
-    blogger_pictures = {m for m in re.findall(r"https?://[^\"'\s<>&]+", raw.replace("&quot;", '"'))
-                        if is_blogger_image_host(re.sub(r"^https?://([^/:]+).*$", r"\1", m).lower())}
-    assert counts["attachments"] > 0 and blogger_pictures
-    # never more attachments than distinct Blogger picture URLs in the source (thumbnail and
-    # full size of one picture are one attachment)
-    assert counts["attachments"] <= len(blogger_pictures)
+    assert report["parsers"]["auto"]["counts"]["attachments"] == len(expected)
     parsed = parse_wxr(out / "wordpress.xml")
-    bodies = "".join(p["content"] for p in parsed["posts"])
-    for a in (p for p in parsed["posts"] if p["post_type"] == "attachment"):
-        assert a["attachment_url"] in bodies
+    assert {p["attachment_url"] for p in parsed["posts"] if p["post_type"] == "attachment"} == expected
+    exported = "".join(p["content"] for p in parsed["posts"])
+    assert all(url.replace("&", "&amp;") in exported or url in exported for url in expected)
 
 
 def test_a_title_that_shows_markup_stays_text(tmp_path: Path) -> None:
