@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO
 
 from rich.console import Console
+from rich.text import Text
 from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from kernel.archive import ARCHIVE_NAME
@@ -98,7 +99,10 @@ class TerminalDisplay(SilentDisplay):
 
     def start(self, stage: str, what: str = "", *, live: bool = True) -> None:
         self.stage = stage
-        self.out.print(f"[bold][{stage}][/bold]" + (f" {what}" if what else ""), highlight=False)
+        header = Text(f"[{stage}]", style="bold")
+        if what:
+            header.append(f" {what}")
+        self.out.print(header, highlight=False)
         if not live:
             return
         self._progress = Progress(
