@@ -16,6 +16,7 @@ import click
 
 from crawler.options import DEFAULT_USER_AGENT, CrawlOptions
 from loaders.options import ALL_FORMATS, ExportOptions
+from loaders.site_flavors import FLAVORS, TARGETS
 from transform.options import TransformOptions
 
 SIZE_UNITS = {"": 1, "B": 1, "K": 1024, "KB": 1024, "M": 1024**2, "MB": 1024**2, "G": 1024**3, "GB": 1024**3}
@@ -128,8 +129,17 @@ def export_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return _apply([
         click.option("--to", "formats", default=",".join(ALL_FORMATS), show_default=True,
                      help="Comma-separated exports: sqlite, wxr, markdown."),
-        click.option("--flavor", type=click.Choice(["hugo", "jekyll", "pelican"]), default="hugo", show_default=True,
-                     help="Markdown layout and front matter (Pelican: its own Key: value metadata)."),
+        click.option("--flavor", type=click.Choice(FLAVORS), default="hugo", show_default=True,
+                     help="Markdown site: Hugo, Jekyll or Pelican (config, layouts and comment threads included)."),
+        click.option("--new-site-url", default=None, metavar="URL",
+                     help="Address of the new site (https://example.org/): redirect rules become absolute, site"
+                          " configs get it as base URL, a *.blogspot.com blog gets redirects/blogger-theme.xml."),
+        click.option("--redirects-for", type=click.Choice(TARGETS), default=None,
+                     help="The site the redirect maps point at (default: the Markdown flavour, or WordPress"
+                          " when no Markdown is written)."),
+        click.option("--new-url-pattern", default=None, metavar="PATTERN",
+                     help="New post URLs, e.g. /{year}/{month}/{slug}/ ({year} {month} {day} {slug});"
+                          " default: the new site's own permalinks."),
         click.option("--tags-as", type=click.Choice(["tags", "categories"]), default="tags", show_default=True,
                      help="Blogger labels become WordPress tags or categories."),
         click.option("--max-size", default=None, metavar="SIZE",
@@ -181,6 +191,9 @@ def build_export_options(kw: dict[str, Any]) -> ExportOptions:
         max_size=parse_size(kw["max_size"]) if kw["max_size"] else None,
         download_images=kw["download_images"],
         rewrite_links=not kw["keep_old_links"],
+        new_site_url=kw["new_site_url"],
+        redirects_for=kw["redirects_for"],
+        new_url_pattern=kw["new_url_pattern"],
     )
 
 

@@ -4,7 +4,9 @@
 included), ``nginx.conf`` (``location =`` rules for a ``server`` block), ``.htaccess``
 (Apache mod_rewrite, 301) and ``_redirects`` (Netlify). Server rules match the path only,
 so ``?m=1``, ``?showComment=...`` and ``?commentPage=N`` land on the same new page and the old
-query string is dropped. No rule ever points at itself.
+query string is dropped. No rule ever points at itself. With a new site URL every target is
+absolute (``https://new.example/posts/x/``), and a blog on ``*.blogspot.com`` also gets
+``blogger-theme.xml`` (``loaders.site_blogger``), the only redirect Blogger lets its owner set.
 
 Kinds: post, page, comment-feed (``/feeds/POSTID/comments/default``), label
 (``/search/label/X``), label-feed, month (``/YYYY/MM/``, ``/YYYY_MM_01_archive.html``), year,
@@ -22,7 +24,8 @@ from urllib.parse import quote, unquote
 
 from loaders.atomic import AtomicFile
 from loaders.source import ExportSource
-from loaders.urls import encode_new, url_moves
+from loaders.site_blogger import is_blogspot, write_blogger_theme
+from loaders.urls import UrlMove, encode_new, url_moves
 
 _SAFE_OLD = "/%:@!$&'()*+,;=-_.~"
 FILES = ("redirects.csv", "nginx.conf", ".htaccess", "_redirects")
@@ -33,6 +36,18 @@ class RedirectResult:
     files: list[Path] = field(default_factory=list)
     rules: int = 0
     by_kind: dict[str, int] = field(default_factory=dict)
+    theme_covers: int = 0
+    """Old URLs ``blogger-theme.xml`` sends on (0: no theme written)."""
+    theme_skipped: str = ""
+    """Why a blogspot.com blog got no Blogger theme."""
+
+
+def absolute_url(new_site_url: str | None, new_path: str) -> str:
+    """A new path (as written, percent-encoded) as the rule's target: under ``new_site_url``
+    when given (its own path kept: ``https://x.org/blog`` + ``/posts/a/``), else as it is."""
+    if not new_site_url:
+        return new_path
+    return new_site_url.rstrip("/") + new_path
 
 
 def _encode_old(path: str) -> str:
@@ -55,8 +70,10 @@ def pcre_escape(text: str) -> str:
 
 
 class _Writers:
-    def __init__(self, folder: Path, host: str, first_time: Callable[[str], bool]) -> None:
+    def __init__(self, folder: Path, host: str, first_time: Callable[[str], bool],
+                 new_site_url: str | None = None) -> None:
         self.first_time = first_time
+        self.new_site_url = new_site_url
         self.files = {name: AtomicFile(folder / name) for name in FILES}
         self.csv = csv.writer(self.files["redirects.csv"].file, lineterminator="\n")
         self.csv.writerow(["old", "new", "kind"])
@@ -81,7 +98,7 @@ class _Writers:
 
     def add(self, old_path: str, new: str, kind: str, mobile: bool = True) -> None:
         """``old_path``: the path as it appeared in old URLs (percent-encoded); ``new``: decoded path."""
-        encoded_new = encode_new(new)
+        encoded_new = absolute_url(self.new_site_url, encode_new(new))
         encoded_old = _encode_old(old_path)
         decoded_old = unquote(old_path)
         if decoded_old == unquote(new) or not self.first_time(decoded_old):
@@ -109,20 +126,37 @@ class _Writers:
 
 
 def write_redirects(source: ExportSource, out_dir: Path, *, flavor: str = "hugo",
-                    new_url_pattern: str | None = None, tags_as: str = "tags") -> RedirectResult:
+                    new_url_pattern: str | None = None, tags_as: str = "tags",
+                    new_site_url: str | None = None) -> RedirectResult:
     """Write the four redirect maps under ``DIR/redirects/``: every entry of
-    ``loaders.urls.url_moves`` for the target ``flavor`` ("hugo", "jekyll", "pelican" or "wordpress")."""
+    ``loaders.urls.url_moves`` for the target ``flavor`` ("hugo", "jekyll", "pelican" or
+    "wordpress"); for a blog on ``*.blogspot.com`` with ``new_site_url``, ``blogger-theme.xml`` too."""
     folder = Path(out_dir) / "redirects"
     folder.mkdir(parents=True, exist_ok=True)
-    writers = _Writers(folder, source.meta.host, lambda key: source.remember("redirect_old", key))
+    writers = _Writers(folder, source.meta.host, lambda key: source.remember("redirect_old", key), new_site_url)
+    moves: list[UrlMove] = []
+    blogspot = is_blogspot(source.meta.host)
     try:
         for move in url_moves(source, flavor, new_url_pattern, tags_as):
             writers.add(move.old_path, move.new, move.kind, mobile=move.mobile)
+            if blogspot and new_site_url:
+                moves.append(move)
         files = writers.commit()
     except BaseException:
         writers.discard()
         raise
-    return RedirectResult(files=files, rules=writers.count, by_kind=dict(sorted(writers.by_kind.items())))
+    result = RedirectResult(files=files, rules=writers.count, by_kind=dict(sorted(writers.by_kind.items())))
+    theme = folder / "blogger-theme.xml"
+    if blogspot and new_site_url:
+        path, result.theme_covers = write_blogger_theme(
+            folder, source.meta.title, source.meta.url, moves,
+            lambda new: absolute_url(new_site_url, encode_new(new)), absolute_url(new_site_url, "/"))
+        result.files.append(path)
+    elif blogspot:
+        result.theme_skipped = ("give --new-site-url to get redirects/blogger-theme.xml, the Blogger theme that"
+                                " sends visitors of the old blog to the new one")
+        theme.unlink(missing_ok=True)  # an older theme points at a site that is no longer said
+    return result
 
 
 def read_redirects_csv(path: Path) -> list[tuple[str, str, str]]:

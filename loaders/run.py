@@ -9,16 +9,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlite_utils
 
+from kernel.archive import open_archive
 from kernel.errors import ExportError
 from kernel.wording import counted
 from loaders.markdown import FLAVORS, write_markdown
 from loaders.options import ALL_FORMATS, ExportOptions
 from loaders.redirects import write_redirects
-from loaders.source import ExportSource, Ledger, open_archive
+from loaders.source import ExportSource, Ledger
 from loaders.sqlite import ensure_db_shape, write_datasette_metadata
+from loaders.site_flavors import TARGETS
 from loaders.urls import check_pattern
 from loaders.wxr import write_wxr
 
@@ -55,8 +58,11 @@ class ExportSummary:
             lines.append(f"Markdown ({m.get('flavor_name', '')}): {root / 'markdown'}/ ({_counts(m)}"
                          f" in {counted(m['comment_files'], 'data file')})")
         if "redirects" in c:
-            lines.append(f"Redirects: {root / 'redirects'}/ ({counted(c['redirects']['rules'], 'rule')}: redirects.csv, nginx.conf,"
-                         f" .htaccess, _redirects)")
+            rd = c["redirects"]
+            theme = (f"; blogger-theme.xml for Blogger's Theme > Restore covers {counted(rd['blogger_theme_covers'], 'old URL')}"
+                     if rd.get("blogger_theme_covers") else "")
+            lines.append(f"Redirects to the {rd.get('target', '')} site: {root / 'redirects'}/"
+                         f" ({counted(rd['rules'], 'rule')}: redirects.csv, nginx.conf, .htaccess, _redirects{theme})")
         lines.extend(f"warning: {w}" for w in self.warnings)
         lines.append(f"Export took {self.elapsed_s:.1f}s")
         return lines
@@ -88,6 +94,13 @@ def check_options(options: ExportOptions) -> None:
     if options.max_size is not None and options.max_size <= 0:
         raise ExportError(f"--max-size must be a positive size, not {options.max_size}")
     check_pattern(options.new_url_pattern)
+    if options.redirects_for is not None and options.redirects_for not in TARGETS:
+        raise ExportError(f"--redirects-for must be one of {', '.join(TARGETS)}, not {options.redirects_for!r}")
+    if options.new_site_url is not None:
+        parts = urlsplit(options.new_site_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+            raise ExportError(f"--new-site-url must be an http(s) address such as https://example.org/ or"
+                              f" https://example.org/blog/, not {options.new_site_url!r}")
 
 
 def export(out_dir: Path, options: ExportOptions,
@@ -104,7 +117,7 @@ def export(out_dir: Path, options: ExportOptions,
     started = time.monotonic()
     out_dir = Path(out_dir)
     check_options(options)
-    conn = open_archive(out_dir)
+    conn = open_archive(out_dir, need="normalised").conn
     counts: dict[str, dict[str, Any]] = {}
     files: list[str] = []
     warnings: list[str] = []
@@ -139,7 +152,8 @@ def export(out_dir: Path, options: ExportOptions,
             step("markdown")
             m = write_markdown(source, out_dir, flavor=options.flavor, new_url_pattern=options.new_url_pattern,
                                download_images=options.download_images, image_max_bytes=options.image_max_bytes,
-                               ledger=ledger, rewrite_links=options.rewrite_links)
+                               ledger=ledger, rewrite_links=options.rewrite_links,
+                               new_site_url=options.new_site_url)
             counts["markdown"] = {"posts": m.posts, "pages": m.pages, "drafts": m.drafts, "comments": m.comments,
                                   "comment_files": m.comment_files, "files": m.files_written, "undated": m.undated,
                                   "images_downloaded": m.images_downloaded, "images_failed": m.images_failed,
@@ -154,10 +168,14 @@ def export(out_dir: Path, options: ExportOptions,
                                 " without one, and still exits 0, unless pelicanconf.py sets DEFAULT_DATE")
         # The redirect maps follow the new site: the Markdown flavour's URLs, or WordPress's
         # when only the WXR (and SQLite) is exported, so redirects agree with rewritten links.
-        redirect_target = options.flavor if "markdown" in options.formats else "wordpress"
+        redirect_target = options.redirects_for or (options.flavor if "markdown" in options.formats else "wordpress")
         step("redirects")
-        r = write_redirects(source, out_dir, flavor=redirect_target, new_url_pattern=options.new_url_pattern)
-        counts["redirects"] = {"rules": r.rules, **{f"kind_{k}": v for k, v in r.by_kind.items()}}
+        r = write_redirects(source, out_dir, flavor=redirect_target, new_url_pattern=options.new_url_pattern,
+                            tags_as=options.tags_as, new_site_url=options.new_site_url)
+        counts["redirects"] = {"rules": r.rules, "target": redirect_target, "blogger_theme_covers": r.theme_covers,
+                               **{f"kind_{k}": v for k, v in r.by_kind.items()}}
+        if r.theme_skipped:
+            warnings.append(r.theme_skipped)
         files += [f"redirects/{p.name}" for p in r.files]
         ledger_rows = ledger.commit()
         if progress is not None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from urllib.parse import unquote
@@ -122,3 +123,70 @@ def test_pattern_keeping_the_old_urls_makes_no_self_redirects(nasty_dir: Path) -
     assert 'url: "/2009/08/client-service-or-client.html"' in text and "aliases" not in text
     # a post whose slug had to change still gets its redirect
     assert ("/2010/01/blog-post.html", "/2010/01/ni-hao-shi-jie-zhong-wen-biao-ti.html", "post") in rows
+
+
+def test_new_site_url_makes_every_rule_absolute_and_redirects_follow_the_chosen_site(nasty_dir: Path) -> None:
+    export(nasty_dir, ExportOptions(formats=("markdown",), flavor="hugo", redirects_for="wordpress",
+                                    new_site_url="https://new.example.org/blog/"))
+    maps = _parse_all(nasty_dir)
+    for name, rules in maps.items():
+        assert rules, name
+        assert all(new.startswith("https://new.example.org/blog/") for new in rules.values()), name
+    # WordPress's permalinks although the Markdown is Hugo's
+    assert maps["csv"]["/2009/08/client-service-or-client.html"] == \
+        "https://new.example.org/blog/2009/08/client-service-or-client/"
+    assert maps["csv"]["/search/label/PR"] == "https://new.example.org/blog/tag/pr/"
+
+
+@pytest.mark.parametrize("bad", ["example.org", "ftp://example.org/", "https://example.org/?x=1"])
+def test_bad_new_site_url_is_refused(nasty_dir: Path, bad: str) -> None:
+    with pytest.raises(ExportError, match="--new-site-url"):
+        export(nasty_dir, ExportOptions(formats=("markdown",), new_site_url=bad))
+
+
+def test_blogger_theme_parses_and_covers_every_old_url(nasty_dir: Path) -> None:
+    from lxml import etree
+
+    export(nasty_dir, ExportOptions(formats=("markdown",), flavor="jekyll", new_site_url="https://new.example.org"))
+    theme = nasty_dir / "redirects" / "blogger-theme.xml"
+    root = etree.parse(str(theme), etree.XMLParser(resolve_entities=False, no_network=True)).getroot()
+    b = "{http://www.google.com/2005/gml/b}"
+    assert root.find(f".//{b}skin") is not None and root.find(f".//{b}section") is not None
+    conds = {}
+    for rule in root.iter(f"{b}if"):
+        refresh = rule.find("{http://www.w3.org/1999/xhtml}meta")
+        canonical = rule.find("{http://www.w3.org/1999/xhtml}link")
+        assert canonical.get("href") == refresh.get("content").removeprefix("0; url=")
+        for url in re.findall(r'data:blog\.canonicalUrl == "([^"]+)"', rule.get("cond")):
+            conds[url] = canonical.get("href")
+    script = "".join(s.text or "" for s in root.iter("{http://www.w3.org/1999/xhtml}script"))
+    script_map = json.loads(re.search(r"var map = (\{.*?\});", script).group(1))
+    csv_rows = read_redirects_csv(nasty_dir / "redirects" / "redirects.csv")
+    pages = [(o, n) for o, n, kind in csv_rows if kind in ("post", "page", "label", "month", "year")
+             and not o.endswith("?m=1")]
+    assert any(kind == "post" for _o, _n, kind in csv_rows)
+    for old, new in pages:
+        for scheme in ("http", "https"):
+            assert conds[f"{scheme}://nasty.blogspot.com{old}"] == new, old
+        assert script_map[old] == new
+    assert '"https://new.example.org/"' in script  # any other URL: the new home page
+
+
+def test_blogger_theme_needs_the_new_site_url(nasty_dir: Path) -> None:
+    summary = export(nasty_dir, ExportOptions(formats=("markdown",)))
+    assert not (nasty_dir / "redirects" / "blogger-theme.xml").exists()
+    assert any("--new-site-url" in w for w in summary.warnings)
+
+
+def test_new_url_pattern_and_redirect_options_from_the_command_line(nasty_dir: Path) -> None:
+    from tests.blogport.cli_process import blogport
+
+    done = blogport("export", str(nasty_dir), "--to", "markdown", "--flavor", "pelican", "--no-download-images",
+                    "--new-url-pattern", "/{year}/{slug}/", "--redirects-for", "pelican",
+                    "--new-site-url", "https://new.example.org")
+    assert done.returncode == 0, done.stderr
+    rules = {o: n for o, n, _k in read_redirects_csv(nasty_dir / "redirects" / "redirects.csv")}
+    assert rules["/2009/09/yes.html"] == "https://new.example.org/2009/yes/"
+    assert "blogger-theme.xml" in done.stdout
+    done = blogport("export", str(nasty_dir), "--new-site-url", "nope")
+    assert done.returncode == 2 and done.stderr.startswith("blogport: error: --new-site-url")

@@ -1,0 +1,125 @@
+"""The shipped site files (loaders.site): written when absent, never over a person's changes,
+updated when unchanged; a flavour change replaces the old tree; Windows-reserved names."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import yaml
+
+from loaders.options import ExportOptions
+from loaders.run import export
+from loaders.site import RECORD, shipped_files
+from loaders.site_body import html_to_markdown
+from tests.loaders.conftest import build_blog, nasty_models
+
+HUGO = ExportOptions(formats=("markdown",), flavor="hugo")
+JEKYLL = ExportOptions(formats=("markdown",), flavor="jekyll")
+PELICAN = ExportOptions(formats=("markdown",), flavor="pelican")
+
+
+def test_hugo_site_files_and_a_persons_changes_kept(nasty_dir: Path) -> None:
+    export(nasty_dir, dataclasses.replace(HUGO, new_site_url="https://new.example.org/blog/"))
+    root = nasty_dir / "markdown"
+    config = (root / "hugo.toml").read_text(encoding="utf-8")
+    assert 'baseURL = "https://new.example.org/blog/"' in config and 'theme = "blogport"' in config
+    assert 'title = "Nasty <blog> & \\"friends\\""' in config and "unsafe = false" in config
+    partial = root / "themes/blogport/layouts/partials/blogport-comments.html"
+    assert partial.is_file() and set(shipped_files("hugo")) <= {
+        str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
+    # the person edits the config and the partial; a re-export keeps both as they are
+    (root / "hugo.toml").write_text(config + "paginate = 5\n", encoding="utf-8")
+    partial.write_text("{{/* mine */}}\n", encoding="utf-8")
+    (root / "themes/blogport/layouts/index.html").unlink()  # a removed file comes back
+    export(nasty_dir, HUGO)
+    assert (root / "hugo.toml").read_text(encoding="utf-8").endswith("paginate = 5\n")
+    assert partial.read_text(encoding="utf-8") == "{{/* mine */}}\n"
+    assert (root / "themes/blogport/layouts/index.html").is_file()
+    # an unchanged shipped file follows the export: a new site URL reaches an untouched config
+    (root / "hugo.toml").unlink()
+    export(nasty_dir, HUGO)
+    export(nasty_dir, dataclasses.replace(HUGO, new_site_url="https://other.example/"))
+    assert 'baseURL = "https://other.example/"' in (root / "hugo.toml").read_text(encoding="utf-8")
+
+
+def test_jekyll_config_label_pages_and_comment_keys(nasty_dir: Path) -> None:
+    export(nasty_dir, dataclasses.replace(JEKYLL, new_site_url="https://new.example.org/blog"))
+    root = nasty_dir / "markdown"
+    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
+    assert config["plugins"] == ["jekyll-redirect-from"]
+    assert config["url"] == "https://new.example.org" and config["baseurl"] == "/blog"
+    assert config["timezone"] == "Etc/GMT+7"  # most posts at -07:00
+    assert config["permalink"] == "/:year/:month/:day/:title.html"
+    assert (root / "_includes/blogport-comments.html").is_file() and (root / "_layouts/post.html").is_file()
+    labels = {p.name: p.read_text(encoding="utf-8") for p in (root / "tag").glob("*.md")}
+    assert set(labels) == {"pr.md", "client-service.md", "café-co.md"}
+    assert 'permalink: "/tag/client-service/"' in labels["client-service.md"]
+    assert json.loads((root / "_data/blogport_tags.json").read_text(encoding="utf-8"))["Café & Co"] == "café-co"
+    post = (root / "_posts/2009-08-15-client-service-or-client.md").read_text(encoding="utf-8")
+    assert 'comments_key: "client-service-or-client"' in post
+    # a slug Jekyll would mangle as a data key gets the post id
+    chinese = next((root / "_posts").glob("2010-01-05-*.md")).read_text(encoding="utf-8")
+    assert "comments_key" not in chinese  # no comments: no key
+    # a label that is gone takes its page with it; a person's own page under tag/ stays
+    (root / "tag" / "mine.md").write_text("---\ntitle: mine\n---\nhello\n", encoding="utf-8")
+    models = nasty_models()
+    models["posts"] = [dataclasses.replace(p, tags=tuple(t for t in p.tags if t != "cafe")) for p in models["posts"]]
+    models["tags"] = [t for t in models["tags"] if t.id != "cafe"]
+    fresh = build_blog(nasty_dir.parent / "again", models)
+    (fresh / "markdown").mkdir()
+    for path in root.rglob("*"):
+        target = fresh / "markdown" / path.relative_to(root)
+        if path.is_dir():
+            target.mkdir(exist_ok=True)
+        else:
+            target.write_bytes(path.read_bytes())
+    export(fresh, JEKYLL)
+    assert sorted(p.name for p in (fresh / "markdown" / "tag").glob("*.md")) == ["client-service.md", "mine.md", "pr.md"]
+
+
+def test_changing_the_flavor_replaces_the_old_tree(nasty_dir: Path) -> None:
+    root = nasty_dir / "markdown"
+    export(nasty_dir, HUGO)
+    (root / "content" / "posts" / "mine.md").write_text("---\ntitle: mine\n---\n\nmine\n", encoding="utf-8")
+    (root / "hugo.toml").write_text((root / "hugo.toml").read_text(encoding="utf-8") + "# edited\n",
+                                    encoding="utf-8")
+    export(nasty_dir, JEKYLL)
+    assert json.loads((root / RECORD).read_text(encoding="utf-8"))["flavor"] == "jekyll"
+    left = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and p.name != RECORD)
+    hugo_left = [p for p in left if p.startswith(("content", "data", "themes"))]
+    # only what the person wrote or changed is left of the Hugo site
+    assert hugo_left == ["content/posts/mine.md"] and "hugo.toml" in left
+    assert (root / "_posts" / "2009-08-15-client-service-or-client.md").is_file()
+    export(nasty_dir, PELICAN)
+    assert not (root / "_posts").exists() and not (root / "_layouts").exists() and not (root / "tag").exists()
+    assert (root / "content" / "2009" / "client-service-or-client.md").is_file()
+    assert (root / "themes/blogport/templates/blogport-comments.html").is_file()
+    assert (root / "content" / "posts" / "mine.md").is_file()
+
+
+def test_windows_reserved_names_are_renamed(tmp_path: Path) -> None:
+    models = nasty_models()
+    models["posts"] = [*models["posts"], dataclasses.replace(models["posts"][2], id="2001", slug="con",
+                                                             url="http://nasty.blogspot.com/2011/01/con.html"),
+                       dataclasses.replace(models["posts"][2], id="2002", slug="com1",
+                                           url="http://nasty.blogspot.com/2011/01/com1.html")]
+    folder = build_blog(tmp_path / "out", models)
+    export(folder, HUGO)
+    posts = folder / "markdown" / "content" / "posts"
+    assert (posts / "con_.md").is_file() and (posts / "com1_.md").is_file()
+    assert not (posts / "con.md").exists()
+    assert 'slug: "con"' in (posts / "con_.md").read_text(encoding="utf-8")  # the URL stays /posts/con/
+    export(folder, HUGO)  # a re-export keeps the renamed files and removes nothing of them
+    assert (posts / "con_.md").is_file()
+
+
+def test_text_that_shows_html_stays_text_in_the_markdown() -> None:
+    md = html_to_markdown("<p>&lt;img src=x onerror=alert(9)&gt; &amp;lt;b&amp;gt; AT&amp;T <b>bold</b></p>"
+                          "<pre><code>&lt;kept&gt; in code</code></pre>"
+                          '<p><img src="/a.png" alt="&lt;script&gt;"></p>')
+    assert "<img src=x" not in md and "&lt;img src=x onerror=alert(9)>" in md
+    assert "&amp;lt;b&amp;gt;" in md and "AT&T" in md and "**bold**" in md  # shows "&lt;b&gt;", as the source did
+    assert "<kept> in code" in md  # code shows its characters literally
+    assert "![&lt;script>](/a.png)" in md
