@@ -1,7 +1,8 @@
 """Live progress of a crawl on the terminal (stderr), drawn with rich.
 
-One line, refreshed a few times a second: pages fetched, posts and comments found, the rate
-in pages per second, errors. ``NullProgress`` is the silent stand-in (``--no-progress``,
+One line, refreshed a few times a second: pages fetched, posts and comments found (with the
+total and a percentage when the counts carry ``posts_expected``: the archive widget's month
+counts, or the feed's total), the rate in pages per second, errors. ``NullProgress`` is the silent stand-in (``--no-progress``,
 or stderr is not a terminal).
 """
 
@@ -53,7 +54,12 @@ class CrawlProgress:
         text.append(f"  pages {pages}")
         if c.get("reused"):
             text.append(f" (+{c['reused']} already stored)")
-        text.append(f"  posts {c.get('posts', 0)}  comments {c.get('comments', 0)}")
+        posts, expected = int(c.get("posts", 0)), int(c.get("posts_expected") or 0)
+        if expected:  # the archive widget's month counts (or the feed's total) announce the total
+            text.append(f"  posts {posts}/{expected} ({min(100, 100 * posts // expected)}%)")
+        else:
+            text.append(f"  posts {posts}")
+        text.append(f"  comments {c.get('comments', 0)}")
         text.append(f"  {pages / elapsed:.0f} pages/s")
         if c.get("not_modified"):
             text.append(f"  not modified {c['not_modified']}")
