@@ -9,6 +9,7 @@ and views (``datasette blog.db -m datasette-metadata.json``).
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import sqlite_utils
@@ -26,6 +27,13 @@ INDEXES = (
 )
 
 VIEWS: dict[str, str] = {
+    "posts_by_date": """
+        SELECT p.id, p.published_local AS date, p.title, a.name AS author_name,
+               (SELECT count(*) FROM comments c WHERE c.post_id = p.id) AS comments,
+               substr(p.body_text, 1, 280) AS excerpt, p.url, p.kind, p.status
+        FROM posts p LEFT JOIN authors a ON a.id = p.author_id
+        WHERE p.deleted_at IS NULL
+        ORDER BY coalesce(p.published, '') DESC, p.id""",
     "posts_with_comment_counts": """
         SELECT p.id, p.title, p.url, p.published, p.published_local, p.kind, p.status,
                a.name AS author_name,
@@ -91,6 +99,7 @@ DESCRIPTIONS: dict[str, dict] = {
     "post_tags": {"description": "Which labels each post carries."},
     "cruft_hits": {"description": "Widget cruft stripped from each item, by rule (for the validation report)."},
     "export_ledger": {"description": "Where each post, page and comment went in the last export (format, location)."},
+    "posts_by_date": {"description": "Start here: posts and pages, newest first, with the first lines of their text."},
     "posts_with_comment_counts": {"description": "Posts with their author and number of comments kept."},
     "comment_threads": {"description": "Comments in reading order with post title, author name and depth."},
     "authors_with_counts": {"description": "Authors with the number of posts and comments they wrote."},
@@ -118,12 +127,57 @@ def ensure_db_shape(db: sqlite_utils.Database) -> None:
     db["comments"].rebuild_fts()
 
 
-def write_datasette_metadata(out_dir: Path, title: str) -> Path:
-    path = Path(out_dir) / "datasette-metadata.json"
-    data = {
+VISIBLE_TABLES = frozenset({"posts", "comments", "authors", "tags", "post_tags", "post_history", "runs",
+                            "crawl_issues"})
+"""Tables a reader of the blog looks at; every other table of the archive (the fetched
+``pages``, ``raw_*`` records, ``meta``, ``export_ledger``, ``cruft_hits``...) is hidden in
+Datasette (still there, listed under "hidden tables")."""
+
+TABLE_OPTIONS: dict[str, dict] = {
+    "posts": {"sort_desc": "published", "label_column": "title", "facets": ["kind", "status", "author_id"],
+              "size": 50},
+    "comments": {"sort_desc": "published", "facets": ["post_id", "author_id", "depth", "deleted"], "size": 50},
+    "authors": {"label_column": "name", "facets": ["is_owner"]},
+    "tags": {"label_column": "name"},
+    "runs": {"sort_desc": "id"},
+}
+"""Datasette table options: newest first, the facets people filter by, readable labels for
+foreign keys. Full-text search (``posts_fts``, ``comments_fts``) Datasette finds by itself."""
+
+
+def _table_names(out_dir: Path) -> list[str]:
+    conn = sqlite3.connect(f"file:{Path(out_dir, 'blog.db')}?mode=ro", uri=True)
+    try:
+        return [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    finally:
+        conn.close()
+
+
+def datasette_metadata(title: str, tables: list[str]) -> dict:
+    """``datasette-metadata.json`` for an archive holding ``tables``."""
+    fts = {f"{name}_fts" for name in tables}
+    described: dict[str, dict] = {}
+    for name in sorted(set(tables) | set(DESCRIPTIONS)):
+        if name in VIEWS:
+            described[name] = dict(DESCRIPTIONS.get(name, {}))
+            continue
+        if any(name == f or name.startswith(f + "_") for f in fts):
+            continue  # full-text search tables: Datasette hides them itself
+        entry = {**DESCRIPTIONS.get(name, {}), **TABLE_OPTIONS.get(name, {})}
+        if name not in VISIBLE_TABLES:
+            entry["hidden"] = True
+        described[name] = entry
+    return {
         "title": title,
-        "description": "Written by blogport: the blog's posts, comments, authors and labels.",
-        "databases": {"blog": {"tables": DESCRIPTIONS}},
+        "description": "Written by blogport: the blog's posts, comments, authors and labels."
+                       " Start with the posts_by_date view; search the posts and comments tables.",
+        "databases": {"blog": {"tables": described}},
     }
+
+
+def write_datasette_metadata(out_dir: Path, title: str) -> Path:
+    """``DIR/datasette-metadata.json`` (``datasette DIR/blog.db -m DIR/datasette-metadata.json``)."""
+    path = Path(out_dir) / "datasette-metadata.json"
+    data = datasette_metadata(title, _table_names(out_dir))
     write_if_changed(path, (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8"))
     return path

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import asyncio
+import json
+import os
 import sqlite3
 from pathlib import Path
 
+import pytest
 import sqlite_utils
 
 from loaders.options import ExportOptions
@@ -45,3 +49,46 @@ def test_ensure_db_shape_on_a_fresh_database(tmp_path: Path) -> None:
     assert {"posts_fts", "comments_fts"} <= set(db.table_names())
     assert db["comment_threads"].count == 0
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def _datasette_get(folder: Path, *paths: str) -> list[dict]:
+    """JSON answers of a real Datasette (its in-process client) serving blog.db with our metadata."""
+    datasette_app = pytest.importorskip("datasette.app", reason="datasette is not installed (pip install -e '.[test]')")
+    metadata = json.loads((folder / "datasette-metadata.json").read_text(encoding="utf-8"))
+    ds = datasette_app.Datasette([str(folder / "blog.db")], metadata=metadata)
+
+    async def fetch() -> list[dict]:
+        out = []
+        for path in paths:
+            response = await ds.client.get(path)
+            assert response.status_code == 200, (path, response.text[:300])
+            out.append(response.json())
+        return out
+
+    return asyncio.run(fetch())
+
+
+def test_datasette_metadata_as_datasette_reads_it(nasty_dir: Path) -> None:
+    if os.environ.get("CI") == "true":
+        import datasette  # noqa: F401  (CI must have it: a missing consumer fails there)
+    export(nasty_dir, ExportOptions(formats=("sqlite",)))
+    database, posts, search, view = _datasette_get(
+        nasty_dir, "/blog.json", "/blog/posts.json?_shape=objects&_size=100",
+        "/blog/posts.json?_search=emoji&_shape=objects", "/blog/posts_by_date.json?_shape=objects")
+    tables = {t["name"]: t for t in database["tables"]}
+    for internal in ("pages", "raw_posts", "raw_comments", "meta", "export_ledger", "cruft_hits"):
+        if internal in tables:
+            assert tables[internal]["hidden"], internal
+    assert "export_ledger" in tables and tables["export_ledger"]["hidden"]
+    for shown in ("posts", "comments", "authors", "tags"):
+        assert not tables[shown]["hidden"], shown
+    # newest first, with the facets people filter by
+    dates = [row["published"] for row in posts["rows"]]
+    assert dates == sorted(dates, reverse=True)
+    assert {"kind", "status", "author_id"} <= set(posts["facet_results"])
+    assert posts["facet_results"]["kind"]["results"]
+    assert [row["id"] for row in search["rows"]] == ["1001"]  # full-text search kept
+    # the list view shows text, not HTML
+    row = next(r for r in view["rows"] if r["id"] == "1001")
+    assert row["excerpt"].startswith("Body with ]]> inside") and "<p>" not in row["excerpt"]
+    assert set(row) >= {"date", "title", "author_name", "comments"} and row["comments"] == 5
