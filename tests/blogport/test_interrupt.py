@@ -7,6 +7,7 @@ and stops it gracefully), the fixture blog over HTTP on 127.0.0.1."""
 
 from __future__ import annotations
 
+import json
 import signal
 import sqlite3
 import subprocess
@@ -75,3 +76,16 @@ def test_ctrl_c_during_the_crawl_stops_migrate_and_the_same_command_resumes(tmp_
     assert stored_post_pages(db) > partial
     assert count(db, "SELECT count(*) FROM posts") == len(blog.visible_items)
     assert (out / "wordpress.xml").is_file() and (out / "report.json").is_file()
+
+
+def test_ctrl_c_during_blogport_crawl_is_exit_130_and_keeps_the_pages(tmp_path: Path) -> None:
+    blog = generate_blog(seed=34, posts=60)
+    out = tmp_path / "archive"
+    with FixtureServer(blog) as server:
+        stopped = interrupt_part_way(["crawl", server.base_url + "/", "-o", str(out), "--via", "html",
+                                      "--concurrency", "1", "--no-progress", "--json"], out / "blog.db")
+    assert stopped.returncode == 130, stopped.stderr
+    assert stopped.stderr.strip().splitlines()[-1] == "blogport: interrupted: run the same command again to resume"
+    data = json.loads(stopped.stdout)
+    assert data["interrupted"] is True and data["exit_code"] == 130
+    assert integrity(out / "blog.db") == "ok" and stored_post_pages(out / "blog.db") >= INTERRUPT_AFTER_POSTS
