@@ -22,7 +22,9 @@ temporary name first, so a killed run leaves no half-written image. robots.txt i
 consulted: the images are the owner's, embedded in the owner's pages.
 
 Causes of a failure: ``gone`` (404, 410), ``http`` (another status, after the retries),
-``too-large``, ``not-image``, ``network`` (after the retries), ``refused-host``.
+``too-large``, ``not-image``, ``network`` (after the retries), ``refused-host``, and
+``disk-full`` (the store's disk is full: the download stops at once, and the parent ends
+the export with one line).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.process import emit
+from kernel.errors import is_disk_full
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +86,11 @@ def describe_failure(value: BaseException) -> tuple[str, str]:
     """(message, cause) for what a media download failed with."""
     if isinstance(value, ImageRefused):
         return str(value), value.cause
+    cause: BaseException | None = value
+    while cause is not None:  # FilesPipeline wraps what failed while the file was stored
+        if is_disk_full(cause):
+            return getattr(cause, "filename", None) or str(cause), "disk-full"
+        cause = cause.__cause__
     text = str(value) or type(value).__name__
     if "larger than download max size" in text or "maxsize" in text.lower():
         return "larger than the size limit", "too-large"
@@ -158,8 +166,10 @@ def _pipeline_class() -> type:
                         handle.write(response.body)
                     os.chmod(tmp, 0o666 & ~_umask())
                     os.replace(tmp, path)
-                except BaseException:
+                except BaseException as exc:
                     Path(tmp).unlink(missing_ok=True)
+                    if isinstance(exc, OSError) and is_disk_full(exc):
+                        raise OSError(exc.errno, exc.strerror, str(path)) from exc
                     raise
             return digest
 
@@ -175,6 +185,8 @@ def _pipeline_class() -> type:
                     message, cause = describe_failure(value.value)
                     log.info("image not downloaded: %s (%s)", url, message)
                     emit(sys.stdout, {"type": "image", "url": url, "ok": False, "error": message, "cause": cause})
+                    if cause == "disk-full":  # nothing more can be stored: stop now
+                        os.kill(os.getpid(), signal.SIGINT)
             return item
 
     return ImageFilesPipeline

@@ -38,6 +38,7 @@ import crawler
 from crawler.images import PERMANENT_CAUSES
 from crawler.options import DEFAULT_USER_AGENT
 from crawler.process import MESSAGE_PREFIX
+from kernel.errors import DiskFullError
 from loaders.atomic import write_if_changed
 from loaders.source import ExportSource
 
@@ -304,6 +305,9 @@ def download(urls: list[str], store: Path, hosts: ImageHosts, *, max_bytes: int 
         if proc.poll() is None:  # interrupted: the child never outlives the export
             proc.kill()
             proc.wait()
+    full = [r for r in results.values() if r.cause == "disk-full"]
+    if full:
+        raise DiskFullError(full[0].error or store)
     if proc.returncode != 0:
         log.warning("image download stopped (exit code %s): %s", proc.returncode, stderr.strip()[-500:])
     for url in urls:

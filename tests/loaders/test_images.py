@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
 import sqlite3
+import subprocess
 import struct
 import threading
 import zlib
@@ -15,9 +17,11 @@ from pathlib import Path
 
 import pytest
 
+from kernel.errors import DiskFullError
 from loaders.images import (
     MANIFEST,
     ImageHosts,
+    download,
     find_images,
     full_size_url,
     is_blogger_image_host,
@@ -233,3 +237,40 @@ def test_images_stay_linked_without_download(image_blog: tuple[Path, str]) -> No
     assert _Images.hits == {}
     assert not (folder / "images").exists()
     assert f"{base}/thumb/pic.png" in (folder / "markdown" / "content" / "posts" / "p1.md").read_text()
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True, text=True)
+    if done.returncode != 0:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"cannot mount a tmpfs: {done.stderr.strip()}")
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+class _Huge(_Images):
+    def do_GET(self) -> None:
+        self._send(200, "image/png", _png(len(self.path)) + self.path.encode() + b"\0" * 300_000)
+
+
+def test_a_full_disk_ends_the_download_with_one_error_and_no_half_file(small_disk: Path) -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Huge)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        with pytest.raises(DiskFullError) as caught:
+            download([f"{base}/{n}x.png" for n in range(1, 4)], small_disk / "images",
+                     ImageHosts(frozenset({"127.0.0.1"}), blogger=False), max_bytes=10_000_000)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert str(small_disk) in str(caught.value) and "no space left" in str(caught.value)
+    assert [p.name for p in (small_disk / "images").iterdir()] == [], "no half-written image or temporary file"
