@@ -2,17 +2,18 @@
 
 ``start_run`` inserts the row when a run begins (``ended`` and ``exit_status`` stay NULL, so a
 run that was killed shows as never finished); ``finish_run`` fills in the counts in one
-transaction. ``blogport sync`` reads the start of the last successful run as its cursor: the
-feeds are asked only for what changed since then.
+transaction. A successful sync also moves the ``SyncState`` cursor (``kernel.state``) to its
+start in that transaction: the next sync asks only for what changed since then.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from kernel.archive import Archive, utc_now
+from kernel.state import load_sync_state, save_sync_state
 
 RUNS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -76,7 +77,9 @@ def finish_run(
     failed: int = 0,
     details: dict[str, Any] | None = None,
 ) -> None:
-    """Record how a run ended, in one transaction."""
+    """Record how a run ended, in one transaction. A sync that finished with exit status 0
+    (and did more than resume an unfinished migration) moves the ``SyncState`` cursor to its
+    own start, in the same transaction: the next sync asks for changes since then."""
     with archive.transaction() as conn:
         conn.execute(
             "UPDATE runs SET ended=?, new=?, changed=?, unchanged=?, deleted=?, failed=?,"
@@ -86,6 +89,14 @@ def finish_run(
                 json.dumps(details or {}, ensure_ascii=False, sort_keys=True), run_id,
             ),
         )
+        row = conn.execute("SELECT command, started FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row and row[0] == "sync" and exit_status == 0 and (details or {}).get("mode") != "resume":
+            state = load_sync_state(conn)
+            first = conn.execute("SELECT min(fetched_at) FROM pages").fetchone()
+            save_sync_state(conn, replace(
+                state, initial=state.initial or (first[0] if first else None), start=state.last,
+                end=row[1], last=row[1],
+            ))
 
 
 def _row(values: tuple[Any, ...]) -> RunRow:

@@ -43,12 +43,13 @@ from urllib.parse import urlsplit
 
 from blogport.config import MigrationConfig, load_config
 from blogport.lock import hold_lock
-from blogport.runs import finish_run, list_runs, start_run
+from blogport.runs import finish_run, start_run
 from crawler.plan import failed_pages
 from crawler.run import SOURCES
 from crawler.sources import Source, source_for
 from kernel.archive import ARCHIVE_NAME, Archive, utc_now
 from kernel.errors import ArchiveError, BlogportError, UnreachableError
+from kernel.state import SyncState, load_sync_state, save_sync_state
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +63,6 @@ FEED_PAGE_SIZE = 500
 TIMEOUT_S = 30.0
 #: Longest ``Retry-After`` sync is willing to wait.
 MAX_RETRY_AFTER_S = 60.0
-
-META_PROBES = "sync_probes"
-"""Meta key: validators (ETag, Last-Modified) of the feed probes and robots.txt."""
-META_DELETED = "deleted_posts"
-"""Meta key: {post URL: when sync noticed it gone}; the truth behind ``posts.deleted_at``."""
-META_EXPORTED = "sync_exported"
-"""Meta key: fingerprint of the archive's records the exports were last written from."""
 
 POST_HISTORY_SCHEMA = """
 CREATE TABLE IF NOT EXISTS post_history (
@@ -260,11 +254,11 @@ def _run(archive: Archive, config: MigrationConfig, result: SyncResult, started:
     result.since = _cursor(archive)
     before = records_fingerprint(archive)
     finished_migration = _exports_written(archive)
-    deleted_before = dict(archive.get_meta(META_DELETED, {}) or {})
-    if finished_migration and archive.get_meta(META_EXPORTED) is None:
+    deleted_before = dict(sync_state(archive).deleted)
+    if finished_migration and sync_state(archive).exported is None:
         # the migration's own exports were written from the archive as it is now; saved
         # before anything is fetched, so a sync killed later still knows the exports are behind
-        archive.set_meta(META_EXPORTED, _export_key(before, deleted_before))
+        update_state(archive, exported=_export_key(before, deleted_before))
 
     if not finished_migration:
         result.mode = "resume"
@@ -292,14 +286,14 @@ def _run(archive: Archive, config: MigrationConfig, result: SyncResult, started:
     noticed = _note_deletions(archive, deleted_before, started)
     result.deleted_urls = tuple(sorted(noticed))
     after = records_fingerprint(archive)
-    key_after = _export_key(after, archive.get_meta(META_DELETED, {}) or {})
-    exported = archive.get_meta(META_EXPORTED)
+    key_after = _export_key(after, dict(sync_state(archive).deleted))
+    exported = sync_state(archive).exported
     if finished_migration and exported == key_after:
         result.exports_updated = False
         result.posts, result.comments = _counts_unchanged(archive)
     else:
         _update_exports(archive, config, result, started)
-        archive.set_meta(META_EXPORTED, key_after)
+        update_state(archive, exported=key_after)
     result.exit_code = max(
         [1 if result.failed else 0] + [getattr(s, "exit_code", 0) for s in result.stages.values()]
     )
@@ -342,11 +336,7 @@ def _cursor(archive: Archive) -> str | None:
     A sync that finished an interrupted migration does not count: the pages stored before
     the interruption were not fetched again, so changes made to them since are still due.
     """
-    stamp = None
-    for run in reversed(list_runs(archive)):
-        if run.command == "sync" and run.exit_status == 0 and run.details.get("mode") != "resume":
-            stamp = run.started
-            break
+    stamp = sync_state(archive).last
     if stamp is None:
         row = archive.conn.execute("SELECT min(fetched_at) FROM pages").fetchone()
         stamp = row[0] if row else None
@@ -435,18 +425,18 @@ class Fetcher:
         self.feed_bytes = 0
         self._robots: dict[str, urllib.robotparser.RobotFileParser | None] = {}
 
-    # validators of auxiliary URLs (feed probes, robots.txt), kept in meta
+    # validators of auxiliary URLs (feed probes, robots.txt), kept in the SyncState
     def validators(self, url: str) -> dict[str, Any]:
-        return dict((self.archive.get_meta(META_PROBES, {}) or {}).get(url, {}))
+        return dict(sync_state(self.archive).validators.get(url, {}))
 
     def remember(self, url: str, fetched: Fetched, **extra: Any) -> None:
-        probes = dict(self.archive.get_meta(META_PROBES, {}) or {})
+        probes = dict(sync_state(self.archive).validators)
         probes[url] = {
             "etag": fetched.header("ETag"),
             "last_modified": fetched.header("Last-Modified"),
             **extra,
         }
-        self.archive.set_meta(META_PROBES, probes)
+        update_state(self.archive, validators=probes)
 
     def get(
         self,
@@ -699,7 +689,7 @@ class FeedSync:
 
     def _known_posts(self) -> dict[str, str]:
         """URL -> kind of every published post the archive holds that is not known to be gone."""
-        deleted = self.archive.get_meta(META_DELETED, {}) or {}
+        deleted = sync_state(self.archive).deleted
         gone = {
             url for (url,) in self.archive.conn.execute(
                 "SELECT url FROM pages WHERE status IN (404, 410)"
@@ -873,11 +863,11 @@ class FeedSync:
         if stored is not None and stored.status in {200, *GONE_STATUSES}:
             self._store_gone(stored, fetched.status, _page_item())
             return
-        deleted = dict(self.archive.get_meta(META_DELETED, {}) or {})
+        deleted = dict(sync_state(self.archive).deleted)
         if url not in deleted:
             deleted[url] = utc_now()
             with self.archive.transaction():
-                self.archive.set_meta(META_DELETED, deleted)
+                update_state(self.archive, deleted=deleted)
                 self.archive.record_issue(
                     url, "http", f"HTTP {fetched.status}: gone from the blog since the last crawl")
 
@@ -919,10 +909,23 @@ def _stored_item(stored: Any, page_item: Any) -> Any:
     return item
 
 
+# -- state ---------------------------------------------------------------------------------
+def sync_state(archive: Archive) -> SyncState:
+    return load_sync_state(archive.conn)
+
+
+def update_state(archive: Archive, **changes: Any) -> SyncState:
+    """Change fields of the SyncState, in the caller's transaction when there is one."""
+    with archive.transaction() as conn:
+        state = replace(load_sync_state(conn), **changes)
+        save_sync_state(conn, state)
+    return state
+
+
 # -- deletions -----------------------------------------------------------------------------
 def _note_deletions(archive: Archive, before: dict[str, str], noticed_at: str) -> set[str]:
-    """Update meta ``deleted_posts`` from the post pages' statuses; returns URLs newly gone."""
-    deleted = dict(archive.get_meta(META_DELETED, {}) or {})
+    """Update ``SyncState.deleted`` from the post pages' statuses; returns URLs newly gone."""
+    deleted = dict(sync_state(archive).deleted)
     rows = archive.conn.execute(
         "SELECT p.url, p.status FROM pages p JOIN raw_posts r ON r.url = p.url"
         " WHERE p.kind IN ('post', 'page')"
@@ -932,8 +935,8 @@ def _note_deletions(archive: Archive, before: dict[str, str], noticed_at: str) -
             deleted.setdefault(url, noticed_at)
         elif status == 200 and url in deleted:
             del deleted[url]  # it came back
-    if deleted != (archive.get_meta(META_DELETED, {}) or {}):
-        archive.set_meta(META_DELETED, deleted)
+    if deleted != dict(sync_state(archive).deleted):
+        update_state(archive, deleted=deleted)
     return set(deleted) - set(before)
 
 
@@ -1039,7 +1042,7 @@ def _update_exports(archive: Archive, config: MigrationConfig, result: SyncResul
     snapshot_posts(archive)
     result.stages["transform"] = transform(out_dir, config.transform)
     new_ids, changed_ids, ids_before = record_history(archive, started)
-    deleted = archive.get_meta(META_DELETED, {}) or {}
+    deleted = dict(sync_state(archive).deleted)
     with archive.transaction() as conn:
         apply_deletions(conn, deleted)
     live_after = {pid for (pid,) in archive.conn.execute("SELECT id FROM posts WHERE deleted_at IS NULL")}

@@ -13,12 +13,13 @@ from urllib.parse import urlsplit
 
 import sqlite_utils
 
+from kernel.archive import open_archive
 from kernel.errors import ExportError
 from kernel.wording import counted
 from loaders.markdown import FLAVORS, write_markdown
 from loaders.options import ALL_FORMATS, ExportOptions
 from loaders.redirects import write_redirects
-from loaders.source import ExportSource, Ledger, open_archive
+from loaders.source import ExportSource, Ledger
 from loaders.sqlite import ensure_db_shape, write_datasette_metadata
 from loaders.site_flavors import TARGETS
 from loaders.urls import check_pattern
@@ -116,7 +117,7 @@ def export(out_dir: Path, options: ExportOptions,
     started = time.monotonic()
     out_dir = Path(out_dir)
     check_options(options)
-    conn = open_archive(out_dir)
+    conn = open_archive(out_dir, need="normalised").conn
     counts: dict[str, dict[str, Any]] = {}
     files: list[str] = []
     warnings: list[str] = []

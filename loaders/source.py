@@ -22,7 +22,6 @@ from urllib.parse import urlsplit
 
 from slugify import slugify
 
-from kernel.errors import ArchiveError, no_archive_message
 
 log = logging.getLogger(__name__)
 
@@ -156,32 +155,6 @@ class CommentRow:
     url: str | None
     deleted: bool
     orphan: bool
-
-
-def open_archive(out_dir: Path) -> sqlite3.Connection:
-    """Connect to ``DIR/blog.db`` and check the transform has filled it; ArchiveError otherwise."""
-    path = Path(out_dir) / ARCHIVE_NAME
-    if not path.is_file():
-        raise ArchiveError(no_archive_message(path, out_dir))
-    try:
-        conn = sqlite3.connect(str(path), isolation_level=None, timeout=30)
-        conn.execute("PRAGMA foreign_keys=ON")
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    except sqlite3.DatabaseError as exc:
-        raise ArchiveError(f"{path} is not a blogport archive ({exc})") from None
-    needed = {"authors", "tags", "posts", "post_tags", "comments"}
-    if not needed <= tables:
-        conn.close()
-        raise ArchiveError(f"{path} has no normalised posts yet: run blogport transform {out_dir} first")
-    (live,) = conn.execute("SELECT count(*) FROM posts WHERE deleted_at IS NULL").fetchone()
-    if live == 0 and "raw_posts" in tables:
-        (raw,) = conn.execute("SELECT count(*) FROM raw_posts").fetchone()
-        if raw:
-            conn.close()
-            raise ArchiveError(
-                f"{path} holds {raw} crawled posts but none transformed: run blogport transform {out_dir} first"
-            )
-    return conn
 
 
 class ExportSource:

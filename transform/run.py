@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -20,8 +19,8 @@ from typing import Any
 
 import sqlite_utils
 
-from kernel.archive import ARCHIVE_NAME, SCHEMA_VERSION, Archive, utc_now
-from kernel.errors import ArchiveError, no_archive_message
+from kernel.archive import open_archive, utc_now
+from kernel.wording import counted
 from transform.authors import merge_authors
 from transform.core import BlogContext, TransformedPost, build_context, transform_post
 from transform.dates import check_language, parse_timezone
@@ -31,7 +30,7 @@ from transform.store import save
 
 log = logging.getLogger(__name__)
 
-__all__ = ["TransformSummary", "transform", "transform_post", "build_context", "BlogContext", "TransformedPost", "open_archive"]
+__all__ = ["TransformSummary", "transform", "transform_post", "build_context", "BlogContext", "TransformedPost"]
 
 BATCH_POSTS = 250
 
@@ -68,8 +67,9 @@ class TransformSummary:
 
     def summary_lines(self) -> list[str]:
         lines = [
-            f"transformed {self.posts} posts, {self.comments} comments, {self.authors} authors,"
-            f" {self.tags} tags in {self.elapsed_s:.2f} s ({self.comments_per_s:,.0f} comments/s)",
+            f"transformed {counted(self.posts, 'post')}, {counted(self.comments, 'comment')},"
+            f" {counted(self.authors, 'author')}, {counted(self.tags, 'tag')} in {self.elapsed_s:.2f} s"
+            f" ({self.comments_per_s:,.0f} comments/s)",
             f"dates: {self.unparsed_dates} unparsed, {self.date_only} with the day only;"
             f" time zone {self.timezone} ({_TZ_SOURCES.get(self.timezone_source, self.timezone_source)});"
             f" language {self.language or 'unknown'}",
@@ -101,30 +101,6 @@ _TZ_SOURCES = {
     "timestamps": "from the blog's own timestamps",
     "assumed": "assumed: no offset found, use --timezone",
 }
-
-
-def open_archive(out_dir: Path) -> Archive:
-    """The archive in ``out_dir``, checked: ArchiveError if missing or not a blogport archive."""
-    path = Path(out_dir) / ARCHIVE_NAME
-    if not path.is_file():
-        raise ArchiveError(no_archive_message(path, out_dir))
-    try:
-        probe = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            tables = {r[0] for r in probe.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-            version = None
-            if "meta" in tables:
-                row = probe.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-                version = row[0] if row else None
-        finally:
-            probe.close()
-    except sqlite3.DatabaseError as exc:
-        raise ArchiveError(f"{path} is not a blogport archive ({exc})") from None
-    if not {"raw_posts", "raw_comments", "meta"} <= tables:
-        raise ArchiveError(f"{path} is not a blogport archive (no raw_posts/raw_comments/meta tables)")
-    if version is not None and str(version) != str(SCHEMA_VERSION):
-        raise ArchiveError(f"{path} has archive schema version {version}; this blogport reads {SCHEMA_VERSION}")
-    return Archive(path)
 
 
 def transform(out_dir: Path, options: TransformOptions,
