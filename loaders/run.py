@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,12 +16,12 @@ import sqlite_utils
 from kernel.archive import open_archive
 from kernel.errors import ExportError
 from kernel.wording import counted
-from loaders.markdown import FLAVORS, write_markdown
+from loaders.markdown import write_markdown
 from loaders.options import ALL_FORMATS, ExportOptions
 from loaders.redirects import write_redirects
 from loaders.source import ExportSource, Ledger
 from loaders.sqlite import ensure_db_shape, write_datasette_metadata
-from loaders.site_flavors import TARGETS
+from loaders.site_flavors import FLAVORS, FLAVORS_BY_NAME, TARGETS
 from loaders.urls import check_pattern
 from loaders.wxr import write_wxr
 
@@ -42,27 +42,9 @@ class ExportSummary:
 
     def summary_lines(self) -> list[str]:
         root = self.out_dir.resolve()
-        lines: list[str] = []
-        c = self.counts
-        if "sqlite" in c:
-            s = c["sqlite"]
-            lines.append(f"SQLite: {root / 'blog.db'} ({_counts(s)};"
-                         f" views, full-text search; datasette blog.db -m datasette-metadata.json)")
-        if "wxr" in c:
-            w = c["wxr"]
-            names = [f for f in self.files if f.startswith("wordpress")]
-            where = str(root / names[0]) if len(names) == 1 else f"{root}/{names[0]} ... {names[-1]} ({len(names)} files)"
-            lines.append(f"WordPress WXR: {where} ({_counts(w)})")
-        if "markdown" in c:
-            m = c["markdown"]
-            lines.append(f"Markdown ({m.get('flavor_name', '')}): {root / 'markdown'}/ ({_counts(m)}"
-                         f" in {counted(m['comment_files'], 'data file')})")
-        if "redirects" in c:
-            rd = c["redirects"]
-            theme = (f"; blogger-theme.xml for Blogger's Theme > Restore covers {counted(rd['blogger_theme_covers'], 'old URL')}"
-                     if rd.get("blogger_theme_covers") else "")
-            lines.append(f"Redirects to the {rd.get('target', '')} site: {root / 'redirects'}/"
-                         f" ({counted(rd['rules'], 'rule')}: redirects.csv, nginx.conf, .htaccess, _redirects{theme})")
+        lines = [e.summary(root, self.counts[e.name], self.files) for e in EXPORTERS if e.name in self.counts]
+        if "redirects" in self.counts:
+            lines.append(_redirects_summary(root, self.counts["redirects"], self.files))
         lines.extend(f"warning: {w}" for w in self.warnings)
         lines.append(f"Export took {self.elapsed_s:.1f}s")
         return lines
@@ -81,6 +63,112 @@ class ExportSummary:
 
 def _counts(c: dict[str, Any]) -> str:
     return f"{counted(c['posts'], 'post')}, {counted(c['pages'], 'page')}, {counted(c['comments'], 'comment')}"
+
+
+@dataclass
+class _Run:
+    """What every exporter of one export shares; each adds the files it wrote and its warnings."""
+
+    out_dir: Path
+    options: ExportOptions
+    source: ExportSource
+    ledger: Ledger
+    conn: Any
+    files: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Exporter:
+    """One export format: ``write`` makes its files (and ledger rows) and returns its counts,
+    ``summary`` is its line of the export summary, ``check`` names the validation check that
+    reads its files back as their consumer would (``blogport.checks.exports.FORMAT_CHECKS``):
+    validation reports a format whose check is missing, so none passes unchecked."""
+
+    name: str
+    write: Callable[[_Run], dict[str, Any]]
+    summary: Callable[[Path, dict[str, Any], tuple[str, ...]], str]
+    check: str
+
+
+def _write_sqlite(run: _Run) -> dict[str, Any]:
+    source, ledger = run.source, run.ledger
+    meta = write_datasette_metadata(run.out_dir, source.meta.title)
+    for post_id, _n, _slug, _url, kind, _status, _date in source.refs():
+        ledger.add("sqlite", "page" if kind == "page" else "post", post_id, f"posts/{post_id}")
+    for (comment_id,) in run.conn.execute(
+        "SELECT c.id FROM comments c JOIN temp.export_plan x ON x.post_id = c.post_id ORDER BY c.id"
+    ):
+        ledger.add("sqlite", "comment", comment_id, f"comments/{comment_id}")
+    run.files += ["blog.db", meta.name]
+    return {"posts": source.post_count, "pages": source.page_count, "comments": source.comment_count}
+
+
+def _sqlite_summary(root: Path, s: dict[str, Any], _files: tuple[str, ...]) -> str:
+    return (f"SQLite: {root / 'blog.db'} ({_counts(s)}; views, full-text search;"
+            f" datasette blog.db -m datasette-metadata.json)")
+
+
+def _write_wxr(run: _Run) -> dict[str, Any]:
+    options = run.options
+    w = write_wxr(run.source, run.out_dir, tags_as=options.tags_as, max_size=options.max_size, ledger=run.ledger,
+                  rewrite_links=options.rewrite_links, new_url_pattern=options.new_url_pattern)
+    run.files += [p.name for p in w.files]
+    if w.oversized_items:
+        run.warnings.append(f"{w.oversized_items} WXR item(s) larger than --max-size on their own:"
+                            " each got a file of its own")
+    return {"posts": w.posts, "pages": w.pages, "comments": w.comments, "files": len(w.files),
+            "retitled": w.retitled, "links_rewritten": w.links_rewritten}
+
+
+def _wxr_summary(root: Path, w: dict[str, Any], files: tuple[str, ...]) -> str:
+    names = [f for f in files if f.startswith("wordpress")]
+    where = str(root / names[0]) if len(names) == 1 else f"{root}/{names[0]} ... {names[-1]} ({len(names)} files)"
+    return f"WordPress WXR: {where} ({_counts(w)})"
+
+
+def _write_markdown(run: _Run) -> dict[str, Any]:
+    options = run.options
+    m = write_markdown(run.source, run.out_dir, flavor=options.flavor, new_url_pattern=options.new_url_pattern,
+                       download_images=options.download_images, image_max_bytes=options.image_max_bytes,
+                       ledger=run.ledger, rewrite_links=options.rewrite_links, new_site_url=options.new_site_url)
+    run.files.append("markdown/")
+    if m.images_failed:
+        run.warnings.append(f"{m.images_failed} images could not be downloaded; their original links are kept")
+    if m.undated and options.flavor == "jekyll":
+        run.warnings.append(f"{m.undated} posts have no date and were put in markdown/_drafts/")
+    if m.undated and options.flavor == "pelican":
+        run.warnings.append(f"{m.undated} posts have no date (markdown/content/undated/): Pelican skips a post"
+                            " without one, and still exits 0, unless pelicanconf.py sets DEFAULT_DATE")
+    return {"posts": m.posts, "pages": m.pages, "drafts": m.drafts, "comments": m.comments,
+            "comment_files": m.comment_files, "files": m.files_written, "undated": m.undated,
+            "images_downloaded": m.images_downloaded, "images_failed": m.images_failed,
+            "links_rewritten": m.links_rewritten, "flavor_name": options.flavor,
+            "site_files": m.site_files, "site_files_kept": list(m.site_kept), "replaced": m.replaced}
+
+
+def _markdown_summary(root: Path, m: dict[str, Any], _files: tuple[str, ...]) -> str:
+    flavor = FLAVORS_BY_NAME.get(m.get("flavor_name", ""))
+    build = f"; build it with: {flavor.engine} in {root / 'markdown'}" if flavor else ""
+    return (f"Markdown ({m.get('flavor_name', '')}): {root / 'markdown'}/ ({_counts(m)}"
+            f" in {counted(m['comment_files'], 'data file')}{build})")
+
+
+def _redirects_summary(root: Path, rd: dict[str, Any], _files: tuple[str, ...]) -> str:
+    theme = (f"; blogger-theme.xml for Blogger's Theme > Restore covers {counted(rd['blogger_theme_covers'], 'old URL')}"
+             if rd.get("blogger_theme_covers") else "")
+    return (f"Redirects to the {rd.get('target', '')} site: {root / 'redirects'}/"
+            f" ({counted(rd['rules'], 'rule')}: redirects.csv, nginx.conf, .htaccess, _redirects{theme})")
+
+
+EXPORTERS: tuple[Exporter, ...] = (
+    Exporter("sqlite", _write_sqlite, _sqlite_summary, check="sqlite"),
+    Exporter("wxr", _write_wxr, _wxr_summary, check="wxr"),
+    Exporter("markdown", _write_markdown, _markdown_summary, check="markdown"),
+)
+"""Every export format, in the order they are written. ``loaders.options.ALL_FORMATS`` names them."""
+if tuple(e.name for e in EXPORTERS) != ALL_FORMATS:
+    raise RuntimeError("loaders.options.ALL_FORMATS must name the exporters of loaders.run.EXPORTERS")
 
 
 def check_options(options: ExportOptions) -> None:
@@ -108,7 +196,7 @@ def export(out_dir: Path, options: ExportOptions,
     """Export ``DIR``'s normalised tables in the chosen formats; writes ``export_ledger``.
 
     ``progress(done, total, what)`` is called as each format is started (for a live display)."""
-    steps = [f for f in ALL_FORMATS if f in options.formats] + ["redirects"]
+    steps = [e.name for e in EXPORTERS if e.name in options.formats] + ["redirects"]
 
     def step(name: str) -> None:
         if progress is not None:
@@ -127,45 +215,13 @@ def export(out_dir: Path, options: ExportOptions,
             ensure_db_shape(db)
         source = ExportSource(conn)
         ledger = Ledger(conn)
-        if "sqlite" in options.formats:
-            step("sqlite")
-            meta = write_datasette_metadata(out_dir, source.meta.title)
-            for post_id, _n, _slug, _url, kind, _status, _date in source.refs():
-                ledger.add("sqlite", "page" if kind == "page" else "post", post_id, f"posts/{post_id}")
-            for (comment_id,) in conn.execute(
-                "SELECT c.id FROM comments c JOIN temp.export_plan x ON x.post_id = c.post_id ORDER BY c.id"
-            ):
-                ledger.add("sqlite", "comment", comment_id, f"comments/{comment_id}")
-            counts["sqlite"] = {"posts": source.post_count, "pages": source.page_count, "comments": source.comment_count}
-            files += ["blog.db", meta.name]
-        if "wxr" in options.formats:
-            step("wxr")
-            w = write_wxr(source, out_dir, tags_as=options.tags_as, max_size=options.max_size, ledger=ledger,
-                          rewrite_links=options.rewrite_links, new_url_pattern=options.new_url_pattern)
-            counts["wxr"] = {"posts": w.posts, "pages": w.pages, "comments": w.comments, "files": len(w.files),
-                             "retitled": w.retitled, "links_rewritten": w.links_rewritten}
-            files += [p.name for p in w.files]
-            if w.oversized_items:
-                warnings.append(f"{w.oversized_items} WXR item(s) larger than --max-size on their own:"
-                                " each got a file of its own")
-        if "markdown" in options.formats:
-            step("markdown")
-            m = write_markdown(source, out_dir, flavor=options.flavor, new_url_pattern=options.new_url_pattern,
-                               download_images=options.download_images, image_max_bytes=options.image_max_bytes,
-                               ledger=ledger, rewrite_links=options.rewrite_links,
-                               new_site_url=options.new_site_url)
-            counts["markdown"] = {"posts": m.posts, "pages": m.pages, "drafts": m.drafts, "comments": m.comments,
-                                  "comment_files": m.comment_files, "files": m.files_written, "undated": m.undated,
-                                  "images_downloaded": m.images_downloaded, "images_failed": m.images_failed,
-                                  "links_rewritten": m.links_rewritten, "flavor_name": options.flavor}
-            files.append("markdown/")
-            if m.images_failed:
-                warnings.append(f"{m.images_failed} images could not be downloaded; their original links are kept")
-            if m.undated and options.flavor == "jekyll":
-                warnings.append(f"{m.undated} posts have no date and were put in markdown/_drafts/")
-            if m.undated and options.flavor == "pelican":
-                warnings.append(f"{m.undated} posts have no date (markdown/content/undated/): Pelican skips a post"
-                                " without one, and still exits 0, unless pelicanconf.py sets DEFAULT_DATE")
+        run = _Run(out_dir, options, source, ledger, conn)
+        for exporter in EXPORTERS:
+            if exporter.name in options.formats:
+                step(exporter.name)
+                counts[exporter.name] = exporter.write(run)
+        files += run.files
+        warnings += run.warnings
         # The redirect maps follow the new site: the Markdown flavour's URLs, or WordPress's
         # when only the WXR (and SQLite) is exported, so redirects agree with rewritten links.
         redirect_target = options.redirects_for or (options.flavor if "markdown" in options.formats else "wordpress")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from dateutil import parser as dateutil_parser
 
 from blogport.checks.base import ERROR, Finding
 from blogport.checks.context import Context, MarkdownFile
+from loaders.run import EXPORTERS
 
 _WXR_VERSION = re.compile(r"^\d+\.\d+$")
 _HUGO_SHORTCODE = re.compile(r"\{\{[<%](?!\s*/\*)")
@@ -22,10 +24,18 @@ _PELICAN_STATUSES = frozenset({"published", "draft", "hidden", "skip"})
 
 
 def check_exports(ctx: Context) -> list[Finding]:
+    """Every export format of ``loaders.run.EXPORTERS`` read back by its check; a format with
+    no check in ``FORMAT_CHECKS`` is an error, never a silent pass."""
     findings: list[Finding] = []
-    findings += _check_wxr(ctx)
-    findings += _check_markdown(ctx)
-    findings += _check_sqlite(ctx.conn)
+    for exporter in EXPORTERS:
+        check = FORMAT_CHECKS.get(exporter.check)
+        if check is None:
+            if exporter.name in ctx.formats:
+                findings.append(Finding(ERROR, "exports", f"no validation check reads the {exporter.name} export"
+                                        f" (check {exporter.check!r} is unknown): it cannot be called complete",
+                                        None, exporter.name))
+            continue
+        findings += check(ctx)
     return findings
 
 
@@ -153,4 +163,11 @@ def _check_sqlite(conn: sqlite3.Connection) -> list[Finding]:
     return findings
 
 
-__all__ = ["check_exports"]
+FORMAT_CHECKS: dict[str, Callable[[Context], list[Finding]]] = {
+    "wxr": _check_wxr,
+    "markdown": _check_markdown,
+    "sqlite": lambda ctx: _check_sqlite(ctx.conn),
+}
+"""The validation check of each export format, by the name its ``loaders.run.Exporter`` gives."""
+
+__all__ = ["FORMAT_CHECKS", "check_exports"]

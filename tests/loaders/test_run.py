@@ -120,3 +120,33 @@ def test_wxr_only_export_redirects_to_wordpress_permalinks(nasty_dir: Path) -> N
     # WordPress "Month and name" permalinks, as the WXR's rewritten links use; never Hugo's /posts/.
     assert all(not row["new"].startswith("/posts/") for row in rows)
     assert any(row["new"].count("/") == 4 and row["new"][1:5].isdigit() for row in rows)
+
+
+def test_formats_flavours_choices_and_checks_come_from_the_tables(nasty_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    import blogport.checks.exports as export_checks
+    from blogport.checks.context import load_context
+    from loaders.options import ALL_FORMATS
+    from loaders.run import EXPORTERS
+    from loaders.site_flavors import FLAVOR_TABLE, TARGETS
+
+    assert ALL_FORMATS == tuple(e.name for e in EXPORTERS)
+    assert all(e.check in export_checks.FORMAT_CHECKS for e in EXPORTERS)
+    export_cmd = main.commands["export"]
+    choices = {p.name: getattr(p.type, "choices", None) for p in export_cmd.params}
+    assert tuple(choices["flavor"]) == tuple(f.name for f in FLAVOR_TABLE)
+    assert tuple(choices["redirects_for"]) == TARGETS
+    # a format whose check validation does not know is an error, not a pass
+    summary = export(nasty_dir, ExportOptions(formats=("sqlite", "markdown"), download_images=False))
+    assert summary.exit_code == 0
+    ctx, archive = load_context(nasty_dir)
+    try:
+        clean = [f for f in export_checks.check_exports(ctx) if f.severity == "error"]
+        unknown = tuple(dataclasses.replace(e, check="nobody") if e.name == "markdown" else e for e in EXPORTERS)
+        monkeypatch.setattr(export_checks, "EXPORTERS", unknown)
+        errors = [f.message for f in export_checks.check_exports(ctx) if f.severity == "error"]
+    finally:
+        archive.close()
+    assert any("no validation check reads the markdown export" in m for m in errors)
+    assert not any("no validation check" in f.message for f in clean)
