@@ -8,18 +8,29 @@ moment leaves whole pages: a batch is committed completely or not at all.
 
 ``ArchivePipeline`` wraps the writer for Scrapy and keeps the counts the progress display
 shows in the crawler's stats (``blogport/...`` keys), never in spider attributes.
+
+A full disk ends the crawl at once: the batch being written is rolled back (every page
+committed before it is kept), the crawl stops, and the stats name the file
+(``blogport/fatal_kind`` "disk_full", ``blogport/fatal_path``) for the one-line error the
+command prints. The extraction worker reports a full disk by its exit code
+(``DISK_FULL_EXIT``); a worker that dies for any reason stops the crawl instead of leaving
+it waiting.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kernel.archive import Archive
 from crawler.items import PageItem
+from crawler.process import die_with_parent
+from kernel.archive import Archive
+from kernel.errors import DiskFullError, is_disk_full
 from kernel.records import BlogInfo
 
 if TYPE_CHECKING:
@@ -29,7 +40,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: Issue kinds that mean a page the blog has was not archived (they count as errors).
-FAILURE_KINDS = frozenset({"size", "http", "network", "parse"})
+FAILURE_KINDS = frozenset({"size", "http", "network", "parse", "incomplete"})
+#: ``PageItem.error`` of a page that arrived incomplete; the reason follows.
+INCOMPLETE = "incomplete page: "
+#: Page kinds of a live crawl whose HTML must be whole (see ``incomplete_reason``).
+WHOLE_KINDS = frozenset({"home", "archive", "index", "label", "post", "page", "comments"})
+#: How far from the end of a page its closing tags are looked for, in bytes.
+_TAIL = 65536
+#: A declared comment count above this is not a count (a misread id); it is not compared.
+_MAX_DECLARED = 100000
+_CLOSING = (("</body>", re.compile(rb"</body\s*>", re.IGNORECASE)), ("</html>", re.compile(rb"</html\s*>", re.IGNORECASE)))
 
 # Stats keys shared by the spider, the pipeline and the progress display.
 STAT_FETCHED = "blogport/pages_fetched"
@@ -42,6 +62,14 @@ STAT_GONE = "blogport/gone"
 STAT_REUSED = "blogport/reused"
 STAT_ISSUES = "blogport/issues"
 STAT_BYTES = "downloader/response_bytes"
+STAT_FATAL_KIND = "blogport/fatal_kind"
+STAT_FATAL_MESSAGE = "blogport/fatal_message"
+STAT_FATAL_PATH = "blogport/fatal_path"
+
+#: Exit code of the extraction worker when the disk is full (errno ENOSPC).
+DISK_FULL_EXIT = 28
+#: Seconds between checks that the extraction worker still takes batches.
+WORKER_CHECK_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -83,6 +111,31 @@ class FetchedPage:
     comment_offset: int | None = None
 
 
+def incomplete_reason(body: bytes, item: PageItem) -> str | None:
+    """Why a fetched HTML page is visibly incomplete (it ended early: a dropped connection
+    on a body with no Content-Length), or None. A whole Blogger page closes ``</body>`` and
+    ``</html>``, and a post whose comments all fit on its page shows as many as it declares."""
+    tail = body[-_TAIL:]
+    for tag, pattern in _CLOSING:
+        if not pattern.search(tail):
+            return f"ends after {len(body)} bytes, before its closing {tag}"
+    for post in item.posts:
+        declared = post.comment_count
+        if post.comment_pages or declared is None or declared > _MAX_DECLARED:
+            continue
+        if len(post.comments) < declared:
+            return f"{len(post.comments)} of the {declared} comments it declares"
+    return None
+
+
+def mark_incomplete(item: PageItem, reason: str) -> PageItem:
+    """The page is stored (with the reason) but none of its records: a cut post or thread
+    never reaches the exports, and the page is fetched again on the next run."""
+    item.error = INCOMPLETE + reason
+    item.posts, item.comments, item.blog_info = [], [], None
+    return item
+
+
 class PageExtractor:
     """Turns ``FetchedPage``s into ``PageItem``s, remembering how many comments each post's
     first page holds so that further comment pages continue the numbering."""
@@ -105,6 +158,11 @@ class PageExtractor:
                 offset = (comment_page_number(page.url) - 1) * first
         item = page_item(response, page.url, page.kind, comment_offset=offset)
         item.etag, item.last_modified, item.content_type = page.etag, page.last_modified, page.content_type
+        if page.status == 200 and page.kind in WHOLE_KINDS:
+            reason = incomplete_reason(page.body, item)
+            if reason is not None:
+                log.warning("%s: incomplete page (%s); it is fetched again on the next run", page.url, reason)
+                return mark_incomplete(item, reason)
         for post in item.posts:
             if post.comment_pages:
                 self.comments_per_page[page.url] = len(post.comments)
@@ -139,6 +197,11 @@ class ArchiveWriter:
         with archive.transaction():
             for item in items:
                 if isinstance(item, PageItem):
+                    incomplete = bool(item.error and item.error.startswith(INCOMPLETE))
+                    if incomplete and archive.has_whole_page(item.url):
+                        # a whole copy is stored already: keep it, record the failed fetch
+                        archive.record_issue(item.url, "incomplete", item.error[len(INCOMPLETE):])
+                        continue
                     archive.store_page(
                         item.url,
                         status=item.status,
@@ -151,7 +214,9 @@ class ArchiveWriter:
                         posts=item.posts,
                         comments=item.comments,
                     )
-                    if item.error and item.status == 200:
+                    if incomplete:
+                        archive.record_issue(item.url, "incomplete", item.error[len(INCOMPLETE):])
+                    elif item.error and item.status == 200:
                         archive.record_issue(item.url, "parse", item.error)
                     if item.blog_info is not None:
                         archive.set_blog_info(item.blog_info)
@@ -173,10 +238,11 @@ def count_item(stats: Any, item: Any) -> None:
         n_comments = len(item.comments) + sum(len(p.comments) for p in item.posts)
         if n_comments:
             stats.inc_value(STAT_COMMENTS, n_comments)
-        if item.error and item.status == 200:  # stored, but extraction failed
+        if item.error and item.status == 200:  # stored, but extraction failed or it is incomplete
             stats.inc_value(STAT_ERRORS)
             stats.inc_value(STAT_ISSUES)
-            stats.inc_value("blogport/issues/parse")
+            kind = "incomplete" if item.error.startswith(INCOMPLETE) else "parse"
+            stats.inc_value(f"blogport/issues/{kind}")
     elif isinstance(item, IssueItem):
         stats.inc_value(STAT_ISSUES)
         stats.inc_value(f"blogport/issues/{item.kind}")
@@ -185,7 +251,10 @@ def count_item(stats: Any, item: Any) -> None:
 
 
 #: Counts the extraction worker keeps (shared memory), in this order.
-WORKER_KEYS = (STAT_STORED, STAT_POSTS, STAT_COMMENTS, STAT_ERRORS, STAT_ISSUES, "blogport/issues/parse")
+WORKER_KEYS = (
+    STAT_STORED, STAT_POSTS, STAT_COMMENTS, STAT_ERRORS, STAT_ISSUES, "blogport/issues/parse",
+    "blogport/issues/incomplete",
+)
 
 
 class _ArrayStats:
@@ -201,15 +270,34 @@ class _ArrayStats:
 
 
 def _worker_main(
-    path: str, batch_pages: int, batch_seconds: float, inbox: Any, counts: Any, comments_per_page: dict[str, int]
+    path: str, batch_pages: int, batch_seconds: float, inbox: Any, counts: Any, comments_per_page: dict[str, int],
+    parent: int | None = None,
 ) -> None:
-    """Extraction worker: extract records from fetched pages and write the archive."""
+    """Extraction worker: extract records from fetched pages and write the archive. It dies
+    with the crawl process, and exits with ``DISK_FULL_EXIT`` when the disk is full."""
     import os
-    import queue
     import signal
+    import sys
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the crawl process decides when to stop
-    parent = os.getppid()
+    parent = parent or os.getppid()
+    die_with_parent(parent)
+    try:
+        _worker_loop(path, batch_pages, batch_seconds, inbox, counts, comments_per_page, parent)
+    except (sqlite3.Error, OSError) as exc:
+        if not is_disk_full(exc):
+            raise
+        log.info("%s", DiskFullError(path))  # the command says it, once
+        sys.exit(DISK_FULL_EXIT)
+
+
+def _worker_loop(
+    path: str, batch_pages: int, batch_seconds: float, inbox: Any, counts: Any, comments_per_page: dict[str, int],
+    parent: int,
+) -> None:
+    import os
+    import queue
+
     stats = _ArrayStats(counts)
     extractor = PageExtractor()
     extractor.comments_per_page.update(comments_per_page)
@@ -222,11 +310,11 @@ def _worker_main(
             except queue.Empty:
                 if writer is not None:
                     writer.flush()
-                if os.getppid() != parent:  # the crawl process is gone
+                if os.getppid() != parent:  # the crawl process is gone: write nothing more
                     return
                 continue
             if batch is None:
-                return
+                break
             if writer is None:  # opened at the first item: no blog.db for a source that is no blog
                 archive = Archive(path)
                 writer = ArchiveWriter(archive, batch_pages, batch_seconds)
@@ -235,9 +323,10 @@ def _worker_main(
                     item = extractor(item)
                     count_item(stats, item)
                 writer.add(item)
-    finally:
-        if writer is not None and archive is not None:
+        if writer is not None:
             writer.flush()
+    finally:
+        if archive is not None:
             archive.close()
 
 
@@ -261,9 +350,11 @@ class ArchivePipeline:
         batch_seconds: float,
         use_worker: bool = True,
         worker_after: int = 100,
+        crawler: Crawler | None = None,
     ) -> None:
         self.path = path
         self.stats = stats
+        self.crawler = crawler
         self.batch_pages = batch_pages
         self.batch_seconds = batch_seconds
         self.use_worker = use_worker
@@ -275,6 +366,8 @@ class ArchivePipeline:
         self.worker: Any = None
         self.inbox: Any = None
         self.counts: Any = None
+        self.stopped = False
+        """Set when a full disk or a dead worker ended the crawl: nothing more is written."""
         self._synced = [0] * len(WORKER_KEYS)
         self._outbox: list[Any] = []
         self._last_send = 0.0
@@ -290,20 +383,74 @@ class ArchivePipeline:
             settings.getfloat("BLOGPORT_BATCH_SECONDS", 1.0),
             settings.getbool("BLOGPORT_EXTRACT_WORKER", True),
             settings.getint("BLOGPORT_WORKER_AFTER", 100),
+            crawler,
         )
 
     def open_spider(self) -> None:
         pass
 
+    # -- a crawl that cannot go on ---------------------------------------------------------
+    def _stop(self, kind: str, message: str) -> None:
+        """Record why the crawl ends and close the spider (once)."""
+        if self.stopped:
+            return
+        self.stopped = True
+        log.info("crawl stopped: %s", message)  # the command reports it, once
+        if self.stats.get_value(STAT_FATAL_KIND) is None:
+            self.stats.set_value(STAT_FATAL_KIND, kind)
+            self.stats.set_value(STAT_FATAL_MESSAGE, message)
+            self.stats.set_value(STAT_FATAL_PATH, str(self.path))
+        engine = self.crawler.engine if self.crawler is not None else None
+        if engine is not None:
+            from twisted.internet import reactor
+            from scrapy.utils.defer import deferred_from_coro
+
+            reactor.callLater(0, lambda: deferred_from_coro(engine.close_spider_async(reason=kind)))
+
+    def _disk_full(self) -> None:
+        self._stop("disk_full", str(DiskFullError(self.path)))
+
+    def _write(self, action: Any) -> bool:
+        """Run one archive write; a full disk stops the crawl (the batch is rolled back)."""
+        try:
+            action()
+        except (sqlite3.Error, OSError) as exc:
+            if not is_disk_full(exc):
+                raise
+            self._disk_full()
+            return False
+        return True
+
+    def _check_worker(self) -> bool:
+        """Whether the worker still runs; a worker that died stops the crawl."""
+        if self.worker is None:
+            return False
+        if self.worker.is_alive():
+            return True
+        code = self.worker.exitcode
+        if not self.stopped and code:
+            if code == DISK_FULL_EXIT:
+                self._disk_full()
+            else:
+                self.stats.set_value("blogport/worker_failed", code)
+                self._stop("worker_failed", f"the extraction process of the crawl stopped (exit code {code})")
+        return False
+
+    # -- the worker ------------------------------------------------------------------------
     def _start_worker(self) -> None:
         """Commit what was written inline, then hand extraction and writes to a worker."""
         import multiprocessing
+        import os
 
         if self.writer is not None:
-            self.writer.flush()
+            writer, self.writer = self.writer, None
             assert self.archive is not None
-            self.archive.close()
-            self.writer = self.archive = None
+            try:
+                if not self._write(writer.flush):
+                    return
+            finally:
+                self.archive.close()
+                self.archive = None
         # spawn, not fork: the crawl process has threads (stdin watcher, DNS pool) whose
         # locks a forked child would inherit held
         context = multiprocessing.get_context("spawn")
@@ -312,7 +459,7 @@ class ArchivePipeline:
         self.worker = context.Process(
             target=_worker_main,
             args=(str(self.path), self.batch_pages, self.batch_seconds, self.inbox, self.counts,
-                  dict(self.extractor.comments_per_page)),
+                  dict(self.extractor.comments_per_page), os.getpid()),
             name="blogport-extract",
             daemon=True,
         )
@@ -326,11 +473,24 @@ class ArchivePipeline:
         if self._outbox and time.monotonic() - self._last_send >= 0.1:
             self._send()
         self._sync_counts()
+        self._check_worker()
 
-    def _send(self) -> None:
+    def _send(self) -> bool:
         batch, self._outbox = self._outbox, []
         self._last_send = time.monotonic()
-        self.inbox.put(batch)
+        return self._put(batch)
+
+    def _put(self, message: Any) -> bool:
+        """Hand a batch (or the end, None) to the worker; False if it died (the crawl stops)."""
+        import queue
+
+        while self._check_worker():
+            try:
+                self.inbox.put(message, timeout=WORKER_CHECK_S)
+                return True
+            except queue.Full:
+                continue
+        return False
 
     def _sync_counts(self) -> None:
         if self.counts is None:
@@ -342,7 +502,10 @@ class ArchivePipeline:
                 self.stats.inc_value(key, delta)
         self._synced = values
 
+    # -- Scrapy's hooks --------------------------------------------------------------------
     def process_item(self, item: Any) -> Any:
+        if self.stopped:
+            return item
         if self.worker is not None:
             if not isinstance(item, FetchedPage):
                 count_item(self.stats, item)
@@ -354,9 +517,14 @@ class ArchivePipeline:
             item = self.extractor(item)
             self.pages_inline += 1
         if self.writer is None:
-            self.archive = Archive(self.path)
+            archive: list[Archive] = []
+            if not self._write(lambda: archive.append(Archive(self.path))):
+                return item
+            self.archive = archive[0]
             self.writer = ArchiveWriter(self.archive, self.batch_pages, self.batch_seconds)
-        self.writer.add(item)
+        writer = self.writer
+        if not self._write(lambda: writer.add(item)):
+            return item
         count_item(self.stats, item)
         if self.use_worker and self.pages_inline >= self.worker_after:
             self._start_worker()
@@ -366,22 +534,23 @@ class ArchivePipeline:
         if self.worker is not None:
             if self._sync_task is not None and self._sync_task.running:
                 self._sync_task.stop()
-            if self._outbox:
+            if self._outbox and not self.stopped:
                 self._send()
-            self.inbox.put(None)
+            self._put(None)
+            self.worker.join()  # it reads to the end marker, or it died
+            if self.worker.exitcode != 0:  # what is still queued for it cannot be delivered
+                self.inbox.cancel_join_thread()
             self.inbox.close()
             self.inbox.join_thread()
-            self.worker.join()
             self._sync_counts()
-            if self.worker.exitcode:
-                log.error("the extraction process failed (exit code %s)", self.worker.exitcode)
-                self.stats.set_value("blogport/worker_failed", self.worker.exitcode)
+            self._check_worker()
             self.worker = None
         if self.writer is not None:
+            writer, archive = self.writer, self.archive
+            self.writer = self.archive = None
             try:
-                self.writer.flush()
+                if not self.stopped:
+                    self._write(writer.flush)
             finally:
-                assert self.archive is not None
-                self.archive.close()
-                self.writer = None
-                self.archive = None
+                assert archive is not None
+                archive.close()

@@ -13,6 +13,10 @@ starts this module for every crawl. Protocol:
   commits what it holds, so every page fetched so far is kept. A second SIGINT stops at once
   (the current batch of pages is rolled back; whole pages only).
 * Scrapy's log goes to stderr at ``log_level`` (WARNING unless ``-v``).
+* The process never outlives its parent (``die_with_parent``; the parent's pid comes in
+  ``BLOGPORT_PARENT_PID``): when the parent is killed, Linux kills this process at once,
+  and with it the extraction worker, so nothing writes the archive once the parent's lock
+  on the folder is gone. Elsewhere, the parent closing stdin stops the crawl gracefully.
 """
 
 from __future__ import annotations
@@ -29,6 +33,28 @@ from typing import IO, Any
 
 MESSAGE_PREFIX = "BLOGPORT "
 PROGRESS_INTERVAL = 0.25
+#: Environment variable holding the pid of the process that started the crawl process.
+PARENT_PID_ENV = "BLOGPORT_PARENT_PID"
+#: ``prctl`` option: the signal a process gets when its parent dies (linux/prctl.h).
+PR_SET_PDEATHSIG = 1
+
+log = logging.getLogger(__name__)
+
+
+def die_with_parent(parent: int | None) -> None:
+    """Have Linux SIGKILL this process when its parent dies, and exit now if ``parent``
+    (the pid that started it) is already gone. A no-op for the signal off Linux."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+                log.debug("prctl(PR_SET_PDEATHSIG) failed: errno %d", ctypes.get_errno())
+        except (OSError, AttributeError) as exc:
+            log.debug("prctl unavailable: %s", exc)
+    if parent is not None and os.getppid() != parent:
+        os._exit(1)  # the parent died before the signal was armed
 
 
 def emit(stream: IO[str], message: dict[str, Any]) -> None:
@@ -169,7 +195,11 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     spider = crawler.spider
     fatal = None
     if stats.get("blogport/fatal_kind"):
-        fatal = {"kind": stats["blogport/fatal_kind"], "message": stats.get("blogport/fatal_message", "")}
+        fatal = {
+            "kind": stats["blogport/fatal_kind"],
+            "message": stats.get("blogport/fatal_message", ""),
+            "path": stats.get("blogport/fatal_path"),
+        }
     return {
         "type": "done",
         "counts": snapshot(stats),
@@ -183,6 +213,8 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def main() -> int:
+    parent = os.environ.get(PARENT_PID_ENV, "")
+    die_with_parent(int(parent) if parent.isdigit() else None)
     line = sys.stdin.readline()
     if not line:
         return 2

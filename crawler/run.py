@@ -37,9 +37,9 @@ from typing import Any, ClassVar
 
 import crawler
 from kernel.archive import ARCHIVE_NAME, Archive, utc_now
-from kernel.errors import SourceError, UnreachableError
+from kernel.errors import DiskFullError, SourceError, UnreachableError
 from crawler.options import CrawlOptions
-from crawler.process import MESSAGE_PREFIX
+from crawler.process import MESSAGE_PREFIX, PARENT_PID_ENV
 from crawler.progress import make_progress
 from crawler.sources import BackupFile, MirrorFolder, Source, source_for
 from crawler.summary import CrawlSummary
@@ -116,6 +116,7 @@ def _child_env() -> dict[str, str]:
     root = str(Path(crawler.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.setdefault("PYTHONUNBUFFERED", "1")
+    env[PARENT_PID_ENV] = str(os.getpid())  # the crawl process dies with this one
     return env
 
 
@@ -278,6 +279,8 @@ def _crawl_site(url: str, out_dir: Path, options: CrawlOptions, settings: dict[s
         message = fatal.get("message") or f"cannot crawl {url}"
         if fatal.get("kind") == "unreachable":
             raise UnreachableError(message)
+        if fatal.get("kind") == "disk_full":
+            raise DiskFullError(fatal.get("path") or archive_path)
         raise SourceError(message)
     if via == "feeds" and done.get("feeds_unavailable"):
         raise SourceError(f"{url} serves no usable Atom feeds ({done['feeds_unavailable']}); try --via html")

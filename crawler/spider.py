@@ -88,7 +88,12 @@ def load_stored_state(archive_path: Path | None) -> dict[str, StoredState]:
         return {}
     conn = sqlite3.connect(f"file:{archive_path}?mode=ro", uri=True)
     try:
-        rows = conn.execute("SELECT url, status, kind, etag, last_modified FROM pages").fetchall()
+        # a page stored with an error (incomplete, unreadable) counts as not fetched: it is
+        # fetched again, unconditionally
+        rows = conn.execute(
+            "SELECT url, CASE WHEN status = 200 AND error IS NOT NULL THEN NULL ELSE status END,"
+            " kind, etag, last_modified FROM pages"
+        ).fetchall()
     except sqlite3.DatabaseError:
         return {}
     finally:

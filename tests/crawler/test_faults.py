@@ -10,7 +10,12 @@ from crawler.options import CrawlOptions
 from crawler.run import crawl
 from crawler.urls import canonicalize
 from fixtures.blogger import generate_blog
-from tests.crawler.faultserver import FaultServer, Redirect
+from tests.conftest import realdata_path
+from tests.crawler.faultserver import Cut, FaultServer, Redirect
+from crawler.items import PageItem
+from crawler.pipelines import incomplete_reason
+from crawler.spider import page_item
+from scrapy.http import HtmlResponse
 
 HTML = CrawlOptions(via="html", autothrottle=False, progress=False)
 
@@ -48,3 +53,55 @@ def test_a_redirect_within_the_blog_is_followed(tmp_path: Path) -> None:
         kinds = {i["kind"] for i in archive.issues()}
     assert canonicalize(server.url(post.path)) in stored and canonicalize(server.url(other.path)) in stored
     assert "offsite" not in kinds
+
+
+def test_a_page_cut_short_is_stored_as_failed_and_fetched_again(tmp_path: Path) -> None:
+    blog = generate_blog(seed=33, posts=6, family="layout-threaded", big_thread=False)
+    post = blog.published_posts[1]
+    with FaultServer(blog) as server:
+        post_url = canonicalize(server.url(post.path))
+        server.add(post.path, Cut(0.6))  # HTTP/1.0, no Content-Length, connection closed mid-page
+        first = crawl(server.base_url + "/", tmp_path, HTML)
+        with Archive.in_dir(tmp_path) as archive:
+            page = archive.page(post_url)
+            issues = [i for i in archive.issues() if i["url"] == post_url]
+            stored = {p.url for p in archive.raw_posts()}
+        assert page is not None and page.error and "incomplete" in page.error
+        assert [i["kind"] for i in issues] == ["incomplete"] and "closing" in issues[0]["reason"]
+        assert post_url not in stored, "a cut post must not reach the records"
+        assert first.errors >= 1 and first.exit_code == 1
+        before = len(server.requested(post.path))
+        again = crawl(server.base_url + "/", tmp_path, HTML)  # resume: the failed page is fetched again
+        assert len(server.requested(post.path)) == before + 1
+    with Archive.in_dir(tmp_path) as archive:
+        page = archive.page(post_url)
+        stored = {p.url: p for p in archive.raw_posts()}
+    assert page is not None and page.error is None
+    assert post_url in stored and post.title in stored[post_url].title
+    assert again.errors == 0
+
+
+def _real_post(body: bytes) -> PageItem:
+    url = "https://example.blogspot.com/2010/01/post.html"
+    return page_item(HtmlResponse(url, body=body), url, "post")
+
+
+def test_a_real_page_missing_comments_it_declares_is_incomplete() -> None:
+    body = realdata_path("haul/blogspot.html").read_bytes()
+    whole = _real_post(body)
+    assert whole.posts and whole.posts[0].comment_count == len(whole.posts[0].comments) > 0
+    assert incomplete_reason(body, whole) is None
+    # the connection dropped inside the comment thread: the end of the page is gone
+    cut = body[: body.find(b"comment-body", len(body) // 2)]
+    assert "closing" in (incomplete_reason(cut, _real_post(cut)) or "")
+    # a proxy that closed the page itself (appended the closing tags) still lost comments
+    patched = cut + b"</div></div></body></html>"
+    reason = incomplete_reason(patched, _real_post(patched))
+    assert reason is not None and f"of the {whole.posts[0].comment_count} comments" in reason
+
+
+def test_every_whole_real_page_is_complete() -> None:
+    for name in ("goose3/test_issue129.html", "nreadability/SampleInput_02.html", "wcxb/dev__4456.html",
+                 "trafilatura/cache__plentylife.blogspot.pamela-reif.html", "mozilla-readability/source.html"):
+        body = realdata_path(name).read_bytes()
+        assert incomplete_reason(body, _real_post(body)) is None, name
