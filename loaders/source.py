@@ -44,12 +44,21 @@ def xml_safe(text: str | None) -> str:
     return _XML_FORBIDDEN.sub("", text)
 
 
+WINDOWS_RESERVED = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)),
+                              *(f"lpt{i}" for i in range(10))})
+"""File names Windows refuses whatever their extension: people copy these folders between machines."""
+
+
 def slug_part(text: str | None, max_length: int = 80) -> str:
-    """An ASCII slug (CJK and accents transliterated) safe as a file name and URL segment."""
+    """An ASCII slug (CJK and accents transliterated) safe as a file name and URL segment, on
+    every system: a name Windows reserves (``con``, ``nul``, ``com1``...) gets ``-1`` appended."""
     if not text:
         return ""
     slug = slugify(text, max_length=max_length, word_boundary=True, regex_pattern=_SLUG_PATTERN)
-    return slug.strip("-_")
+    slug = slug.strip("-_")
+    if slug.split(".")[0].lower() in WINDOWS_RESERVED:
+        slug += "-1"
+    return slug
 
 
 def hugo_urlize(name: str) -> str:
