@@ -19,6 +19,7 @@ from typing import Any
 
 import sqlite_utils
 
+from kernel.errors import ArchiveError, no_archive_message
 from kernel.records import BlogInfo, RawComment, RawPost
 
 ARCHIVE_NAME = "blog.db"
@@ -320,3 +321,51 @@ class Archive:
             dict(zip(("url", "kind", "reason", "at"), row))
             for row in self.conn.execute("SELECT url, kind, reason, at FROM crawl_issues ORDER BY id")
         ]
+
+
+#: What each stage needs an archive to hold: tables, and what to tell the user otherwise.
+ARCHIVE_NEEDS: dict[str, tuple[frozenset[str], str]] = {
+    "raw": (
+        frozenset({"raw_posts", "raw_comments", "meta"}),
+        "{path} is not a blogport archive (no raw_posts/raw_comments/meta tables)",
+    ),
+    "normalised": (
+        frozenset({"authors", "tags", "posts", "post_tags", "comments"}),
+        "{path} has no normalised posts yet: run blogport transform {out_dir} first",
+    ),
+}
+
+
+def open_archive(out_dir: str | Path, need: str = "raw") -> Archive:
+    """The archive in ``out_dir``, checked before anything is written to it: ``ArchiveError``
+    when it is missing, is not a blogport archive, has another schema version, or lacks what
+    the stage needs (``need``: a key of ``ARCHIVE_NEEDS``: "raw" records for the transform,
+    "normalised" tables for the exports)."""
+    path = Path(out_dir) / ARCHIVE_NAME
+    if not path.is_file():
+        raise ArchiveError(no_archive_message(path, out_dir))
+    tables, missing = ARCHIVE_NEEDS[need]
+    try:
+        probe = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            present = {r[0] for r in probe.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            version = None
+            if "meta" in present:
+                row = probe.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+                version = row[0] if row else None
+            live = raw = 0
+            if need == "normalised" and tables <= present:
+                (live,) = probe.execute("SELECT count(*) FROM posts WHERE deleted_at IS NULL").fetchone()
+                if "raw_posts" in present:
+                    (raw,) = probe.execute("SELECT count(*) FROM raw_posts").fetchone()
+        finally:
+            probe.close()
+    except sqlite3.DatabaseError as exc:
+        raise ArchiveError(f"{path} is not a blogport archive ({exc})") from None
+    if not tables <= present:
+        raise ArchiveError(missing.format(path=path, out_dir=out_dir))
+    if version is not None and str(version) != str(SCHEMA_VERSION):
+        raise ArchiveError(f"{path} has archive schema version {version}; this blogport reads {SCHEMA_VERSION}")
+    if need == "normalised" and live == 0 and raw:
+        raise ArchiveError(f"{path} holds {raw} crawled posts but none transformed: run blogport transform {out_dir} first")
+    return Archive(path)
