@@ -40,7 +40,8 @@ from loaders.images import ImageFetcher
 from loaders.links import LinkRewriter
 from loaders.pelican import PELICANCONF_MARKER, metadata_block, pelicanconf
 from loaders.site import replace_previous, write_site
-from loaders.site_body import body_text, comment_dict, comments_key, front_matter, post_front, protect_liquid
+from loaders.site_body import (WINDOWS_RESERVED, body_text, comment_dict, comments_key, front_matter, post_front,
+                                 protect_liquid)
 from loaders.site_flavors import FLAVORS, FLAVORS_BY_NAME, Flavor
 from loaders.source import CommentRow, ExportSource, Ledger, PostRow, parse_iso, xml_safe
 from loaders.urls import UrlMap
@@ -124,16 +125,12 @@ class _Layout:
         return folders
 
 
-_WINDOWS_RESERVED = frozenset({"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
-                               *(f"LPT{i}" for i in range(1, 10))})
-
-
 def windows_safe(rel: Path) -> Path:
     """``rel`` with a file name Windows reserves (``CON``, ``NUL``, ``COM1``... with any
     extension) renamed ``con_.md``: people copy these folders between machines. The URL does
     not change: it comes from the slug in the front matter."""
     stem, dot, rest = rel.name.partition(".")
-    if stem.upper() in _WINDOWS_RESERVED:
+    if stem.upper() in WINDOWS_RESERVED:
         return rel.with_name(f"{stem}_{dot}{rest}")
     return rel
 

@@ -29,10 +29,16 @@ def as_html_text(text: str) -> str:
     return html_lib.escape(text, quote=False)
 
 
+WINDOWS_RESERVED = frozenset({"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
+                              *(f"LPT{i}" for i in range(1, 10))})
+"""File names Windows refuses, whatever their extension."""
+
+
 def comments_key(post: PostRow) -> str:
     """The name of a post's comment data file and its key in the engine's data (Jekyll keeps
-    only ASCII letters, digits, ``_`` and ``-`` of a data file's name, so other slugs use the id)."""
-    if _JEKYLL_KEY.fullmatch(post.slug or ""):
+    only ASCII letters, digits, ``_`` and ``-`` of a data file's name, so other slugs, and
+    the names Windows reserves, use the id)."""
+    if _JEKYLL_KEY.fullmatch(post.slug or "") and post.slug.upper() not in WINDOWS_RESERVED:
         return post.slug
     return "post-" + re.sub(r"[^A-Za-z0-9_-]", "_", post.id)
 

@@ -12,7 +12,8 @@ import yaml
 from loaders.options import ExportOptions
 from loaders.run import export
 from loaders.site import RECORD, shipped_files
-from loaders.site_body import html_to_markdown
+from loaders.site_body import comments_key, html_to_markdown
+from loaders.source import PostRow
 from tests.loaders.conftest import build_blog, nasty_models
 
 HUGO = ExportOptions(formats=("markdown",), flavor="hugo")
@@ -105,14 +106,44 @@ def test_windows_reserved_names_are_renamed(tmp_path: Path) -> None:
                                                              url="http://nasty.blogspot.com/2011/01/con.html"),
                        dataclasses.replace(models["posts"][2], id="2002", slug="com1",
                                            url="http://nasty.blogspot.com/2011/01/com1.html")]
+    models["comments"] = [*models["comments"], dataclasses.replace(models["comments"][0], id="c77", post_id="2001")]
     folder = build_blog(tmp_path / "out", models)
-    export(folder, HUGO)
-    posts = folder / "markdown" / "content" / "posts"
-    assert (posts / "con_.md").is_file() and (posts / "com1_.md").is_file()
-    assert not (posts / "con.md").exists()
-    assert 'slug: "con"' in (posts / "con_.md").read_text(encoding="utf-8")  # the URL stays /posts/con/
-    export(folder, HUGO)  # a re-export keeps the renamed files and removes nothing of them
-    assert (posts / "con_.md").is_file()
+    reserved = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+    for flavor in (HUGO, JEKYLL, PELICAN):
+        export(folder, flavor)
+        root = folder / "markdown"
+        names = [p for p in root.rglob("*") if p.is_file()]
+        assert not [p for p in names if p.name.split(".")[0].upper() in reserved], flavor.flavor
+        fronts = {}
+        for path in names:
+            text = path.read_text(encoding="utf-8") if path.suffix == ".md" else ""
+            if text.startswith("---\n"):
+                fronts[path] = yaml.safe_load(text.split("---\n")[1])
+            elif text.startswith("Title:"):
+                fronts[path] = {k.lower(): v for k, _, v in (line.partition(": ") for line in text.split("\n\n")[0].splitlines())}
+        con = next(front for front in fronts.values() if str(front.get("blogger_id")) == "2001")
+        data = root / str(con["comments_data"])
+        assert json.loads(data.read_text(encoding="utf-8"))[0]["id"] == "c77"
+        if "comments_key" in con:  # the key the Hugo and Jekyll templates look the thread up by
+            assert data.name == f"{con['comments_key']}.json"
+    export(folder, HUGO)  # a re-export of what was renamed removes nothing of it
+    assert any(str(f.get("blogger_id")) == "2002" for f in (
+        yaml.safe_load(p.read_text(encoding="utf-8").split("---\n")[1])
+        for p in (folder / "markdown" / "content" / "posts").glob("*.md")))
+
+
+def test_reserved_file_names_are_renamed_whatever_the_slug() -> None:
+    from loaders.markdown import windows_safe
+
+    assert windows_safe(Path("content/posts/con.md")) == Path("content/posts/con_.md")
+    assert windows_safe(Path("_data/comments/LPT1.json")) == Path("_data/comments/LPT1_.json")
+    assert windows_safe(Path("content/posts/console.md")) == Path("content/posts/console.md")
+    post = PostRow(id="1003", number=1, slug="nul", url="http://x.blogspot.com/2009/09/nul.html",
+                   old_path="/2009/09/nul.html", title="Nul", body_html="", body_text="", published=None,
+                   published_local=None, updated=None, author_id=None, author_name=None, author_url=None,
+                   kind="post", status="published", date_raw=None, date_flag=None, tags=())
+    assert comments_key(post) == "post-1003"
+    assert comments_key(dataclasses.replace(post, slug="nullable")) == "nullable"
 
 
 def test_text_that_shows_html_stays_text_in_the_markdown() -> None:
