@@ -18,6 +18,11 @@ content), images ``markdown/content/images/`` (Pelican's default ``STATIC_PATHS`
 ``loaders.pelican`` for the metadata form: one line per value, how tags holding commas are
 written). Drafts are ``Status: draft``. Pelican needs a date for a post: it skips one without
 (and still exits 0), so the export summary warns about them.
+
+The paths, front matter and body protection of each flavour are rows of
+``loaders.site_flavors``; the config, layouts and the ``blogport-comments.html`` partial that
+make the folder a site its engine builds (and show each post's comment thread) come from
+``loaders.site``. File names Windows reserves (``con.md``) are written ``con_.md``.
 """
 
 from __future__ import annotations
