@@ -36,7 +36,7 @@ from scrapy.http import TextResponse
 
 from kernel.errors import SourceError
 from crawler.bylines import POSTED_BY_RE, starts_with_byline
-from crawler.extract_listing import sequence_posts
+from crawler.extract_listing import layout_of, sequence_posts
 from crawler.families import comment_nodes, comments_elsewhere, extract_page_comments, template_of
 from crawler.extract_markup import (
     STATIC_PATH,
@@ -231,7 +231,11 @@ def is_blogger_page(response: TextResponse) -> bool:
         return True
     if any(_inside_post(body) for body in tokens.get("post-body", ())):
         return True
-    return bool(_BLOGGER_TEXT.search(page.text))
+    if _BLOGGER_TEXT.search(page.text):
+        return True
+    # A classic template published to the owner's server may name Blogger nowhere: its
+    # layout and Blogger's 15-19 digit post ids on the posts' anchors give it away.
+    return layout_of(page) is not None and any(p.post_id and len(p.post_id) >= 15 for p in _raw_posts(page))
 
 
 def _inside_post(el: Element) -> bool:

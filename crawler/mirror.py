@@ -36,7 +36,9 @@ _HOST_DIR = re.compile(
 )
 _HTML_SUFFIXES = (".html", ".htm")
 _SKIP_DIRS = {"hts-cache", "hts-log", ".git"}
-_SNIFF = (b"<!doctype html", b"<html")
+_SNIFF = (b"<!doctype html", b"<html", b"<text id=")  # the last: a page kept in a CleanEval corpus
+_SCRIPT_SUFFIXES = (".php", ".asp", ".aspx", ".shtml", ".cgi")  # classic blogs FTP-published as server pages
+_LISTING_KINDS = frozenset({"home", "archive", "label", "index"})
 _CANONICAL_XPATH = (
     "//link[translate(@rel,'CANONICAL','canonical')='canonical']/@href"
     " | //meta[@property='og:url']/@content"
@@ -71,7 +73,7 @@ def _looks_like_html(path: Path) -> bool:
     base = name.split("?", 1)[0]
     if base.endswith(_HTML_SUFFIXES):
         return True
-    if "." in base and not base.endswith(_HTML_SUFFIXES):
+    if "." in base and not base.endswith(_HTML_SUFFIXES + _SCRIPT_SUFFIXES):
         return False  # images, css, robots.txt, feeds saved as .xml
     try:
         with path.open("rb") as handle:
@@ -141,6 +143,27 @@ def reconstruct_url(folder: Path, path: Path, response: HtmlResponse | None = No
     return canonicalize(urlunsplit((scheme, netloc, page_path, query, "")), scheme)
 
 
+def _kind_by_content(response: HtmlResponse) -> str | None:
+    """"post" or "index" for a Blogger page whose URL says neither; None for anything else."""
+    from crawler import extract
+
+    if not extract.is_blogger_page(response) or not extract.extract_posts(response):
+        return None
+    return "post" if extract.is_item_page(response) else "index"
+
+
+def _listing_posts(response: HtmlResponse, saved_urls: set[str]) -> list:
+    """The whole posts a listing page shows whose own page is not in the mirror (a post page,
+    where there is one, wins over its copy on a listing)."""
+    from crawler import extract
+
+    try:
+        return [post for post in extract.extract_posts(response) if post.url not in saved_urls]
+    except Exception as exc:  # the page itself is stored; its posts are read again next time
+        log.warning("could not read the posts of %s: %s: %s", response.url, type(exc).__name__, exc)
+        return []
+
+
 def crawl_mirror(folder: Path, out_dir: Path, options: CrawlOptions) -> CrawlSummary:
     """Store every page of a saved mirror folder in ``out_dir/blog.db``."""
     from crawler import extract
@@ -166,10 +189,14 @@ def crawl_mirror(folder: Path, out_dir: Path, options: CrawlOptions) -> CrawlSum
             log.warning("%s: cannot tell which URL this saved page had; skipped", path)
             continue
         kind = item_kind(classify(url))
-        if kind in ("other", "feed"):
+        if kind == "feed" or (kind == "other" and response is None):
             continue
         if response is not None:
             response = HtmlResponse(url, body=body)
+            if kind == "other":
+                kind = _kind_by_content(response)  # a classic blog published under its own paths
+                if kind is None:
+                    continue
             if not blogger and extract.is_blogger_page(response):
                 blogger = True
         pages.append((SavedPage(path, url, kind), response, None if response is not None else f"{size} bytes"))
@@ -177,6 +204,7 @@ def crawl_mirror(folder: Path, out_dir: Path, options: CrawlOptions) -> CrawlSum
         raise SourceError(f"{folder} does not look like a saved Blogger blog")
 
     pages.sort(key=lambda p: (_ORDER.get(p[0].kind, 1), p[0].url))
+    saved_urls = {saved.url for saved, _, _ in pages}
     counts = _Counts()
     per_page: dict[str, int] = {}
     total_bytes = 0
@@ -197,6 +225,8 @@ def crawl_mirror(folder: Path, out_dir: Path, options: CrawlOptions) -> CrawlSum
                     if first:
                         offset = (comment_page_number(saved.url) - 1) * first
                 page = page_item(response, saved.url, kind, comment_offset=offset)
+                if kind in _LISTING_KINDS and page.error is None:
+                    page.posts = _listing_posts(response, saved_urls)
                 for post in page.posts:
                     if post.comment_pages:
                         per_page[saved.url] = len(post.comments)
