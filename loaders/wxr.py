@@ -30,19 +30,19 @@ import html
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import timezone
-from email.utils import format_datetime
 from pathlib import Path
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import quoteattr
 
 from loaders import BLOGPORT_VERSION as __version__
 from kernel.errors import ExportError
 from loaders.atomic import AtomicFile
-from loaders.images import rewrite_images, source_hosts
+from loaders.image_urls import rewrite_images
+from loaders.images import source_hosts
 from loaders.links import LinkRewriter
-from loaders.source import CommentRow, ExportSource, Ledger, PostRow, parse_iso, slug_part, wp_datetime, xml_safe
+from loaders.source import CommentRow, ExportSource, Ledger, PostRow, slug_part, wp_datetime, xml_safe
 from loaders.urls import UrlMap
-from loaders.wxr_media import ATTACHMENT_SOURCE_META_KEY, Attachments
+from loaders.wxr_media import Attachments, attachment_xml
+from loaders.wxr_xml import cdata, gmt_datetime, pub_date, text
 
 log = logging.getLogger(__name__)
 
@@ -60,24 +60,6 @@ NAMESPACES = (
 )
 STATUS = {"published": "publish", "draft": "draft", "scheduled": "future"}
 _WORDS = re.compile(r"\S+")
-
-
-def cdata(text: str | None) -> str:
-    """``text`` as CDATA: forbidden characters dropped, ``]]>`` split across two sections."""
-    return "<![CDATA[" + xml_safe(text).replace("]]>", "]]]]><![CDATA[>") + "]]>"
-
-
-def text(value: str | int | None) -> str:
-    return escape(xml_safe(str(value))) if value is not None else ""
-
-
-def gmt_datetime(iso: str | None) -> str:
-    dt = parse_iso(iso)
-    if dt is None:
-        return ""
-    if dt.tzinfo is not None:
-        dt = dt.astimezone(timezone.utc)
-    return dt.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def untitled_title(post: PostRow) -> str:
@@ -195,15 +177,6 @@ def _comment_xml(c: CommentRow, number: int, parent_number: int, owner_user_id: 
     )
 
 
-def _pub_date(iso: str | None) -> str:
-    dt = parse_iso(iso)
-    if dt is None:
-        return ""
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return format_datetime(dt.astimezone(timezone.utc))
-
-
 def _item_xml(post: PostRow, title: str, creator: str, tags_as: str, comments_xml: str, body_html: str) -> str:
     domain = "category" if tags_as == "categories" else "post_tag"
     cats = "".join(
@@ -222,7 +195,7 @@ def _item_xml(post: PostRow, title: str, creator: str, tags_as: str, comments_xm
         "    <item>\n"
         f"        <title>{cdata(html.escape(title, quote=False))}</title>\n"
         f"        <link>{text(post.url)}</link>\n"
-        f"        <pubDate>{text(_pub_date(post.published))}</pubDate>\n"
+        f"        <pubDate>{text(pub_date(post.published))}</pubDate>\n"
         f"        <dc:creator>{cdata(creator)}</dc:creator>\n"
         f"        <guid isPermaLink=\"false\">{text(post.url)}</guid>\n"
         "        <description></description>\n"
@@ -243,40 +216,6 @@ def _item_xml(post: PostRow, title: str, creator: str, tags_as: str, comments_xm
         f"        <wp:post_password>{cdata('')}</wp:post_password>\n"
         "        <wp:is_sticky>0</wp:is_sticky>\n"
         f"{cats}{metas}{comments_xml}"
-        "    </item>\n"
-    )
-
-
-def _attachment_xml(number: int, url: str, title: str, parent: PostRow, creator: str) -> str:
-    date = wp_datetime(parent.published_local)
-    gmt = gmt_datetime(parent.published)
-    return (
-        "    <item>\n"
-        f"        <title>{cdata(html.escape(title, quote=False))}</title>\n"
-        f"        <link>{text(url)}</link>\n"
-        f"        <pubDate>{text(_pub_date(parent.published))}</pubDate>\n"
-        f"        <dc:creator>{cdata(creator)}</dc:creator>\n"
-        f"        <guid isPermaLink=\"false\">{text(url)}</guid>\n"
-        "        <description></description>\n"
-        f"        <content:encoded>{cdata('')}</content:encoded>\n"
-        f"        <excerpt:encoded>{cdata('')}</excerpt:encoded>\n"
-        f"        <wp:post_id>{number}</wp:post_id>\n"
-        f"        <wp:post_date>{cdata(date)}</wp:post_date>\n"
-        f"        <wp:post_date_gmt>{cdata(gmt)}</wp:post_date_gmt>\n"
-        f"        <wp:post_modified>{cdata(date)}</wp:post_modified>\n"
-        f"        <wp:post_modified_gmt>{cdata(gmt)}</wp:post_modified_gmt>\n"
-        f"        <wp:comment_status>{cdata('closed')}</wp:comment_status>\n"
-        f"        <wp:ping_status>{cdata('closed')}</wp:ping_status>\n"
-        f"        <wp:post_name>{cdata(slug_part(title) or f'image-{number}')}</wp:post_name>\n"
-        f"        <wp:status>{cdata('inherit')}</wp:status>\n"
-        f"        <wp:post_parent>{parent.number}</wp:post_parent>\n"
-        "        <wp:menu_order>0</wp:menu_order>\n"
-        f"        <wp:post_type>{cdata('attachment')}</wp:post_type>\n"
-        f"        <wp:post_password>{cdata('')}</wp:post_password>\n"
-        "        <wp:is_sticky>0</wp:is_sticky>\n"
-        f"        <wp:attachment_url>{cdata(url)}</wp:attachment_url>\n"
-        f"        <wp:postmeta><wp:meta_key>{cdata(ATTACHMENT_SOURCE_META_KEY)}</wp:meta_key>"
-        f"<wp:meta_value>{cdata(url)}</wp:meta_value></wp:postmeta>\n"
         "    </item>\n"
     )
 
@@ -395,7 +334,7 @@ def write_wxr(source: ExportSource, out_dir: Path, *, tags_as: str = "tags", max
             body = rewrite_images(relink(post.body_html), hosts)
             item = _item_xml(post, title, creator, tags_as, "".join(chunks), body)
             # a post and the attachments it introduces stay in one file: their parent is there
-            item += "".join(_attachment_xml(number, url, name, post, creator)
+            item += "".join(attachment_xml(number, url, name, post, creator)
                             for number, url, name in media.new_for(post))
             writer.write_item(item.encode("utf-8"))
             if post_type == "page":

@@ -8,18 +8,20 @@ picture by its full-size URL (``loaders.images.rewrite_images``: Blogger thumbna
 attachment item, written right after the first post that uses it (its ``wp:post_parent``,
 in the same file when the export is split), dated like that post.
 
-Which pictures: those ``loaders.images`` moves (the blog's own hosts and Blogger's image
+Which pictures: those ``loaders.image_urls`` moves (the blog's own hosts and Blogger's image
 hosts); pictures elsewhere stay linked.
 """
 
 from __future__ import annotations
 
+import html
 import posixpath
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
-from loaders.images import ImageHosts, find_images
-from loaders.source import ExportSource, PostRow, wp_datetime
+from loaders.image_urls import ImageHosts, find_images
+from loaders.source import ExportSource, PostRow, slug_part, wp_datetime
+from loaders.wxr_xml import cdata, gmt_datetime, pub_date, text
 
 ATTACHMENT_SOURCE_META_KEY = "_blogport_source_url"
 
@@ -59,3 +61,38 @@ class Attachments:
             out.append((self.first_number + self.count, ref.url, title))
             self.count += 1
         return out
+
+
+def attachment_xml(number: int, url: str, title: str, parent: PostRow, creator: str) -> str:
+    """One ``attachment`` item for ``url``, child of ``parent``."""
+    date = wp_datetime(parent.published_local)
+    gmt = gmt_datetime(parent.published)
+    return (
+        "    <item>\n"
+        f"        <title>{cdata(html.escape(title, quote=False))}</title>\n"
+        f"        <link>{text(url)}</link>\n"
+        f"        <pubDate>{text(pub_date(parent.published))}</pubDate>\n"
+        f"        <dc:creator>{cdata(creator)}</dc:creator>\n"
+        f"        <guid isPermaLink=\"false\">{text(url)}</guid>\n"
+        "        <description></description>\n"
+        f"        <content:encoded>{cdata('')}</content:encoded>\n"
+        f"        <excerpt:encoded>{cdata('')}</excerpt:encoded>\n"
+        f"        <wp:post_id>{number}</wp:post_id>\n"
+        f"        <wp:post_date>{cdata(date)}</wp:post_date>\n"
+        f"        <wp:post_date_gmt>{cdata(gmt)}</wp:post_date_gmt>\n"
+        f"        <wp:post_modified>{cdata(date)}</wp:post_modified>\n"
+        f"        <wp:post_modified_gmt>{cdata(gmt)}</wp:post_modified_gmt>\n"
+        f"        <wp:comment_status>{cdata('closed')}</wp:comment_status>\n"
+        f"        <wp:ping_status>{cdata('closed')}</wp:ping_status>\n"
+        f"        <wp:post_name>{cdata(slug_part(title) or f'image-{number}')}</wp:post_name>\n"
+        f"        <wp:status>{cdata('inherit')}</wp:status>\n"
+        f"        <wp:post_parent>{parent.number}</wp:post_parent>\n"
+        "        <wp:menu_order>0</wp:menu_order>\n"
+        f"        <wp:post_type>{cdata('attachment')}</wp:post_type>\n"
+        f"        <wp:post_password>{cdata('')}</wp:post_password>\n"
+        "        <wp:is_sticky>0</wp:is_sticky>\n"
+        f"        <wp:attachment_url>{cdata(url)}</wp:attachment_url>\n"
+        f"        <wp:postmeta><wp:meta_key>{cdata(ATTACHMENT_SOURCE_META_KEY)}</wp:meta_key>"
+        f"<wp:meta_value>{cdata(url)}</wp:meta_value></wp:postmeta>\n"
+        "    </item>\n"
+    )

@@ -19,7 +19,7 @@ from blogport.checks.base import ERROR, WARNING, Finding
 from blogport.checks.context import Context
 from blogport.checks.cruft import CruftScanner, load_scanner
 from blogport.checks.images import ImageTally
-from loaders.images import is_blogger_image_host
+from loaders.image_urls import is_blogger_image_host
 
 _HTML_IMG = re.compile(r"<img\b[^>]*?\bsrc\s*=\s*[\"']([^\"']+)", re.I)
 _HTML_A = re.compile(r"<a\b[^>]*?\bhref\s*=\s*[\"']([^\"']+)", re.I)

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from blogport.checks.base import WARNING, Finding
-from loaders.images import STORE_DIR, ImageHosts, ImageResult, full_size_url, read_manifest
+from loaders.image_urls import ImageHosts, full_size_url
+from loaders.images import STORE_DIR, ImageResult, read_manifest
 
 #: What each download failure means for the person, and what fixes it.
 CAUSES = {

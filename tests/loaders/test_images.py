@@ -18,15 +18,8 @@ from pathlib import Path
 import pytest
 
 from kernel.errors import DiskFullError
-from loaders.images import (
-    MANIFEST,
-    ImageHosts,
-    download,
-    find_images,
-    full_size_url,
-    is_blogger_image_host,
-    rewrite_images,
-)
+from loaders.image_urls import ImageHosts, find_images, full_size_url, is_blogger_image_host, rewrite_images
+from loaders.images import MANIFEST, download
 from loaders.options import ExportOptions
 from loaders.run import export
 from tests.loaders.conftest import build_blog

@@ -22,7 +22,7 @@ import transform.run as transform_run
 from crawler.options import CrawlOptions
 from fixtures.blogger import FixtureBlog, generate_blog
 from fixtures.export import render_blogger_export
-from loaders.images import full_size_url, is_blogger_image_host
+from loaders.image_urls import full_size_url, is_blogger_image_host
 from loaders.options import ExportOptions
 from tests.conftest import PROJECT, realdata_path
 from tests.loaders.conftest import build_blog

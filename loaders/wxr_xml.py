@@ -1,0 +1,36 @@
+"""The XML pieces of a WXR file: CDATA, escaped text, WordPress dates."""
+
+from __future__ import annotations
+
+from datetime import timezone
+from email.utils import format_datetime
+from xml.sax.saxutils import escape
+
+from loaders.source import parse_iso, xml_safe
+
+
+def cdata(text: str | None) -> str:
+    """``text`` as CDATA: forbidden characters dropped, ``]]>`` split across two sections."""
+    return "<![CDATA[" + xml_safe(text).replace("]]>", "]]]]><![CDATA[>") + "]]>"
+
+
+def text(value: str | int | None) -> str:
+    return escape(xml_safe(str(value))) if value is not None else ""
+
+
+def gmt_datetime(iso: str | None) -> str:
+    dt = parse_iso(iso)
+    if dt is None:
+        return ""
+    if dt.tzinfo is not None:
+        dt = dt.astimezone(timezone.utc)
+    return dt.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def pub_date(iso: str | None) -> str:
+    dt = parse_iso(iso)
+    if dt is None:
+        return ""
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return format_datetime(dt.astimezone(timezone.utc))
