@@ -83,9 +83,24 @@ def _looks_like_html(path: Path) -> bool:
     return head.startswith(_SNIFF)
 
 
-def saved_files(folder: Path) -> Iterator[Path]:
+def inside(folder: Path, path: Path) -> bool:
+    """Whether ``path``, its links followed, is within ``folder`` (an absolute, resolved path)."""
+    try:
+        path.resolve(strict=True).relative_to(folder)
+    except (OSError, RuntimeError, ValueError):  # missing, a link loop, or outside
+        return False
+    return True
+
+
+def saved_files(folder: Path, outside: list[Path] | None = None) -> Iterator[Path]:
+    """The saved HTML pages below ``folder`` (resolved). A file that is a link to somewhere
+    outside the folder is never read: it is added to ``outside``."""
     for path in sorted(folder.rglob("*")):
         if any(part in _SKIP_DIRS for part in path.relative_to(folder).parts):
+            continue
+        if not inside(folder, path):
+            if outside is not None:
+                outside.append(path)
             continue
         if path.is_file() and _looks_like_html(path):
             yield path
@@ -171,13 +186,16 @@ def crawl_mirror(folder: Path, out_dir: Path, options: CrawlOptions) -> CrawlSum
 
     started = time.monotonic()
     folder = folder.resolve()
-    files = list(saved_files(folder))
+    outside: list[Path] = []
+    files = list(saved_files(folder, outside))
+    if outside:
+        log.warning("%d links to files outside %s were not followed (e.g. %s)", len(outside), folder, outside[0])
     if not files:
         raise SourceError(
             f"{folder}: no saved HTML pages found (expected a copy of a blog made with wget --mirror or HTTrack)"
         )
     pages: list[tuple[SavedPage, HtmlResponse | None, str | None]] = []
-    unknown = 0
+    unknown: list[Path] = []
     blogger = False
     for path in files:
         size = path.stat().st_size
@@ -185,8 +203,8 @@ def crawl_mirror(folder: Path, out_dir: Path, options: CrawlOptions) -> CrawlSum
         response = HtmlResponse("http://saved.invalid/", body=body) if body else None
         url = reconstruct_url(folder, path, response)
         if url is None:
-            unknown += 1
-            log.warning("%s: cannot tell which URL this saved page had; skipped", path)
+            unknown.append(path)
+            log.debug("%s: cannot tell which URL this saved page had; skipped", path)
             continue
         kind = item_kind(classify(url))
         if kind == "feed" or (kind == "other" and response is None):
@@ -202,6 +220,8 @@ def crawl_mirror(folder: Path, out_dir: Path, options: CrawlOptions) -> CrawlSum
         pages.append((SavedPage(path, url, kind), response, None if response is not None else f"{size} bytes"))
     if not blogger:
         raise SourceError(f"{folder} does not look like a saved Blogger blog")
+    if unknown:
+        log.warning("%d saved pages were skipped: cannot tell which URL they had (e.g. %s)", len(unknown), unknown[0])
 
     pages.sort(key=lambda p: (_ORDER.get(p[0].kind, 1), p[0].url))
     saved_urls = {saved.url for saved, _, _ in pages}
@@ -251,5 +271,5 @@ def crawl_mirror(folder: Path, out_dir: Path, options: CrawlOptions) -> CrawlSum
         bytes_downloaded=total_bytes,
         elapsed_s=round(elapsed, 3),
         pages_per_s=round(read / elapsed, 1) if elapsed > 0 else 0.0,
-        issues=values.get("blogport/issues", 0) + unknown,
+        issues=values.get("blogport/issues", 0) + len(unknown),
     )
