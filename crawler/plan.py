@@ -31,6 +31,8 @@ from types import MappingProxyType
 
 from scrapy.http import HtmlResponse
 
+from crawler import extract
+from crawler.feeds import FeedContext, canonical_url, entry_kind, entry_to_post, parse_feed
 from kernel.records import ArchiveMonth
 
 #: Issue kinds whose page is fetched again by the next sync.
@@ -193,8 +195,6 @@ def _digest(title: str | None, body: str | None) -> str:
 
 def read_listing(url: str, body: bytes | str, *, etag: str | None = None) -> Listing:
     """The ``Listing`` of one HTML listing page (home, pager, archive month, label page)."""
-    from crawler import extract
-
     if isinstance(body, str):
         body = body.encode("utf-8")
     response = HtmlResponse(url, body=body, encoding="utf-8")
@@ -213,8 +213,6 @@ def read_listing(url: str, body: bytes | str, *, etag: str | None = None) -> Lis
 
 def read_feed_listing(url: str, body: bytes, *, scheme: str = "https", complete: bool = False) -> Listing:
     """The ``Listing`` of one posts-feed page. Raises ``SourceError`` for a page that is not a feed."""
-    from crawler.feeds import FeedContext, canonical_url, entry_kind, entry_to_post, parse_feed
-
     page = parse_feed(body, url)
     base = canonical_url(page.header.blog_url, scheme) if page.header.blog_url else None
     ctx = FeedContext(blog_url=base or url, template="feed", source="feed", scheme=scheme)
