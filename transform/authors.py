@@ -72,7 +72,7 @@ def clean_name(text: str | None) -> str:
         name = _COMMENT_BY_RE.sub("", name)
         name = _TRAILING_TIME_RE.sub("", name)
         name = _TRAILING_AT_RE.sub("", name)
-    return name.strip(" \t,;:-–—")
+    return name.strip(" \t,;:-–—|")
 
 
 def is_anonymous(name: str) -> bool:

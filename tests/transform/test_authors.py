@@ -38,6 +38,9 @@ def test_glued_name_and_date_split():
     "Posted by Leo", "posted by Leo", "Eingestellt von Leo", "Publicado por Leo", "Publié par Leo",
     "Pubblicato da Leo", "posted by Leo @", "  Leo\xa0said...  ", "posted by Leo @ 7:00 AM",
     "Comment by Leo", "Eingestellt von Leo um 21:11",
+    "Leo pisze...", "Leo napisał...", "Leo sa...", "Leo sagde...", "Leo kirjoitti...", "Leo schreef...",
+    "Gepostet von Leo", "Geplaatst door Leo", "Opublikowane przez Leo", "Upplagd av Leo", "Diposting oleh Leo",
+    "By Leo, at", "posted by Leo |",
 ])
 def test_said_and_posted_by_stripped_in_every_language(raw):
     assert clean_name(raw) == "Leo"
@@ -46,6 +49,17 @@ def test_said_and_posted_by_stripped_in_every_language(raw):
 def test_names_that_merely_look_like_prefixes_stay_whole():
     assert clean_name("Da Vinci") == "Da Vinci"
     assert clean_name("Saidah") == "Saidah"
+    assert clean_name("Lisa") == "Lisa" and clean_name("Marsays") == "Marsays"  # "sa", "says" only as words
+    assert clean_name("Byron") == "Byron"
+
+
+def test_byline_keeps_the_people_not_their_job_title_or_team():
+    # real bylines: srid-readability/blogspot.orig.html, extractus-article-extractor/...blogContent.html,
+    # trafilatura/eval__security.googleblog.com.protection.html
+    assert clean_name("Posted by Aaron Brown, Senior Product Manager") == "Aaron Brown"
+    assert clean_name("Posted by David Blanar, Apprentice Magizoologist, Google") == "David Blanar"
+    assert clean_name("Posted by Nathan Parker, Varun Khaneja, Eric Mill and Kiran C Nair - Chrome Safe Browsing team") == (
+        "Nathan Parker, Varun Khaneja, Eric Mill and Kiran C Nair")
 
 
 def test_profile_url_identifies_a_person_across_spellings():
@@ -63,7 +77,7 @@ def test_website_then_name_identity():
     assert author_identity("José  Pérez", None, anonymous_key="1") == author_identity("jose perez", None, anonymous_key="2")
 
 
-@pytest.mark.parametrize("name", ["Anonymous", "Anónimo", "Anonym", "Unknown"])
+@pytest.mark.parametrize("name", ["Anonymous", "Anónimo", "Anonym", "Unknown", "Anonimowy"])
 def test_anonymous_distinct_per_comment_unless_url(name):
     a = make_author(name, None, anonymous_key="c1")
     b = make_author(name, None, anonymous_key="c2")
