@@ -4,7 +4,7 @@ Navigation only: the records come from ``crawler.feeds`` (the same mapping as ex
 and every feed page is yielded as a ``PageItem`` (kind "feed") for the archive pipeline.
 
 Order of work: ``/feeds/posts/default`` page by page (openSearch totals, else ``rel=next``),
-then ``/feeds/pages/default`` (static pages; skipped quietly if absent), then
+then ``/feeds/pages/default`` (static pages; read from the HTML when it fails, see ``crawler.feed_fallback``), then
 ``/feeds/comments/default``; if the blog has the global comments feed off, each post's own
 ``/feeds/POSTID/comments/default``. Comment pages are held back until every comment has been
 read, so that positions can be numbered by time within each post, then yielded together.
@@ -40,6 +40,7 @@ from crawler.feeds import (
     parse_feed,
     profile_key,
 )
+from crawler.feed_fallback import StaticPagesFallback
 from crawler.items import PageItem
 from crawler.pipelines import IssueItem
 from kernel.records import RawComment
@@ -67,7 +68,7 @@ def unavailable_reason(status: int, content_type: str | None, body: bytes) -> st
     return None
 
 
-class FeedSpider(scrapy.Spider):
+class FeedSpider(StaticPagesFallback, scrapy.Spider):
     """Reads a Blogger blog's posts, pages and comments from its Atom feeds."""
 
     name = "blogport-feeds"
@@ -143,6 +144,8 @@ class FeedSpider(scrapy.Spider):
         elif kind == "comments":
             yield from (self._start_per_post_comments() if start == 1 else self._release())
         elif kind == "pages":
+            if start == 1:
+                yield from self._pages_fallback(request.url, reason, record=False)  # recorded above
             yield from self._start_comments()
         elif kind == "posts":
             yield from self._start_pages()
@@ -245,7 +248,10 @@ class FeedSpider(scrapy.Spider):
     def parse_pages(self, response: Response, kind: str, start: int) -> Iterator[Any]:
         page, reason = self._page(response, response.url)
         if page is None:
-            log.info("no pages feed (%s): static pages come only from the HTML", reason)
+            if start == 1:
+                yield from self._pages_fallback(response.url, reason or "unusable", response.status)
+            else:
+                yield self._not_usable(response, reason or "unusable")
             yield from self._start_comments()
             return
         yield from self._posts_item(response, page, "page", False)

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from kernel.archive import Archive
 from crawler.options import CrawlOptions
 from crawler.run import crawl
 from crawler.urls import canonicalize
 from fixtures.blogger import generate_blog
 from tests.conftest import realdata_path
-from tests.crawler.faultserver import Cut, FaultServer, Redirect
+from tests.crawler.faultserver import Cut, FaultServer, Redirect, Status
 from crawler.items import PageItem
 from crawler.pipelines import incomplete_reason
 from crawler.spider import page_item
@@ -105,3 +107,39 @@ def test_every_whole_real_page_is_complete() -> None:
                  "trafilatura/cache__plentylife.blogspot.pamela-reif.html", "mozilla-readability/source.html"):
         body = realdata_path(name).read_bytes()
         assert incomplete_reason(body, _real_post(body)) is None, name
+
+
+FEEDS = CrawlOptions(via="feeds", autothrottle=False, progress=False)
+QUICK_RETRIES = {"BLOGPORT_RETRY_BASE_DELAY": 0.01}
+
+
+@pytest.mark.parametrize("fault", [Status(500), Cut(0.5)], ids=["http-500", "cut-short"])
+def test_a_failed_pages_feed_falls_back_to_the_html_and_is_not_all_well(tmp_path: Path, fault) -> None:
+    blog = generate_blog(seed=35, posts=5, family="layout-threaded", big_thread=False, feeds=True)
+    assert blog.pages, "the fixture blog needs static pages"
+    with FaultServer(blog) as server:
+        server.add("/feeds/pages/default", *[fault] * 10)  # every attempt fails
+        summary = crawl(server.base_url + "/", tmp_path, FEEDS, settings=QUICK_RETRIES)
+        static_fetched = server.requested("/p/")
+    with Archive.in_dir(tmp_path) as archive:
+        stored = {p.url: p for p in archive.raw_posts()}
+        issues = [i for i in archive.issues() if "/feeds/pages/" in i["url"]]
+    wanted = {canonicalize(p.url(server.base_url)) for p in blog.pages}
+    assert wanted <= set(stored), "static pages must not be lost when the pages feed fails"
+    assert static_fetched
+    assert all(stored[url].kind == "page" for url in wanted)
+    assert issues and "pages feed failed" in issues[0]["reason"]
+    assert summary.errors >= 1 and summary.exit_code == 1  # never "all well" for a failed feed
+    posts = {canonicalize(p.url(server.base_url)) for p in blog.published_posts if p.visible}
+    assert posts <= set(stored)  # the posts still come from the posts feed
+
+
+def test_a_blog_without_a_pages_feed_is_read_without_an_issue(tmp_path: Path) -> None:
+    blog = generate_blog(seed=36, posts=4, family="layout-threaded", big_thread=False, feeds=True)
+    with FaultServer(blog) as server:
+        server.add("/feeds/pages/default", Status(404))
+        summary = crawl(server.base_url + "/", tmp_path, FEEDS, settings=QUICK_RETRIES)
+    with Archive.in_dir(tmp_path) as archive:
+        stored = {p.url for p in archive.raw_posts()}
+    assert {canonicalize(p.url(server.base_url)) for p in blog.pages} <= stored
+    assert summary.errors == 0
