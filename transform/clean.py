@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import dataclass
 from html import unescape
 from urllib.parse import urljoin, urlsplit
 
@@ -103,6 +104,73 @@ def _is_video_host(url: str) -> bool:
     return any(host == h or host.endswith("." + h) for h in VIDEO_HOSTS)
 
 
+@dataclass(frozen=True)
+class VideoRule:
+    """A legacy video player URL (Flash ``<object>``/``<embed>``, an old iframe) and the
+    working embed it becomes."""
+
+    name: str
+    pattern: re.Pattern[str]
+    """Matches the player URL; group 1 is the video id."""
+    embed: str
+    """The iframe URL, with ``{id}``."""
+
+
+VIDEO_RULES: tuple[VideoRule, ...] = (
+    VideoRule("youtube", re.compile(r"^(?:https?:)?//(?:www\.|m\.)?youtube(?:-nocookie)?\.com/(?:v|embed|e)/([\w-]{6,})", re.I),
+              "https://www.youtube.com/embed/{id}"),
+    VideoRule("youtube", re.compile(r"^(?:https?:)?//(?:www\.)?youtube\.com/watch\?(?:.*&)?v=([\w-]{6,})", re.I),
+              "https://www.youtube.com/embed/{id}"),
+    VideoRule("vimeo", re.compile(r"^(?:https?:)?//(?:www\.)?vimeo\.com/moogaloop\.swf\?(?:.*&)?clip_id=(\d+)", re.I),
+              "https://player.vimeo.com/video/{id}"),
+    VideoRule("dailymotion", re.compile(r"^(?:https?:)?//(?:www\.)?dailymotion\.com/swf/(?:video/)?(\w+)", re.I),
+              "https://www.dailymotion.com/embed/video/{id}"),
+)
+_BLOGGER_VIDEO_NOTE = "[Video uploaded to Blogger: it plays only on the old blog and was not carried over]"
+
+
+def _player_url(el: _Element) -> str:
+    if el.tag == "object":
+        for child in el.iter("param", "embed"):
+            value = child.get("value") if child.tag == "param" and (child.get("name") or "").lower() in ("movie", "src") else child.get("src")
+            if value and any(rule.pattern.match(value.strip()) for rule in VIDEO_RULES):
+                return value.strip()
+        return (el.get("data") or "").strip()
+    return (el.get("src") or "").strip()
+
+
+def convert_videos(root: _Element) -> Counter[str]:
+    """Legacy video embeds in place: a Flash ``<object>``/``<embed>`` or an old player iframe
+    of a known host becomes that host's iframe embed; a video uploaded to Blogger itself
+    (``BLOG_video_class``, whose file lived on Blogger's servers) becomes a visible note.
+    Returns how many of each were converted."""
+    done: Counter[str] = Counter()
+    for el in list(root.iter("object", "embed", "iframe")):
+        if el.getparent() is None or (el.tag == "embed" and any(a.tag == "object" for a in el.iterancestors())):
+            continue
+        url = _player_url(el)
+        rule = next((r for r in VIDEO_RULES if r.pattern.match(url)), None)
+        if rule is not None:
+            if el.tag == "iframe" and url.startswith("https://") and rule.embed.format(id="") in url:
+                continue  # already a working embed
+            iframe = lxml_html.Element("iframe", src=rule.embed.format(id=rule.pattern.match(url).group(1)))
+            for attr in ("width", "height"):
+                if el.get(attr):
+                    iframe.set(attr, el.get(attr))
+            iframe.set("frameborder", "0")
+            iframe.set("allowfullscreen", "allowfullscreen")
+            iframe.tail = el.tail
+            el.getparent().replace(el, iframe)
+            done[f"video-embed:{rule.name}"] += 1
+        elif "BLOG_video_class" in (el.get("class") or "") and el.tag == "object":
+            note = lxml_html.Element("em")
+            note.text = _BLOGGER_VIDEO_NOTE
+            note.tail = el.tail
+            el.getparent().replace(el, note)
+            done["video-embed:blogger-upload"] += 1
+    return done
+
+
 def prepare(body_html: str, base_url: str, item_type: str,
             rules: tuple[CruftRule, ...] = RULES, keep_video_iframes: bool = True) -> tuple[_Element, Counter[str]]:
     """Parse a raw body: repair encoding, strip cruft, make links absolute, drop foreign iframes."""
@@ -111,7 +179,10 @@ def prepare(body_html: str, base_url: str, item_type: str,
     if "<script" in fixed:
         _unwrap_templates(root)
         fixed = None  # templates may bring markup the hints did not see
+    videos = convert_videos(root) if ("<object" in body_html or "<embed" in body_html or "<iframe" in body_html) else None
     fired = strip_cruft(root, item_type, rules, raw_html=fixed)
+    if videos:
+        fired.update(videos)
     for el in root.iter("a", "img", "iframe", "source", "video", "audio"):
         for attr in ("href", "src"):
             value = el.get(attr)

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from lxml import etree
+
+from tests.conftest import realdata_path
 from transform.clean import clean_body, fix_mojibake, html_to_text, sanitize
 
 BASE = "http://leo.blogspot.com/2009/08/client-service-or-client.html"
@@ -95,3 +98,30 @@ def test_template_unwrapped_and_foreign_iframe_dropped_keep_the_text_around_them
     html, text, _ = clean_body(raw, BASE, "post")
     assert html == "<p>x</p>leadA<b>b</b>C<i>i</i>DtailafterEend"
     assert text == "x\n\nleadAbCiDtailafterEend"
+
+
+def _export_bodies(rel: str) -> list[str]:
+    root = etree.parse(str(realdata_path(rel))).getroot()
+    atom = "{http://www.w3.org/2005/Atom}"
+    return [el.text or "" for el in root.iter(f"{atom}content")]
+
+
+def test_flash_youtube_embed_of_a_real_export_becomes_a_working_iframe():
+    (body,) = [b for b in _export_bodies("nexusdecode-blogger2jekyll/blog-08-19-2012.xml") if "youtube.com/v/" in b]
+    safe, text, fired = clean_body(body, "http://www.kriscargile.com/2012/01/x.html", "post")
+    assert fired["video-embed:youtube"] == 1
+    assert '<iframe src="https://www.youtube.com/embed/VjHMYuGkzlU"' in safe
+    assert "<object" not in safe and "<embed" not in safe
+    assert "Monday is a seminal day" in text  # the writing around it stays
+
+
+def test_video_uploaded_to_blogger_is_a_visible_note_and_counted():
+    bodies = [b for b in _export_bodies("ecoal95-blogger-to-wordpress/blog.xml") if "BLOG_video_class" in b]
+    assert bodies
+    notes = 0
+    for body in bodies:
+        safe, text, fired = clean_body(body, "http://emiliocoboscmc.blogspot.com/2012/01/x.html", "post")
+        assert body.count("BLOG_video_class") == fired["video-embed:blogger-upload"]
+        assert "<object" not in safe and "googlevideo" not in safe
+        notes += text.count("[Video uploaded to Blogger")
+    assert notes == sum(b.count("BLOG_video_class") for b in bodies)
