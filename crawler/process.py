@@ -157,6 +157,85 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     )
     settings["EXTENSIONS"] = {**settings["EXTENSIONS"], "crawler.process.ProgressReporter": 500}
     via = job.get("via", "html")
+    probe = via == "auto"
+    spider_cls, kwargs = _spider_for("feeds" if probe else via, job, options)
+
+    settings["LOG_INSTALL_ROOT_HANDLER"] = True
+    process = CrawlerProcess(settings)
+    if settings["LOG_LEVEL"] == "WARNING":
+        # Without the Referer middleware (off: a crawl sends no Referer), Scrapy warns once
+        # per crawl that redirects drop the header; that is intended.
+        logging.getLogger("scrapy.downloadermiddlewares.redirect").setLevel(logging.ERROR)
+        # A robots.txt that cannot be fetched is logged with a traceback by Scrapy; the spider
+        # reports an unreachable blog in one line itself, and a blog without robots.txt is fine.
+        logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
+    started = time.monotonic()
+
+    def stop() -> None:
+        # the same graceful shutdown as Ctrl-C (Scrapy's SIGINT handler)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=_watch_stdin, args=(stop,), daemon=True).start()
+    crawlers: list[Any] = []
+    unreachable: list[str] = []
+    from twisted.internet import defer, reactor
+
+    @defer.inlineCallbacks
+    def sequence() -> Any:
+        nonlocal via, spider_cls, kwargs
+        try:
+            if probe:  # --via auto: one feed request, through Scrapy, then the crawl
+                from crawler.probe import FeedProbeSpider
+
+                prober = process.create_crawler(FeedProbeSpider)
+                yield process.crawl(prober, blog_url=job["source"])
+                if (prober.stats.get_value("finish_reason") or "") == "shutdown":
+                    return
+                if getattr(prober.spider, "unreachable", False):  # the crawl would only fail the same way
+                    unreachable.append(f"cannot reach {job['source']} ({prober.spider.reason})")
+                    return
+                usable = bool(getattr(prober.spider, "usable", False))
+                via = "feeds" if usable else "html"
+                if not usable:
+                    log.info("feeds not usable (%s): walking the HTML pages", getattr(prober.spider, "reason", None))
+                    spider_cls, kwargs = _spider_for("html", job, options)
+            crawlers.append(process.create_crawler(spider_cls))
+            yield process.crawl(crawlers[0], **kwargs)
+        finally:
+            if reactor.running:
+                reactor.stop()
+
+    reactor.callWhenRunning(lambda: sequence().addErrback(lambda f: log.error("%s", f.getTraceback())))
+    process.start(stop_after_crawl=False)
+    if not crawlers:  # stopped during the probe, or the blog cannot be reached
+        fatal = {"kind": "unreachable", "message": unreachable[0]} if unreachable else None
+        return {"type": "done", "counts": {}, "finish_reason": "finished" if fatal else "shutdown", "fatal": fatal,
+                "via": via, "elapsed_s": time.monotonic() - started}
+    crawler = crawlers[0]
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    spider = crawler.spider
+    fatal = None
+    if stats.get("blogport/fatal_kind"):
+        fatal = {
+            "kind": stats["blogport/fatal_kind"],
+            "message": stats.get("blogport/fatal_message", ""),
+            "path": stats.get("blogport/fatal_path"),
+        }
+    return {
+        "type": "done",
+        "via": via,
+        "counts": snapshot(stats),
+        "finish_reason": stats.get("finish_reason"),
+        "fatal": fatal,
+        "feeds_unavailable": getattr(spider, "feeds_unavailable", None),
+        "elapsed_s": time.monotonic() - started,
+        "hosts": sorted(getattr(spider, "hosts", ()) or ()),
+        "worker_failed": stats.get("blogport/worker_failed"),
+    }
+
+
+def _spider_for(via: str, job: dict[str, Any], options: Any) -> tuple[type, dict[str, Any]]:
+    """The spider class and its arguments for ``via`` ("feeds" or "html")."""
     if via == "feeds":
         from crawler.feed_spider import FeedSpider as spider_cls
 
@@ -171,45 +250,7 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         from crawler.spider import BlogSpider as spider_cls
 
         kwargs = {"start_url": job["source"]}
-
-    settings["LOG_INSTALL_ROOT_HANDLER"] = True
-    process = CrawlerProcess(settings)
-    if settings["LOG_LEVEL"] == "WARNING":
-        # Without the Referer middleware (off: a crawl sends no Referer), Scrapy warns once
-        # per crawl that redirects drop the header; that is intended.
-        logging.getLogger("scrapy.downloadermiddlewares.redirect").setLevel(logging.ERROR)
-        # A robots.txt that cannot be fetched is logged with a traceback by Scrapy; the spider
-        # reports an unreachable blog in one line itself, and a blog without robots.txt is fine.
-        logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
-    crawler = process.create_crawler(spider_cls)
-    started = time.monotonic()
-
-    def stop() -> None:
-        # the same graceful shutdown as Ctrl-C (Scrapy's SIGINT handler)
-        os.kill(os.getpid(), signal.SIGINT)
-
-    threading.Thread(target=_watch_stdin, args=(stop,), daemon=True).start()
-    process.crawl(crawler, **kwargs)
-    process.start()
-    stats = crawler.stats.get_stats() if crawler.stats else {}
-    spider = crawler.spider
-    fatal = None
-    if stats.get("blogport/fatal_kind"):
-        fatal = {
-            "kind": stats["blogport/fatal_kind"],
-            "message": stats.get("blogport/fatal_message", ""),
-            "path": stats.get("blogport/fatal_path"),
-        }
-    return {
-        "type": "done",
-        "counts": snapshot(stats),
-        "finish_reason": stats.get("finish_reason"),
-        "fatal": fatal,
-        "feeds_unavailable": getattr(spider, "feeds_unavailable", None),
-        "elapsed_s": time.monotonic() - started,
-        "hosts": sorted(getattr(spider, "hosts", ()) or ()),
-        "worker_failed": stats.get("blogport/worker_failed"),
-    }
+    return spider_cls, kwargs
 
 
 def main() -> int:

@@ -200,7 +200,7 @@ def run_child(job: dict[str, Any], source_label: str, progress_enabled: bool) ->
 
 
 def choose_via(url: str, archive_path: Path, options: CrawlOptions) -> str:
-    """"html" or "feeds" for a live crawl.
+    """"html", "feeds", or "auto" (the crawl process then asks the blog, see ``crawler.probe``).
 
     ``--via auto`` reads the Atom feeds where the blog serves them with full post content
     (exact timestamps with their offset, commenters' profile links, reply links) and walks
@@ -214,39 +214,7 @@ def choose_via(url: str, archive_path: Path, options: CrawlOptions) -> str:
             stored = archive.get_meta("source") or {}
         if stored.get("source") == url and stored.get("via") in ("html", "feeds"):
             return str(stored["via"])
-    return "feeds" if feeds_usable(url, options) else "html"
-
-
-def feeds_usable(url: str, options: CrawlOptions, timeout: float = 10.0) -> bool:
-    """One small request: does the blog serve a full-content Atom posts feed we may read?"""
-    import urllib.error
-    import urllib.request
-    import urllib.robotparser
-
-    from crawler.feed_spider import unavailable_reason
-    from crawler.feeds import feed_url
-
-    probe = feed_url(url, "posts", start_index=1, max_results=1)
-    try:
-        if options.obey_robots:
-            robots = urllib.robotparser.RobotFileParser(urllib.parse.urljoin(url, "/robots.txt"))
-            robots.read()
-            if not robots.can_fetch(options.user_agent, probe):
-                log.info("feeds refused by robots.txt: walking the HTML pages")
-                return False
-        request = urllib.request.Request(probe, headers={"User-Agent": options.user_agent})
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            status, ctype, body = response.status, response.headers.get("Content-Type"), response.read(1 << 20)
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        log.info("no feeds (%s): walking the HTML pages", exc)
-        return False
-    reason = unavailable_reason(status, ctype, body)
-    if reason is None and (b"<entry" not in body or b"<content" not in body):
-        reason = "the feed is empty or carries summaries only"
-    if reason:
-        log.info("feeds not usable (%s): walking the HTML pages", reason)
-        return False
-    return True
+    return "auto"  # the crawl process asks the blog first (``crawler.probe``), through Scrapy
 
 
 def _crawl_site(url: str, out_dir: Path, options: CrawlOptions, settings: dict[str, Any] | None) -> CrawlSummary:
@@ -266,6 +234,8 @@ def _crawl_site(url: str, out_dir: Path, options: CrawlOptions, settings: dict[s
         job["reactor"] = reactor
     result = run_child(job, url, options.progress)
     done = result.done
+    if done is not None and done.get("via") in ("html", "feeds"):
+        via = str(done["via"])  # what the probe of --via auto chose
     if done is None:
         if result.interrupted:
             return _summary_from(url, out_dir, via, result.last_progress, result, interrupted=True)

@@ -143,3 +143,30 @@ def test_a_blog_without_a_pages_feed_is_read_without_an_issue(tmp_path: Path) ->
         stored = {p.url for p in archive.raw_posts()}
     assert {canonicalize(p.url(server.base_url)) for p in blog.pages} <= stored
     assert summary.errors == 0
+
+
+AUTO = CrawlOptions(via="auto", autothrottle=False, progress=False)
+
+
+def test_auto_retries_a_transient_error_on_the_feed_probe_and_robots_txt(tmp_path: Path) -> None:
+    blog = generate_blog(seed=37, posts=4, family="layout-threaded", big_thread=False, feeds=True)
+    with FaultServer(blog) as server:
+        server.add("/robots.txt", Status(503, retry_after=0))
+        server.add("/feeds/posts/default", Status(500), Status(429, retry_after=0))
+        summary = crawl(server.base_url + "/", tmp_path, AUTO, settings=QUICK_RETRIES)
+        asked = server.requested()
+    assert summary.via == "feeds"
+    assert asked.count("/robots.txt") >= 2  # asked again after the 503
+    assert not any(p.endswith(".html") and not p.startswith("/p/") for p in asked)
+    with Archive.in_dir(tmp_path) as archive:
+        assert archive.get_meta("source")["via"] == "feeds"
+        stored = {p.url for p in archive.raw_posts()}
+    assert {canonicalize(p.url(server.base_url)) for p in blog.visible_items} <= stored
+
+
+def test_auto_walks_the_html_when_the_feed_keeps_failing(tmp_path: Path) -> None:
+    blog = generate_blog(seed=38, posts=4, family="layout-threaded", big_thread=False, feeds=True)
+    with FaultServer(blog) as server:
+        server.add("/feeds/posts/default", *[Status(500)] * 10)
+        summary = crawl(server.base_url + "/", tmp_path, AUTO, settings=QUICK_RETRIES)
+    assert summary.via == "html" and summary.posts_found == len(blog.visible_items)
