@@ -174,6 +174,9 @@ def _pipeline_class() -> type:
             return digest
 
         def item_completed(self, results: list[Any], item: Any, info: Any) -> Any:
+            self.completed = getattr(self, "completed", 0) + 1
+            if self.completed == len(getattr(self.crawler.spider, "urls", ())):
+                _close_soon(self.crawler)  # every image is done: no need to wait for Scrapy's idle check
             url = item["url"]
             for ok, value in results:
                 if ok:
@@ -190,6 +193,13 @@ def _pipeline_class() -> type:
             return item
 
     return ImageFilesPipeline
+
+
+def _close_soon(crawler: Any) -> None:
+    from twisted.internet import reactor
+
+    # the same graceful stop as Ctrl-C; the pipeline's work is done, so nothing is cut short
+    reactor.callLater(0, os.kill, os.getpid(), signal.SIGINT)
 
 
 def _umask() -> int:
@@ -245,6 +255,7 @@ def build_settings(job: dict[str, Any]) -> dict[str, Any]:
         "MEMUSAGE_ENABLED": False,
         "LOGSTATS_INTERVAL": 0,
         "REFERER_ENABLED": False,
+        "REMOTE_CONTROL_ENABLED": False,
         "STATS_DUMP": False,
         "FILES_STORE": job["store"],
         "BLOGPORT_IMAGE_HOSTS": list(job.get("hosts", [])),
