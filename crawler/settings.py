@@ -88,6 +88,9 @@ def build_settings(
             "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": _OFF,
             "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": _OFF,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": _OFF,
+            # robots.txt asked for conditionally (a quiet sync downloads not even that)
+            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": _OFF,
+            "crawler.robots.ConditionalRobotsTxtMiddleware": 100,
             "crawler.middlewares.BackoffRetryMiddleware": 550,
             "crawler.middlewares.StayOnBlogMiddleware": 650,  # before RedirectMiddleware (600) sees a response
             "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": _OFF,
