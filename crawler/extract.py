@@ -20,6 +20,10 @@ Markup families (``RawPost.template``):
 - ``"modern"``: 2017+ themes (``time.published``, ``article.post-outer-container``,
   ``section#comments``, ``span.byline``).
 - ``"unknown"``: none of these.
+
+The families, the comment shapes and the comment services are tables in ``crawler.families``;
+classic templates that print a post as a run of siblings are ``crawler.extract_listing``'s
+layouts; the fields of one post are read by ``crawler.extract_fields``.
 """
 
 from __future__ import annotations
