@@ -293,13 +293,22 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
+#: Seconds a download whose parent went away gets to stop gracefully before it is ended.
+ORPHAN_GRACE_S = 3.0
+
+
 def _watch_stdin() -> None:
+    """The parent went away (stdin closed): stop, and never outlive it by more than a moment
+    (images are written to a temporary name first, so ending at once loses nothing)."""
     try:
         while sys.stdin.readline():
             pass
     except (OSError, ValueError):
         pass
     os.kill(os.getpid(), signal.SIGINT)
+    timer = threading.Timer(ORPHAN_GRACE_S, os._exit, args=(1,))
+    timer.daemon = True
+    timer.start()
 
 
 def run_job(job: dict[str, Any]) -> None:

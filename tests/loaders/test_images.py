@@ -10,7 +10,9 @@ import os
 import sqlite3
 import subprocess
 import struct
+import sys
 import threading
+import time
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -267,3 +269,53 @@ def test_a_full_disk_ends_the_download_with_one_error_and_no_half_file(small_dis
         server.server_close()
     assert str(small_disk) in str(caught.value) and "no space left" in str(caught.value)
     assert [p.name for p in (small_disk / "images").iterdir()] == [], "no half-written image or temporary file"
+
+
+class _Stuck(_Images):
+    asked = threading.Event()
+    release = threading.Event()
+
+    def do_GET(self) -> None:
+        type(self).asked.set()
+        type(self).release.wait(120)
+        self._send(200, "image/png", _png(9))
+
+
+_PARENT = """
+import sys
+from pathlib import Path
+from loaders.image_urls import ImageHosts
+from loaders.images import download
+download([sys.argv[1]], Path(sys.argv[2]), ImageHosts(frozenset({"127.0.0.1"}), blogger=False))
+"""
+
+
+def test_the_download_never_outlives_the_export_that_started_it(tmp_path: Path) -> None:
+    _Stuck.asked.clear()
+    _Stuck.release.clear()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Stuck)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/slow.png"
+    parent = subprocess.Popen([sys.executable, "-c", _PARENT, url, str(tmp_path / "images")], cwd=Path(__file__).parents[2])
+    try:
+        assert _Stuck.asked.wait(120), "the download child asks for the image"
+        kids = Path(f"/proc/{parent.pid}/task/{parent.pid}/children")
+        (child,) = [int(pid) for pid in kids.read_text().split()]
+        parent.kill()
+        parent.wait()
+        for _ in range(600):
+            if not Path(f"/proc/{child}").exists() or "zombie" in _state(child):
+                break
+            time.sleep(0.05)
+        assert not Path(f"/proc/{child}").exists() or "zombie" in _state(child), "the child stopped with its parent"
+    finally:
+        _Stuck.release.set()
+        server.shutdown()
+        server.server_close()
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/status").read_text().split("State:", 1)[1].split("\n", 1)[0].lower()
+    except (OSError, IndexError):
+        return "gone"
