@@ -8,6 +8,7 @@ from pathlib import Path
 from blogport.validate import ValidateOptions, validate
 from loaders.options import ExportOptions
 from loaders.run import export
+from tests.blogport.cli_process import blogport
 from tests.loaders.test_images import image_blog  # noqa: F401 - the fixture
 
 PICTURES = "picture(s)"
@@ -44,3 +45,14 @@ def test_pictures_left_linked_name_the_option(image_blog: tuple[Path, str]) -> N
     (finding,) = [f for f in findings if "were not downloaded" in f.message]
     assert "--no-download-images" in finding.message and "in 2 item(s)" in finding.message
     assert len(findings) == 2  # and the Blogger picture a blog on this machine never fetches
+
+
+def test_the_command_downloads_by_default_and_keeps_links_when_told(image_blog: tuple[Path, str]) -> None:  # noqa: F811
+    folder, base = image_blog
+    kept = blogport("export", str(folder), "--to", "markdown", "--no-download-images")
+    assert kept.returncode == 0, kept.stderr
+    assert not (folder / "images").exists() and f"{base}/thumb/pic.png" in (folder / "markdown/content/posts/p1.md").read_text()
+    moved = blogport("export", str(folder), "--to", "markdown")
+    assert moved.returncode == 0, moved.stderr
+    assert (folder / "images" / "images.json").is_file()
+    assert f"{base}/thumb/pic.png" not in (folder / "markdown/content/posts/p1.md").read_text()
