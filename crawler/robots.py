@@ -93,7 +93,7 @@ class ConditionalRobotsTxtMiddleware(RobotsTxtMiddleware):
                 await self._parse_robots(resp, netloc, request)
             except Exception as exc:
                 if not isinstance(exc, IgnoreRequest):
-                    log.error("Error downloading %s: %s", robotsurl, exc)
+                    log.debug("could not download %s: %s", robotsurl, exc)  # the spider says it once
                 self._robots_error(exc, netloc)
             self._stats.inc_value("robotstxt/request_count")
         parser = self._parsers[netloc]
