@@ -72,7 +72,8 @@ def _display(ctx: click.Context, as_json: bool, no_progress: bool = False) -> Si
     return make_display(quiet=is_quiet(ctx), machine=as_json, live=not no_progress)
 
 
-def _finish(ctx: click.Context, display: SilentDisplay, as_json: bool, result: Any, exit_code: int) -> None:
+def _finish(as_json: bool, result: Any, exit_code: int) -> None:
+    """Print the JSON object (with ``--json``; the display printed everything else) and exit."""
     if as_json:
         click.echo(json.dumps(result.as_dict(), sort_keys=True, default=str))
     sys.exit(exit_code)
@@ -130,7 +131,7 @@ def crawl(ctx: click.Context, source: str, out_dir: Path, force: bool, as_json: 
         if as_json:
             click.echo(json.dumps({**summary.as_dict(), "exit_code": InterruptedRun.exit_code}, sort_keys=True))
         raise InterruptedRun("crawl")
-    _finish(ctx, display, as_json, summary, summary.exit_code)
+    _finish(as_json, summary, summary.exit_code)
 
 
 @main.command()
@@ -150,7 +151,7 @@ def transform(ctx: click.Context, out_dir: Path, as_json: bool, **kw: Any) -> No
     with hold_lock(out_dir):
         summary = run_stage("transform", display, out_dir,
                             lambda: run_transform(out_dir, options, progress=display.progress))
-    _finish(ctx, display, as_json, summary, summary.exit_code)
+    _finish(as_json, summary, summary.exit_code)
 
 
 @main.command()
@@ -172,7 +173,7 @@ def export(ctx: click.Context, out_dir: Path, as_json: bool, **kw: Any) -> None:
         remove_stale_temps(out_dir)
         summary = run_stage("export", display, out_dir, lambda: run_export(out_dir, options, progress=display.progress),
                             what=", ".join(options.formats))
-    _finish(ctx, display, as_json, summary, summary.exit_code)
+    _finish(as_json, summary, summary.exit_code)
 
 
 @main.command()
@@ -195,7 +196,7 @@ def validate(ctx: click.Context, out_dir: Path, max_errors: int, max_warnings: i
         report = run_stage("validate", display, out_dir,
                            lambda: run_validate(out_dir, options, progress=display.progress))
     display.result(f"Report: {report.html_path.resolve()} (data: {report.json_path.name})")
-    _finish(ctx, display, as_json, report, report.exit_code)
+    _finish(as_json, report, report.exit_code)
 
 
 @main.command()
@@ -225,7 +226,7 @@ def migrate(ctx: click.Context, source: str, out_dir: Path, no_validate: bool, m
     )
     result = run_migrate(config, out_dir, validate=not no_validate, force=force, display=display,
                          validate_options=ValidateOptions(max_errors=max_errors, max_warnings=max_warnings))
-    _finish(ctx, display, as_json, result, result.exit_code)
+    _finish(as_json, result, result.exit_code)
 
 
 @main.command()
