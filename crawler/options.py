@@ -23,3 +23,10 @@ class CrawlOptions:
     """Sync mode: conditional requests for pages already in the archive."""
     delay: float = 0.0
     """Seconds to wait between requests to the blog (``--delay``, like wget's ``--wait``)."""
+    at: str = ""
+    """Web-archive sources: the newest capture on or before this day (``--at YYYYMMDD``);
+    empty for the newest of all."""
+    wayback: str = ""
+    """Replay prefix of a Wayback server (``--wayback``): the blog is read from its captures."""
+    cdx: str = ""
+    """CDX server of that Wayback server (``--cdx``); empty for the default of its host."""

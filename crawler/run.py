@@ -44,6 +44,7 @@ from crawler.progress import make_progress
 from crawler.sources import BackupFile, MirrorFolder, Source, source_for
 from crawler.summary import CrawlSummary
 from crawler.urls import blog_hosts
+from crawler.warc import WarcFile
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ class LiveBlog:
 
 
 #: Every kind of source, in the order they are tried (see ``crawler.sources``).
-SOURCES: tuple[type[Source], ...] = (LiveBlog, MirrorFolder, BackupFile)
+SOURCES: tuple[type[Source], ...] = (WarcFile, LiveBlog, MirrorFolder, BackupFile)
 
 
 def crawl(

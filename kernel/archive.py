@@ -69,6 +69,13 @@ CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT
 );
+CREATE TABLE IF NOT EXISTS captures (
+    url TEXT PRIMARY KEY,
+    captured_at TEXT NOT NULL,
+    archive TEXT NOT NULL,
+    capture_url TEXT,
+    status INTEGER
+);
 """
 
 ISSUE_KINDS = ("robots", "size", "http", "network", "parse", "incomplete", "offsite", "xml")
@@ -256,6 +263,27 @@ class Archive:
                 "INSERT INTO crawl_issues (url, kind, reason, at) VALUES (?,?,?,?)",
                 (url, kind, reason, utc_now()),
             )
+
+    def record_capture(
+        self, url: str, *, captured_at: str, archive: str, capture_url: str | None = None, status: int | None = None
+    ) -> None:
+        """Which web-archive capture (time, WARC file or replay server) a stored page came from.
+
+        The page's ``fetched_at`` becomes the capture time, joining the page's transaction
+        when called inside one."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO captures (url, captured_at, archive, capture_url, status) VALUES (?,?,?,?,?)"
+                " ON CONFLICT(url) DO UPDATE SET captured_at=excluded.captured_at, archive=excluded.archive,"
+                " capture_url=excluded.capture_url, status=excluded.status",
+                (url, captured_at, archive, capture_url, status),
+            )
+            conn.execute("UPDATE pages SET fetched_at = ? WHERE url = ?", (captured_at, url))
+
+    def captures(self) -> dict[str, dict[str, Any]]:
+        """Stored pages that came from a web archive: url -> captured_at, archive, capture_url, status."""
+        rows = self.conn.execute("SELECT url, captured_at, archive, capture_url, status FROM captures")
+        return {r[0]: dict(zip(("captured_at", "archive", "capture_url", "status"), r[1:])) for r in rows}
 
     def set_meta(self, key: str, value: Any) -> None:
         with self.transaction() as conn:

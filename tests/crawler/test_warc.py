@@ -1,0 +1,123 @@
+"""A blog that survives only in a WARC file: the same records as the live crawl."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from crawler.options import CrawlOptions
+from crawler.run import crawl
+from crawler.warc import Capture, best_captures, read_warc
+from fixtures.blogger import generate_blog
+from fixtures.server import FixtureServer
+from kernel.archive import Archive
+from kernel.errors import SourceError
+from tests.crawler.warc_capture import capture_with_wget
+
+FAST = CrawlOptions(via="html", autothrottle=False, progress=False)
+#: Columns of ``pages`` compared with the live crawl: all but the fetch times (``fetched_at``,
+#: and ``last_modified``, which the fixture server sets to the time it started).
+PAGE_COLUMNS = "url, status, etag, sha256, html, content_type, kind, size, error"
+
+
+def records(out: Path) -> list[dict]:
+    result = []
+    with Archive.in_dir(out) as archive:
+        for post in archive.raw_posts():
+            data = json.loads(post.to_json())
+            data.pop("source", None)
+            data["comments"] = [json.loads(c.to_json()) for c in post.comments]
+            result.append(data)
+    return result
+
+
+def pages(out: Path, urls: set[str]) -> list[tuple]:
+    with Archive.in_dir(out) as archive:
+        rows = archive.conn.execute(f"SELECT {PAGE_COLUMNS} FROM pages ORDER BY url").fetchall()
+    return [row for row in rows if row[0] in urls]
+
+
+@pytest.mark.parametrize("family", ["layout-threaded", "classic"])
+def test_warc_equals_live_crawl(tmp_path: Path, family: str) -> None:
+    blog = generate_blog(seed=33, posts=6, family=family, big_thread=False)
+    with FixtureServer(blog) as server:  # the live crawl, for comparison
+        crawl(server.base_url + "/", tmp_path / "live", FAST)
+        port = server.port
+    warc, base = capture_with_wget(blog, tmp_path / "wget", port=port)  # same URLs; then offline
+    summary = crawl(str(warc), tmp_path / "out", FAST)
+    assert summary.via == "warc" and summary.errors == 0
+    live = records(tmp_path / "live")
+    archived = records(tmp_path / "out")
+    assert live and [p["url"] for p in archived] == [p["url"] for p in live]
+    assert archived == live
+    assert sum(len(p["comments"]) for p in archived) == sum(len(p["comments"]) for p in live) > 0
+    assert summary.posts_found == len(live)
+    post_urls = {p["url"] for p in live}
+    with Archive.in_dir(tmp_path / "out") as archive:
+        captures = archive.captures()
+        fetched = dict(archive.conn.execute("SELECT url, fetched_at FROM pages"))
+        assert archive.get_meta("source")["via"] == "warc"
+    for url in post_urls:  # every post page came from a capture, its time kept
+        assert captures[url]["archive"] == warc.name
+        assert fetched[url] == captures[url]["captured_at"]
+    stored = set(fetched)  # every page of the blog the capture holds, field for field
+    assert pages(tmp_path / "out", stored) == pages(tmp_path / "live", stored)
+    assert post_urls | {u for u in stored if "commentPage=" in u} <= stored
+
+
+def test_wacz_and_best_capture(tmp_path: Path) -> None:
+    blog = generate_blog(seed=34, posts=3, family="layout-threaded", big_thread=False)
+    warc, _ = capture_with_wget(blog, tmp_path / "wget")
+    wacz = tmp_path / "blog.wacz"
+    with zipfile.ZipFile(wacz, "w") as package:
+        package.write(warc, "archive/data.warc.gz")
+        package.writestr("datapackage.json", "{}")
+    from_warc = read_warc(warc)
+    from_wacz = read_warc(wacz)
+    assert [c.url for c in from_wacz.captures] == [c.url for c in from_warc.captures]
+    summary = crawl(str(wacz), tmp_path / "out", FAST)
+    assert summary.posts_found == crawl(str(warc), tmp_path / "out2", FAST).posts_found > 0
+
+    def cap(ts: str, status: int, body: bytes = b"x") -> Capture:
+        return Capture("http://b.example/2009/08/p.html", ts, status, (), body, "a.warc.gz")
+
+    old_ok, new_ok, newest_404 = cap("20090801000000", 200, b"old"), cap("20100101000000", 200, b"new"), cap("20110101000000", 404)
+    url = "http://b.example/2009/08/p.html"
+    assert best_captures([old_ok, newest_404, new_ok])[url] is new_ok
+    assert best_captures([old_ok, newest_404, new_ok], at="20091231")[url] is old_ok
+    assert best_captures([newest_404])[url] is newest_404
+    assert best_captures([new_ok], at="20090101") == {}
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(Path(sys.executable).parent / "blogport"), *args], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parents[2])
+
+
+def test_bad_warc_files(tmp_path: Path) -> None:
+    blog = generate_blog(seed=35, posts=3, family="classic", big_thread=False)
+    warc, _ = capture_with_wget(blog, tmp_path / "wget")
+    data = warc.read_bytes()
+    cut = tmp_path / "cut.warc.gz"
+    cut.write_bytes(data[: len(data) // 2])
+    empty = tmp_path / "empty.warc.gz"
+    with gzip.open(empty, "wb") as handle:  # one warcinfo record, no responses
+        handle.write(b"WARC/1.0\r\nWARC-Type: warcinfo\r\nWARC-Record-ID: <urn:uuid:1>\r\n"
+                     b"WARC-Date: 2020-01-01T00:00:00Z\r\nContent-Length: 0\r\n\r\n\r\n\r\n")
+    junk = tmp_path / "junk.warc"
+    junk.write_text("not a warc\n")
+    for bad, words in ((cut, "truncated"), (empty, "no archived HTML pages"), (junk, "WARC")):
+        with pytest.raises(SourceError, match=words):
+            crawl(str(bad), tmp_path / "never", FAST)
+        assert not (tmp_path / "never").exists()
+        done = _cli("crawl", str(bad), "-o", str(tmp_path / "never-cli"))
+        assert done.returncode == 2, done.stderr
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("blogport: error:") and "Traceback" not in done.stderr
+        assert not (tmp_path / "never-cli" / "blog.db").exists()

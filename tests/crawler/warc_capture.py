@@ -1,0 +1,35 @@
+"""Test helper: a fixture blog captured into a WARC file by real wget, its server then stopped."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from fixtures.blogger import FixtureBlog
+from fixtures.server import FixtureServer
+
+
+def wget_path() -> str:
+    found = shutil.which("wget")
+    if found is None:
+        pytest.fail("wget is needed to write WARC files (installed by .ci/run)")
+    return found
+
+
+def capture_with_wget(blog: FixtureBlog, folder: Path, name: str = "capture", port: int = 0) -> tuple[Path, str]:
+    """``wget --mirror --warc-file`` of ``blog`` served on 127.0.0.1; the server is stopped
+    before this returns (``port``: the one a live crawl of the same blog used). Returns the ``.warc.gz`` and the blog's URL as it was served."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with FixtureServer(blog, port=port) as server:
+        base = server.base_url + "/"
+        subprocess.run(
+            [wget_path(), "--mirror", "--no-verbose", "--tries=2", "--timeout=20", "--no-warc-keep-log",
+             f"--warc-file={folder / name}", "--directory-prefix", str(folder / "files"), base],
+            cwd=folder, check=False, timeout=300, capture_output=True,
+        )
+    warc = folder / f"{name}.warc.gz"
+    assert warc.is_file() and warc.stat().st_size > 0
+    return warc, base
