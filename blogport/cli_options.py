@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from crawler.options import DEFAULT_USER_AGENT, CrawlOptions
+from kernel.errors import SourceError
 from loaders.options import ALL_FORMATS, ExportOptions
 from loaders.site_flavors import FLAVORS, TARGETS
 from transform.options import TransformOptions
@@ -103,6 +104,8 @@ def crawl_options(func: Callable[..., Any]) -> Callable[..., Any]:
                      help="Requests in flight at once."),
         click.option("--delay", type=click.FloatRange(0, 3600), default=0.0, metavar="SECONDS",
                      help="Wait this long between requests to the blog (like wget --wait)."),
+        click.option("--at", default="", metavar="YYYYMMDD",
+                     help="Web-archive sources (.warc, .warc.gz, .wacz): the newest capture on or before this day."),
         click.option("--no-throttle", is_flag=True,
                      help="Turn AutoThrottle off (for a blog served on your own machine)."),
         click.option("--max-page-size", default="10MB", show_default=True, metavar="SIZE",
@@ -176,7 +179,14 @@ def build_crawl_options(kw: dict[str, Any], *, live: bool = True) -> CrawlOption
         user_agent=kw["user_agent"],
         progress=live and not kw["no_progress"] and sys.stderr.isatty(),
         delay=kw["delay"],
+        at=_capture_day(kw.get("at") or ""),
     )
+
+
+def _capture_day(text: str) -> str:
+    if text and not (len(text) == 8 and text.isdigit()):
+        raise SourceError(f"--at {text}: not a day written YYYYMMDD")
+    return text
 
 
 def build_transform_options(kw: dict[str, Any]) -> TransformOptions:

@@ -43,6 +43,7 @@ from blogport.checks.base import (
 )
 from blogport.checks.content import check_content
 from blogport.checks.context import Context, load_context
+from blogport.checks.captures import check_captures
 from blogport.checks.crawl import check_crawl
 from blogport.checks.sources import check_sources
 from blogport.checks.dates import check_dates
@@ -283,7 +284,7 @@ def run_checks(ctx: Context, now: datetime | None = None,
     progress(5, total, "exports")
     findings += check_exports(ctx)
     progress(6, total, "crawl")
-    findings += check_crawl(ctx) + check_sources(ctx)
+    findings += check_crawl(ctx) + check_sources(ctx) + check_captures(ctx)
     progress(total, total, "report")
     order = {name: i for i, name in enumerate(CHECKS)}
     findings.sort(key=lambda f: (order.get(f.check, len(order)), _SEVERITY_ORDER.get(f.severity, 2)))

@@ -121,3 +121,25 @@ def test_bad_warc_files(tmp_path: Path) -> None:
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("blogport: error:") and "Traceback" not in done.stderr
         assert not (tmp_path / "never-cli" / "blog.db").exists()
+
+
+def test_migrate_warc_reports_missing_comment_pages(tmp_path: Path) -> None:
+    blog = generate_blog(seed=36, posts=6, family="layout-threaded", big_thread=True)
+    warc, base = capture_with_wget(blog, tmp_path / "wget", reject="commentPage=")
+    done = _cli("migrate", str(warc), "-o", str(tmp_path / "out"), "--no-progress")
+    assert done.returncode in (0, 1), done.stderr
+    assert "Traceback" not in done.stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    text = json.dumps(report)
+    assert "further comment pages were never captured" in text
+    wxr = (tmp_path / "out" / "wordpress.xml").read_text()
+    assert wxr.count("<item>") >= 6 and "commentPage=" not in wxr
+    with Archive.in_dir(tmp_path / "out") as archive:
+        assert archive.get_meta("source")["via"] == "warc"
+        assert not [u for u in archive.page_urls() if "commentPage=" in u]
+        assert archive.captures()
+    # sync reads the web-archive file again: nothing new, nothing fetched
+    again = _cli("sync", str(tmp_path / "out"), "--json")
+    assert again.returncode in (0, 1), again.stderr
+    result = json.loads(again.stdout)
+    assert result["mode"] == "source" and result["posts"]["new"] == 0
