@@ -179,6 +179,7 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     crawlers: list[Any] = []
     unreachable: list[str] = []
     from twisted.internet import defer, reactor
+    from twisted.internet.error import ReactorNotRunning
 
     @defer.inlineCallbacks
     def sequence() -> Any:
@@ -202,8 +203,10 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
             crawlers.append(process.create_crawler(spider_cls))
             yield process.crawl(crawlers[0], **kwargs)
         finally:
-            if reactor.running:
+            try:
                 reactor.stop()
+            except ReactorNotRunning:  # Ctrl-C: Scrapy's graceful shutdown stops it already
+                pass
 
     reactor.callWhenRunning(lambda: sequence().addErrback(lambda f: log.error("%s", f.getTraceback())))
     process.start(stop_after_crawl=False)
