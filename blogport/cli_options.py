@@ -104,6 +104,11 @@ def crawl_options(func: Callable[..., Any]) -> Callable[..., Any]:
                      help="Requests in flight at once."),
         click.option("--delay", type=click.FloatRange(0, 3600), default=0.0, metavar="SECONDS",
                      help="Wait this long between requests to the blog (like wget --wait)."),
+        click.option("--wayback", default="", metavar="REPLAY_PREFIX",
+                     help="Read the blog's captures from this Wayback server (https://web.archive.org/web,"
+                          " http://HOST:PORT/COLL for pywb); the blog itself is not contacted."),
+        click.option("--cdx", default="", metavar="CDX_URL",
+                     help="The CDX server of --wayback (default: the one of that host, or PREFIX/cdx)."),
         click.option("--at", default="", metavar="YYYYMMDD",
                      help="Web-archive sources (.warc, .warc.gz, .wacz): the newest capture on or before this day."),
         click.option("--no-throttle", is_flag=True,
@@ -180,6 +185,8 @@ def build_crawl_options(kw: dict[str, Any], *, live: bool = True) -> CrawlOption
         progress=live and not kw["no_progress"] and sys.stderr.isatty(),
         delay=kw["delay"],
         at=_capture_day(kw.get("at") or ""),
+        wayback=kw.get("wayback") or "",
+        cdx=kw.get("cdx") or "",
     )
 
 

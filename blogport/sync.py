@@ -58,8 +58,8 @@ from blogport.sync_history import (
 )
 from blogport.sync_http import Fetcher
 from blogport.sync_result import ItemCounts, SyncResult
-from crawler.run import SOURCES
-from crawler.sources import Source, source_for
+from crawler.run import source_of
+from crawler.sources import Source
 from kernel.archive import ARCHIVE_NAME, Archive, utc_now
 from kernel.errors import ArchiveError
 
@@ -135,7 +135,7 @@ def sync(out_dir: Path) -> SyncResult:
 
 def _run(archive: Archive, config: MigrationConfig, result: SyncResult, started: str) -> None:
     out_dir = result.out_dir
-    source = source_for(config.source, SOURCES)
+    source = source_of(config.source, config.crawl)
     result.since = _cursor(archive)
     before = records_fingerprint(archive)
     finished_migration = _exports_written(archive)

@@ -45,6 +45,7 @@ from crawler.sources import BackupFile, MirrorFolder, Source, source_for
 from crawler.summary import CrawlSummary
 from crawler.urls import blog_hosts
 from crawler.warc import WarcFile
+from crawler.wayback import WaybackArchive
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,14 @@ def crawl(
     Raises ``SourceError`` for a source blogport cannot read (including a site that is not a
     Blogger blog) and ``UnreachableError`` when the blog's host cannot be reached.
     """
-    return source_for(source, SOURCES).crawl(Path(out_dir), options, settings)
+    return source_of(source, options).crawl(Path(out_dir), options, settings)
+
+
+def source_of(source: str, options: CrawlOptions) -> Source:
+    """The source ``source`` names; with ``--wayback``, the blog's captures on that server."""
+    if options.wayback:
+        return WaybackArchive(source, options.wayback, options.cdx)
+    return source_for(source, SOURCES)
 
 
 # -- live crawl in a child process ------------------------------------------------------

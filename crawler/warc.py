@@ -157,7 +157,7 @@ def read_warc(path: Path, *, max_page_bytes: int = 10 * 1024 * 1024) -> CaptureS
                 )
                 result.captures.append(
                     Capture(uri, _timestamp(record.rec_headers.get_header("WARC-Date")), status, headers, body,
-                            label, truncated=truncated)
+                            label, capture_url=record.rec_headers.get_header("WARC-Source-URI"), truncated=truncated)
                 )
     except SourceError:
         raise
@@ -218,7 +218,7 @@ class _Counts:
 
 def store_captures(
     chosen: dict[str, Capture], out_dir: Path, options: CrawlOptions, *, source: str, via: str,
-    meta: dict[str, Any] | None = None,
+    meta: dict[str, Any] | None = None, archive_label: str | None = None,
 ) -> CrawlSummary:
     """Archive the chosen captures of the blog in ``out_dir/blog.db`` (see the module docstring)."""
     started = time.monotonic()
@@ -251,7 +251,7 @@ def store_captures(
                         total += len(capture.body)
                 writer.flush()
                 for url, capture in stored:
-                    archive.record_capture(url, captured_at=capture.captured_at, archive=capture.archive,
+                    archive.record_capture(url, captured_at=capture.captured_at, archive=archive_label or capture.archive,
                                            capture_url=capture.capture_url, status=capture.status)
         archive.set_meta("source", {"source": source, "via": via, "at": utc_now(), **(meta or {})})
     values = counts.values
