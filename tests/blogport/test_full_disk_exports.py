@@ -19,6 +19,7 @@ import pytest
 from fixtures.blogger import generate_blog
 from fixtures.export import render_blogger_export
 from tests.blogport.cli_process import blogport
+from tests.disks import small_tmpfs
 
 DISK_SIZE = 16 * 1024 * 1024
 LEFT_FREE = 48 * 1024
@@ -29,20 +30,8 @@ ERROR = re.compile(r"^blogport: error: no space left on tmpfs \(mounted on (?P<m
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs needs root")
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={DISK_SIZE}", "tmpfs", str(mount)],
-                          capture_output=True, text=True)
-    if done.returncode != 0:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"cannot mount a tmpfs: {done.stderr.strip()}")
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
-    try:
+    with small_tmpfs(tmp_path, DISK_SIZE) as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 @pytest.fixture(scope="module")

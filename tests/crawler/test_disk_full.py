@@ -17,6 +17,7 @@ from crawler.run import crawl
 from fixtures.blogger import generate_blog
 from fixtures.server import FixtureServer
 from kernel.errors import DiskFullError
+from tests.disks import small_tmpfs
 
 PROJECT = Path(__file__).resolve().parents[2]
 #: Size of the small disk: well below the archive of the blog below.
@@ -25,20 +26,8 @@ DISK_SIZE = "2M"
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs needs root")
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={DISK_SIZE}", "tmpfs", str(mount)],
-                          capture_output=True, text=True)
-    if done.returncode != 0:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"cannot mount a tmpfs: {done.stderr.strip()}")
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
-    try:
+    with small_tmpfs(tmp_path, DISK_SIZE) as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 @pytest.fixture(scope="module")

@@ -25,6 +25,7 @@ from loaders.images import MANIFEST, download
 from loaders.options import ExportOptions
 from loaders.run import export
 from tests.loaders.conftest import build_blog
+from tests.disks import small_tmpfs
 from transform.models import Author, Post
 
 
@@ -236,19 +237,8 @@ def test_images_stay_linked_without_download(image_blog: tuple[Path, str]) -> No
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs needs root")
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True, text=True)
-    if done.returncode != 0:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"cannot mount a tmpfs: {done.stderr.strip()}")
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
-    try:
+    with small_tmpfs(tmp_path, "64k") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 class _Huge(_Images):
