@@ -24,6 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Union
 
 from fixtures.blogger import FixtureBlog
+from fixtures.server import BackgroundServer
 from fixtures.site import Site, render_site
 
 
@@ -69,7 +70,7 @@ class _Server(ThreadingHTTPServer):
     owner: "FaultServer"
 
 
-class FaultServer:
+class FaultServer(BackgroundServer):
     """Serves ``blog`` (or nothing but 404s and faults when ``blog`` is None) on ``host``."""
 
     def __init__(self, blog: FixtureBlog | None = None, *, host: str = "127.0.0.1") -> None:
@@ -146,21 +147,3 @@ class FaultServer:
         if body:
             h.wfile.write(body)
 
-    # -- lifecycle -----------------------------------------------------------------------------
-    def start(self) -> "FaultServer":
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._httpd.shutdown()
-            self._thread.join(timeout=5)
-            self._thread = None
-        self._httpd.server_close()
-
-    def __enter__(self) -> "FaultServer":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
