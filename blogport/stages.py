@@ -95,6 +95,7 @@ class TerminalDisplay(SilentDisplay):
         self.err = err or Console(stderr=True, highlight=False)
         self._progress: Progress | None = None
         self._task: TaskID | None = None
+        self._what = ""
         self.stage = ""
 
     def start(self, stage: str, what: str = "", *, live: bool = True) -> None:
@@ -121,12 +122,16 @@ class TerminalDisplay(SilentDisplay):
         if self._progress is None or self._task is None:
             return
         label = f"{done}/{total} {what}".strip() if total else what
-        self._progress.update(self._task, completed=done, total=total, what=label)
+        # A new named step (an export format, a check) is drawn at once, so each one shows
+        # even when it ends before the next timed refresh; plain counts wait for the timer.
+        named_step = bool(what) and what != self._what
+        self._what = what
+        self._progress.update(self._task, completed=done, total=total, what=label, refresh=named_step)
 
     def _stop(self) -> None:
         if self._progress is not None:
             self._progress.stop()
-        self._progress, self._task = None, None
+        self._progress, self._task, self._what = None, None, ""
 
     def end(self, lines: Sequence[str]) -> None:
         self._stop()
