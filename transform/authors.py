@@ -44,6 +44,7 @@ ANONYMOUS_NAMES = frozenset({
 })
 
 _PROFILE_RE = re.compile(r"blogger\.com/profile/(\d+)", re.IGNORECASE)
+_YEAR_RE = re.compile(r"(?<!\d)(?:1[89]|20)\d\d(?!\d)")
 
 
 @lru_cache(maxsize=8192)
@@ -82,21 +83,35 @@ def is_anonymous(name: str) -> bool:
 def split_glued(header: str, parses: Callable[[str], bool]) -> tuple[str, str | None]:
     """Split "Joan Koerber-WalkerAugust 15, 2009 at 9:50 AM" into name and date text.
 
-    ``parses`` says whether a string is a whole date; the earliest suffix that is one (starting
-    at a digit or a letter) is the date. Returns (header, None) when no suffix is a date.
+    ``parses`` says whether a string is a whole date. The threaded widget prints the name and
+    the date with nothing between them, so the date starts where the two are glued (a letter
+    meeting a digit, a lower-case letter an upper-case one): the earliest glued suffix that
+    is a date wins. Otherwise the earliest suffix at a word boundary that is a date; and when
+    only a trailing time parses ("Ирина14 мая 2010 г., 10:00" in a language the date reader
+    does not know), a glued run holding a year before it still belongs to the date, so the
+    name stays whole. Returns (header, None) when no suffix is a date.
     """
     text = " ".join(header.replace("\xa0", " ").split())
+    glued: list[int] = []
+    loose: list[int] = []
     for i in range(1, len(text)):
         ch = text[i]
         if not (ch.isdigit() or ch.isalpha() or ch == "@"):
             continue
         prev = text[i - 1]
-        # a date starts at a word boundary or where a lower-case letter meets an upper-case one
-        if not (ch.isdigit() or not prev.isalnum() or (prev.islower() and ch.isupper()) or prev.isdigit()):
-            continue
-        suffix = text[i:]
-        if parses(suffix):
-            return clean_name(text[:i]), suffix
+        if (prev.isalpha() and ch.isdigit()) or (prev.islower() and ch.isupper()):
+            glued.append(i)
+        elif ch.isdigit() or not prev.isalnum() or prev.isdigit():
+            loose.append(i)
+    for i in glued:
+        if parses(text[i:]):
+            return clean_name(text[:i]), text[i:]
+    for i in loose:  # the glued ones are no dates (above)
+        if parses(text[i:]):
+            year_run = [g for g in glued if g < i and text[g].isdigit() and _YEAR_RE.search(text[g:i])]
+            if year_run:
+                i = year_run[-1]
+            return clean_name(text[:i]), text[i:]
     return clean_name(text), None
 
 
@@ -155,8 +170,32 @@ def make_author(
     return Author(id=author_identity(name, url, anonymous_key=anonymous_key), name=name, url=url, is_owner=is_owner)
 
 
+def _accents(name: str) -> int:
+    return sum(1 for ch in unicodedata.normalize("NFD", name) if unicodedata.combining(ch))
+
+
+def whole_name(counts: Counter[str]) -> str:
+    """The name to show for one person among the spellings they used (``counts``: name ->
+    times used, in first-seen order): the most used, unless another spelling is the same
+    name written out in full ("Clara" -> "Clara María", "Emilio Cobos" -> "Emilio Cobos
+    Álvarez") or with its accents ("Jose Perez" -> "José Pérez"). A different name ("KazoO"
+    and "Daniel Guerrero") does not replace the most used one."""
+    real = [(n, c) for n, c in counts.items() if not is_anonymous(n)]
+    pool = real or list(counts.items())
+    # most used; ties go to the first seen (Counter keeps insertion order)
+    best = max(pool, key=lambda nc: nc[1])[0]
+    words = fold_name(best).split()
+    longer = [(n, c) for n, c in pool if len(fold_name(n).split()) > len(words)
+              and fold_name(n).split()[: len(words)] == words]
+    if longer:
+        best = max(longer, key=lambda nc: nc[1])[0]
+    same = [(n, c) for n, c in pool if fold_name(n) == fold_name(best)]
+    return max(same, key=lambda nc: (_accents(nc[0]), nc[1]))[0]
+
+
 def merge_authors(authors: Iterable[Author]) -> list[Author]:
-    """One Author per id: the most used real name (not "Unknown"), first URL, owner if ever."""
+    """One Author per id: the person's whole name (``whole_name``; a real name, not
+    "Unknown"), first URL, owner if ever."""
     names: dict[str, Counter[str]] = defaultdict(Counter)
     first: dict[str, Author] = {}
     url: dict[str, str | None] = {}
@@ -167,13 +206,5 @@ def merge_authors(authors: Iterable[Author]) -> list[Author]:
         if url.get(a.id) is None and a.url:
             url[a.id] = a.url
         owner[a.id] = owner[a.id] or a.is_owner
-    merged = []
-    for aid, a in first.items():
-        counts = names[aid]
-        real = [(n, c) for n, c in counts.items() if not is_anonymous(n)]
-        pool = real or list(counts.items())
-        # most used; ties go to the first seen (Counter keeps insertion order)
-        best = max(pool, key=lambda nc: nc[1])[0]
-        merged.append(Author(id=aid, name=best, url=url.get(aid, a.url), is_owner=owner[aid]))
-    return merged
-
+    return [Author(id=aid, name=whole_name(names[aid]), url=url.get(aid, a.url), is_owner=owner[aid])
+            for aid, a in first.items()]

@@ -115,3 +115,61 @@ def test_owner_marked_and_owner_replies_join_the_post_author():
     assert ids[0] != ids[1] and ids[0].startswith("anon:")
     assert ids[2] == "blogger:111"
     assert sum(1 for a in result.authors if not a.is_owner) == 2
+
+
+@pytest.mark.parametrize("header, name, date", [
+    ("Clara MaríaAugust 15, 2009 at 9:50 AM", "Clara María", "August 15, 2009 at 9:50 AM"),
+    ("Clara María15 de agosto de 2009, 9:50", "Clara María", "15 de agosto de 2009, 9:50"),
+    ("José Ñúñez12 de mayo de 2010 17:05", "José Ñúñez", "12 de mayo de 2010 17:05"),
+    # "de la O" is part of the name, not the start of a date
+    ("Ana María de la O3 de marzo de 2011, 10:15", "Ana María de la O", "3 de marzo de 2011, 10:15"),
+    ("Zoë Ångström10. September 2017 um 18:12", "Zoë Ångström", "10. September 2017 um 18:12"),
+    ("María José MayaMay 3, 2011 at 10:00 PM", "María José Maya", "May 3, 2011 at 10:00 PM"),
+    ("Mai Nguyễn21:00", "Mai Nguyễn", "21:00"),
+    # dates the reader cannot read whole: the name still stops where the date is glued to it
+    ("Ирина Петрова14 мая 2010 г., 10:00", "Ирина Петрова", "14 мая 2010 г., 10:00"),
+    ("山田太郎2010年5月14日 10:00", "山田太郎", "2010年5月14日 10:00"),
+    ("Ελένη Παπαδοπούλου15 Μαΐου 2010 10:00", "Ελένη Παπαδοπούλου", "15 Μαΐου 2010 10:00"),
+    # digits in a name are no year
+    ("R2D2 said... 21:00", "R2D2", "21:00"),
+    ("Leo said... August 15, 2009 at 9:50 AM", "Leo", "August 15, 2009 at 9:50 AM"),
+])
+def test_glued_bylines_in_many_languages_keep_the_whole_name(header, name, date):
+    assert split_glued(header, _parses) == (name, date)
+
+
+@pytest.mark.parametrize("name", [
+    "Clara María", "José María Pérez", "Ana y Luis", "Anna i Marta", "Ole og Kari", "Nguyễn Thị Minh Khai",
+    "Jean-Luc Picard", "Zoë Ångström", "Ирина Петрова", "山田 太郎", "Ελένη Παπαδοπούλου", "Emilio Cobos Álvarez",
+])
+def test_names_with_accents_and_spaces_stay_whole(name):
+    assert clean_name(name) == name
+    assert clean_name(f"{name} said...") == name
+    assert make_author(name, None, anonymous_key="c").name == name
+
+
+def _profile(name: str, pid: str = "15125391292271585848") -> object:
+    return make_author(name, f"http://www.blogger.com/profile/{pid}", anonymous_key="c")
+
+
+def test_one_person_shows_the_whole_name_they_used():
+    # ecoal95-blogger-to-wordpress/blog.xml: one profile signs "Clara María" once, then "Clara" 38 times
+    merged = merge_authors([_profile("Clara María")] + [_profile("Clara")] * 38)
+    assert [a.name for a in merged] == ["Clara María"]
+    merged = merge_authors([_profile("Emilio Cobos")] * 3 + [_profile("Emilio Cobos Álvarez")] * 2)
+    assert [a.name for a in merged] == ["Emilio Cobos Álvarez"]
+    # accents kept over a spelling without them
+    merged = merge_authors([_profile("Jose Perez")] * 5 + [_profile("José Pérez")])
+    assert [a.name for a in merged] == ["José Pérez"]
+
+
+def test_a_different_name_of_one_person_does_not_replace_the_most_used():
+    # same file: one profile signs "KazoO" and "Daniel Guerrero"
+    merged = merge_authors([_profile("Daniel Guerrero", "1")] * 2 + [_profile("KazoO", "1")] * 5)
+    assert [a.name for a in merged] == ["KazoO"]
+    # a longer name that merely starts with the same letters is another name
+    merged = merge_authors([_profile("Clara", "2")] * 3 + [_profile("Clarabelle Smith", "2")])
+    assert [a.name for a in merged] == ["Clara"]
+    # two people sharing a first name never merge (no profile, no URL: the names differ)
+    a, b = make_author("Clara", None, anonymous_key="1"), make_author("Clara María", None, anonymous_key="2")
+    assert a.id != b.id and {x.name for x in merge_authors([a, b])} == {"Clara", "Clara María"}
