@@ -24,17 +24,18 @@ SIZE_UNITS = {"": 1, "B": 1, "K": 1024, "KB": 1024, "M": 1024**2, "MB": 1024**2,
 LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
 
 
-def parse_size(text: str) -> int:
-    """'10MB' -> 10485760; '512K' -> 524288; '2000' -> 2000."""
+def parse_size(text: str, option: str | None = None) -> int:
+    """'10MB' -> 10485760; '512K' -> 524288; '2000' -> 2000. ``option`` names the option in
+    the error."""
     raw = text.strip().upper()
     number = raw.rstrip("KMGB")
     unit = raw[len(number):]
     try:
         value = float(number)
     except ValueError:
-        raise click.BadParameter(f"{text!r} is not a size (try 10MB, 512K or a number of bytes)")
+        raise click.BadParameter(f"{text!r} is not a size (try 10MB, 512K or a number of bytes)", param_hint=option)
     if unit not in SIZE_UNITS or value <= 0:
-        raise click.BadParameter(f"{text!r} is not a size (try 10MB, 512K or a number of bytes)")
+        raise click.BadParameter(f"{text!r} is not a size (try 10MB, 512K or a number of bytes)", param_hint=option)
     return int(value * SIZE_UNITS[unit])
 
 
@@ -155,6 +156,8 @@ def export_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--download-images/--no-download-images", default=True, show_default=True,
                      help="Fetch the posts' images (full size, from the blog's and Blogger's image hosts) into the"
                           " Markdown output and link them there; --no-download-images keeps the links."),
+        click.option("--max-image-size", default="20MB", show_default=True, metavar="SIZE",
+                     help="Images larger than this keep their original link (20MB, 512K or bytes)."),
         click.option("--keep-old-links", is_flag=True,
                      help="Leave links between posts pointing at the old blog (default: rewrite to the new URLs)."),
     ], func)
@@ -207,6 +210,7 @@ def build_export_options(kw: dict[str, Any]) -> ExportOptions:
         tags_as=kw["tags_as"],
         max_size=parse_size(kw["max_size"]) if kw["max_size"] else None,
         download_images=kw["download_images"],
+        image_max_bytes=parse_size(kw.get("max_image_size") or "20MB", "--max-image-size"),
         rewrite_links=not kw["keep_old_links"],
         new_site_url=kw["new_site_url"],
         redirects_for=kw["redirects_for"],

@@ -198,6 +198,7 @@ def _totals(ctx: Context, entries: list[LedgerEntry]) -> dict[str, Any]:
         "pages_fetched": len(ctx.pages),
         "crawl_issues": len(ctx.issues),
         "declared_comments": sum(p.comment_count for p in ctx.raw_posts if p.comment_count is not None),
+        "images": dict(ctx.image_counts),
     }
 
 

@@ -13,6 +13,7 @@ limit or a response that is not an image is not. A failed image keeps its origin
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
@@ -132,7 +133,7 @@ def download(urls: list[str], store: Path, hosts: ImageHosts, *, max_bytes: int 
 
 @dataclass
 class ImageFetcher:
-    """Images of the posts, fetched once into ``DIR/images`` and copied into ``dest_dir``.
+    """Images of the posts and comments, fetched once into ``DIR/images`` and copied into ``dest_dir``.
 
     ``prepare(bodies)`` fetches what is missing (one Scrapy run for all of them);
     ``localize(html)`` then rewrites a body's pictures to ``url_prefix/<name>``."""
@@ -155,11 +156,11 @@ class ImageFetcher:
     @classmethod
     def for_export(cls, source: ExportSource, out_dir: Path, dest_dir: Path, url_prefix: str, *,
                    max_bytes: int = DEFAULT_MAX_BYTES, settings: dict | None = None) -> "ImageFetcher":
-        """A fetcher for the posts of ``source``, with every image fetched already (the store
-        is ``out_dir/images``)."""
+        """A fetcher for the posts of ``source`` and their comments, with every image fetched
+        already (the store is ``out_dir/images``)."""
         fetcher = cls(dest_dir, url_prefix, max_bytes=max_bytes, store_dir=Path(out_dir) / STORE_DIR,
                       hosts=source_hosts(source), settings=settings)
-        fetcher.prepare(post.body_html for post in source.posts())
+        fetcher.prepare(itertools.chain((post.body_html for post in source.posts()), source.comment_bodies()))
         return fetcher
 
     @property

@@ -41,7 +41,7 @@ from typing import Any
 
 from kernel.errors import ExportError
 from loaders.atomic import inside, write_if_changed
-from loaders.images import ImageFetcher
+from loaders.images import DEFAULT_MAX_BYTES, ImageFetcher
 from loaders.links import LinkRewriter
 from loaders.pelican import PELICANCONF_MARKER, metadata_block, pelicanconf
 from loaders.site import replace_previous, write_site
@@ -294,7 +294,7 @@ class _Workers:
 
 
 def write_markdown(source: ExportSource, out_dir: Path, *, flavor: str = "hugo", new_url_pattern: str | None = None,
-                   download_images: bool = False, image_max_bytes: int = 20 * 1024 * 1024,
+                   download_images: bool = True, image_max_bytes: int = DEFAULT_MAX_BYTES,
                    ledger: Ledger | None = None, rewrite_links: bool = True,
                    new_site_url: str | None = None) -> MarkdownResult:
     """Write ``DIR/markdown/`` for ``flavor``, a site its engine builds as it is (``loaders.site``);
@@ -328,7 +328,9 @@ def write_markdown(source: ExportSource, out_dir: Path, *, flavor: str = "hugo",
         jobs: list[tuple[str, dict[str, Any], str]] = []
         for post in batch:
             comments = source.comments(post.id)
-            comment_bodies = [links.rewrite(c.body_html) if links else c.body_html for c in comments]
+            comment_bodies = [fetcher.localize(c.body_html) if fetcher else c.body_html for c in comments]
+            if links is not None:
+                comment_bodies = [links.rewrite(body) for body in comment_bodies]
             html = fetcher.localize(post.body_html) if fetcher else post.body_html
             if links is not None:
                 html = links.rewrite(html)

@@ -16,11 +16,14 @@ class ExportOptions:
     """Blogger labels become WordPress "tags" or "categories"."""
     max_size: int | None = None
     """Split the WXR into files of at most this many bytes; None: one file."""
-    download_images: bool = False
+    download_images: bool = True
+    """Markdown: fetch the pictures of posts and comments into the site and link them there
+    (``loaders.images``); False keeps their links."""
     new_url_pattern: str | None = None
     """Pattern of the new URLs in the redirect maps; None: the flavour's own permalinks."""
     image_max_bytes: int = 20 * 1024 * 1024
-    """With ``download_images``: images larger than this keep their original link."""
+    """With ``download_images``: images larger than this keep their original link
+    (``--max-image-size``)."""
     new_site_url: str | None = None
     """Where the new site lives (``https://example.org/blog/``): redirect rules become absolute
     URLs and the site configs get it as their base URL; None: site-relative paths."""

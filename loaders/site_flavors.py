@@ -48,6 +48,8 @@ class Flavor:
     """The front-matter key of the old paths the built site redirects from."""
     engine: str
     """The program that builds the site."""
+    config_file: str
+    """The engine's site configuration, relative to ``DIR/markdown``."""
     label_pages: str | None = None
     """A page per label the export writes (``{term}``), for an engine that makes none itself."""
 
@@ -87,16 +89,18 @@ FLAVOR_TABLE: tuple[Flavor, ...] = (
     Flavor("hugo", HUGO_URLS, post_path="content/posts/{slug}.md", page_path="content/{slug}.md",
            draft_path="content/posts/{slug}.md", undated_path="content/posts/{slug}.md",
            comments_dir="data/comments", image_dir="static/images", image_prefix="/images",
-           front_matter="yaml", body_protection="shortcodes", alias_key="aliases", engine="hugo"),
+           front_matter="yaml", body_protection="shortcodes", alias_key="aliases", engine="hugo",
+           config_file="hugo.toml"),
     Flavor("jekyll", JEKYLL_URLS, post_path="_posts/{date}-{slug}.md", page_path="{slug}.md",
            draft_path="_drafts/{slug}.md", undated_path="_drafts/{slug}.md",
            comments_dir="_data/comments", image_dir="assets/images", image_prefix="/assets/images",
            front_matter="yaml", body_protection="liquid", alias_key="redirect_from", engine="jekyll",
-           label_pages="tag/{term}.md"),
+           config_file="_config.yml", label_pages="tag/{term}.md"),
     Flavor("pelican", PELICAN_URLS, post_path="content/{year}/{slug}.md", page_path="content/pages/{slug}.md",
            draft_path="content/{year}/{slug}.md", undated_path="content/undated/{slug}.md",
            comments_dir="data/comments", image_dir="content/images", image_prefix="/images",
-           front_matter="pelican", body_protection=None, alias_key=None, engine="pelican"),
+           front_matter="pelican", body_protection=None, alias_key=None, engine="pelican",
+           config_file="pelicanconf.py"),
 )
 FLAVORS_BY_NAME: dict[str, Flavor] = {f.name: f for f in FLAVOR_TABLE}
 FLAVORS: tuple[str, ...] = tuple(FLAVORS_BY_NAME)

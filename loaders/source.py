@@ -339,6 +339,14 @@ class ExportSource:
         ]
         return parents_first(rows)
 
+    def comment_bodies(self) -> Iterator[str]:
+        """The HTML body of every comment of an exported post, read with a cursor."""
+        for (body,) in self.conn.execute(
+            "SELECT c.body_html FROM temp.export_plan x JOIN comments c ON c.post_id = x.post_id"
+            " ORDER BY x.number, c.thread_order, c.id"
+        ):
+            yield body or ""
+
     def post_authors(self) -> list[tuple[str, str, str | None, bool]]:
         """(id, name, url, is_owner) of everyone who wrote an exported post, by id."""
         return [

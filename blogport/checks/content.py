@@ -219,4 +219,5 @@ def check_content(ctx: Context, link_for: Callable[..., str | None],
                                     link_for("comment", row["id"]), "comment", row["id"]))
         item_findings("comment", row, url, label)
     findings += pictures.findings()
+    ctx.image_counts = pictures.counts()
     return findings

@@ -303,6 +303,8 @@ class Context:
     has_ledger: bool
     ledger: dict[tuple[str, str, str], str]
     formats: tuple[str, ...]
+    image_counts: dict[str, int] = field(default_factory=dict)
+    """Pictures of the Markdown export (``ImageTally.counts``), set by the content check."""
     _wxr: dict[str, WxrFile] = field(default_factory=dict)
     _md: dict[str, MarkdownFile] = field(default_factory=dict)
     _data: dict[str, DataFile] = field(default_factory=dict)

@@ -15,7 +15,10 @@ from dateutil import parser as dateutil_parser
 
 from blogport.checks.base import ERROR, Finding
 from blogport.checks.context import Context, MarkdownFile
+from loaders.options import ExportOptions
 from loaders.run import EXPORTERS
+from loaders.site import previous_flavor
+from loaders.site_flavors import FLAVOR_TABLE, FLAVORS_BY_NAME, Flavor
 
 _WXR_VERSION = re.compile(r"^\d+\.\d+$")
 _HUGO_SHORTCODE = re.compile(r"\{\{[<%](?!\s*/\*)")
@@ -73,10 +76,48 @@ def _check_wxr(ctx: Context) -> list[Finding]:
     return findings
 
 
+def markdown_flavor(ctx: Context) -> Flavor:
+    """The flavour of the Markdown export, from the Flavor table: the one the site record
+    names (``loaders.site``), else the one whose engine config is in ``DIR/markdown``, else
+    the export's default flavour."""
+    root = ctx.out_dir / "markdown"
+    flavor = FLAVORS_BY_NAME.get(previous_flavor(root) or "")
+    if flavor is None:
+        found = [f for f in FLAVOR_TABLE if (root / f.config_file).is_file()]
+        flavor = found[0] if len(found) == 1 else FLAVORS_BY_NAME[ExportOptions().flavor]
+    return flavor
+
+
+def _check_liquid(md: MarkdownFile, flavor: Flavor, rel: str) -> list[str]:
+    """Jekyll: posts named as Jekyll reads them; no Liquid outside ``{% raw %}``."""
+    problems = []
+    posts_dir = flavor.post_path.rpartition("/")[0]
+    if rel.startswith(posts_dir + "/") and not _JEKYLL_NAME.search(rel):
+        problems.append(f"Jekyll reads only {posts_dir}/YYYY-MM-DD-slug.md and drops this file without a word")
+    if ("{{" in md.body or "{%" in md.body) and "{% raw %}" not in md.body:
+        problems.append("the body holds {{ or {% outside {% raw %}: Liquid fails the Jekyll build")
+    return problems
+
+
+def _check_shortcodes(md: MarkdownFile, _flavor: Flavor, _rel: str) -> list[str]:
+    """Hugo: no shortcode call left unescaped."""
+    if _HUGO_SHORTCODE.search(md.body):
+        return ["the body holds an unescaped {{< or {{%: Hugo runs it as a shortcode and fails the build"]
+    return []
+
+
+BODY_CHECKS: dict[str, Callable[[MarkdownFile, Flavor, str], list[str]]] = {
+    "liquid": _check_liquid,
+    "shortcodes": _check_shortcodes,
+}
+"""What keeps a body from the engine's template language (``Flavor.body_protection``), checked."""
+
+
 def _check_markdown(ctx: Context) -> list[Finding]:
     findings: list[Finding] = []
     if "markdown" not in ctx.formats:
         return findings
+    flavor = markdown_flavor(ctx)
     for (fmt, item_type, item_id), location in sorted(ctx.ledger.items()):
         if fmt != "markdown" or item_type == "comment":
             continue
@@ -84,21 +125,14 @@ def _check_markdown(ctx: Context) -> list[Finding]:
         if md.error:
             continue  # reported per item by the ledger
         post = ctx.posts.get(item_id, {})
-        if md.form == "pelican":
+        if md.form == "pelican" or flavor.front_matter == "pelican":
             findings += _check_pelican(md, post, location, item_type, item_id)
-        elif "/_posts/" in f"/{location}":
-            if not _JEKYLL_NAME.search(location):
-                findings.append(Finding(ERROR, "exports", f"{location}: Jekyll reads only _posts/YYYY-MM-DD-slug.md"
-                                        " and drops this file without a word", post.get("url"), location,
+        body_check = BODY_CHECKS.get(flavor.body_protection or "")
+        if body_check is not None:
+            rel = location.removeprefix("markdown/")
+            for problem in body_check(md, flavor, rel):
+                findings.append(Finding(ERROR, "exports", f"{location}: {problem}", post.get("url"), location,
                                         item_type, item_id))
-            if ("{{" in md.body or "{%" in md.body) and "{% raw %}" not in md.body:
-                findings.append(Finding(ERROR, "exports", f"{location}: the body holds {{{{ or {{% outside"
-                                        " {% raw %}: Liquid fails the Jekyll build", post.get("url"), location,
-                                        item_type, item_id))
-        elif _HUGO_SHORTCODE.search(md.body):
-            findings.append(Finding(ERROR, "exports", f"{location}: the body holds an unescaped {{{{< or {{{{%:"
-                                    " Hugo runs it as a shortcode and fails the build", post.get("url"), location,
-                                    item_type, item_id))
     data_files = sorted({loc for (fmt, t, _i), loc in ctx.ledger.items() if fmt == "markdown" and t == "comment"})
     for location in data_files:
         data = ctx.data_file(location)

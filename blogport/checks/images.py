@@ -30,8 +30,8 @@ CAUSES = {
                       " default for Markdown) to bring them into the site",
     "gone": "answer 404/410 on the blog's or Blogger's hosts (gone there); their links are kept, nothing"
             " can fetch them",
-    "too-large": "are larger than the image size limit (20 MB unless ExportOptions.image_max_bytes is"
-                 " raised); their links are kept",
+    "too-large": "are larger than the image size limit (20 MB unless --max-image-size says otherwise):"
+                 " export again with a larger --max-image-size to bring them along; their links are kept",
     "not-image": "are not images (the host answered with a page); their links are kept",
     "refused-host": "redirect away from the blog's and Blogger's hosts, where blogport sends no request;"
                     " their links are kept",
@@ -79,11 +79,14 @@ class ImageTally:
         return self.manifest.get(full_size_url(url)) or self.manifest.get(url)
 
     def counts(self) -> dict[str, int]:
-        """Pictures the Markdown export moved or could not move (for the report's totals)."""
-        found = {full_size_url(u) for u in self.seen.get("markdown", {})}
-        downloaded = sum(1 for r in self.manifest.values() if r.local_name)
-        failed = sum(1 for u in found if (r := self._entry(u)) is not None and r.error)
-        return {"downloaded": downloaded, "failed": failed, "still_linked": len(found)}
+        """Pictures of the Markdown export (for the report's totals): ``found`` (distinct,
+        moved or still linked), ``downloaded`` (in ``DIR/images``), ``failed`` (a download
+        that failed: still linked), ``still_linked`` (on the old hosts for any reason)."""
+        linked = {full_size_url(u) for u in self.seen.get("markdown", {})}
+        downloaded = {url for url, r in self.manifest.items() if r.local_name}
+        failed = sum(1 for u in linked if (r := self._entry(u)) is not None and r.error)
+        return {"found": len(downloaded | linked), "downloaded": len(downloaded), "failed": failed,
+                "still_linked": len(linked)}
 
     def findings(self) -> list[Finding]:
         findings: list[Finding] = []

@@ -56,3 +56,28 @@ def test_the_command_downloads_by_default_and_keeps_links_when_told(image_blog: 
     assert moved.returncode == 0, moved.stderr
     assert (folder / "images" / "images.json").is_file()
     assert f"{base}/thumb/pic.png" not in (folder / "markdown/content/posts/p1.md").read_text()
+
+
+def test_the_report_totals_count_the_pictures(image_blog: tuple[Path, str]) -> None:  # noqa: F811
+    folder, _base = image_blog
+    export(folder, ExportOptions(formats=("markdown",), image_max_bytes=2000))
+    report = validate(folder, ValidateOptions())
+    # pic, same-bytes, flaky moved; big, missing, page, away failed; the Blogger one is never
+    # fetched from a blog on this machine
+    assert report.totals["images"] == {"found": 8, "downloaded": 3, "failed": 4, "still_linked": 5}
+    assert "8 found, 3 downloaded, 4 failed" in report.html_path.read_text(encoding="utf-8")
+
+
+def test_max_image_size_on_the_command_line(image_blog: tuple[Path, str]) -> None:  # noqa: F811
+    folder, base = image_blog
+    helped = blogport("export", "--help")
+    assert "--max-image-size SIZE" in helped.stdout and "20MB" in helped.stdout
+    small = blogport("export", str(folder), "--to", "markdown", "--max-image-size", "4K")
+    assert small.returncode == 0, small.stderr
+    post = folder / "markdown/content/posts/p1.md"
+    assert f"{base}/big.png" in post.read_text(), "over 4K: its link is kept"
+    large = blogport("export", str(folder), "--to", "markdown", "--max-image-size", "1MB")
+    assert large.returncode == 0, large.stderr
+    assert f"{base}/big.png" not in post.read_text(), "under 1MB: downloaded by the next export"
+    wrong = blogport("export", str(folder), "--to", "markdown", "--max-image-size", "huge")
+    assert wrong.returncode == 2 and "--max-image-size" in wrong.stderr and "Traceback" not in wrong.stderr

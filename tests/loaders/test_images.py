@@ -4,6 +4,7 @@ a page that is not an image, a redirect to another host)."""
 
 from __future__ import annotations
 
+import hashlib
 import http.server
 import json
 import os
@@ -26,7 +27,7 @@ from loaders.options import ExportOptions
 from loaders.run import export
 from tests.loaders.conftest import build_blog
 from tests.disks import small_tmpfs
-from transform.models import Author, Post
+from transform.models import Author, Comment, Post
 
 
 def _png(seed: int) -> bytes:
@@ -196,6 +197,32 @@ def test_images_are_fetched_once_at_full_size_and_links_rewritten(image_blog: tu
                       "missing.png": "gone", "page.png": "not-image", "away.png": "refused-host"}
     counts = summary.counts["markdown"]
     assert counts["images_downloaded"] == 3 and counts["images_failed"] == 4
+    digest = hashlib.sha256(_png(1)).hexdigest()
+    assert pic == f"{digest[:16]}.png", "named by its checksum"
+    assert any("4 images could not be downloaded" in w for w in summary.warnings)
+
+
+def test_pictures_in_comments_move_with_the_defaults(image_blog: tuple[Path, str], tmp_path: Path) -> None:
+    _folder, base = image_blog
+    assert ExportOptions().download_images, "downloading is the default, as on the command line"
+    post = Post(id="9", url=f"{base}/2012/02/talk.html", title="Talk", slug="talk", body_html="<p>No picture</p>",
+                body_text="No picture", published="2012-02-01T00:00:00+00:00",
+                published_local="2012-02-01T00:00:00+00:00", author_id="a")
+    said = (f'<p>Mine: <a href="{base}/full/pic.png"><img src="{base}/thumb/pic.png"></a>'
+            f' and <img src="{base}/missing.png"></p>')
+    comment = Comment(id="c1", post_id="9", body_html=said, body_text="Mine:", published="2012-02-02T00:00:00+00:00",
+                      published_local="2012-02-02T00:00:00+00:00", author_id="a")
+    folder = build_blog(tmp_path / "talk", {"authors": [Author("a", "A")], "tags": [], "posts": [post],
+                                            "comments": [comment]})
+    summary = export(folder, ExportOptions(formats=("markdown",)))
+    (data,) = (folder / "markdown" / "data" / "comments").glob("*.json")
+    (body,) = [c["body_html"] for c in json.loads(data.read_text(encoding="utf-8"))]
+    pic = f"{hashlib.sha256(_png(1)).hexdigest()[:16]}.png"
+    assert body.count(f"/images/{pic}") == 2 and f"{base}/full/pic.png" not in body
+    assert f"{base}/missing.png" in body, "a failed picture keeps its link"
+    assert (folder / "markdown" / "static" / "images" / pic).read_bytes() == _png(1)
+    assert summary.counts["markdown"]["images_downloaded"] == 1
+    assert summary.counts["markdown"]["images_failed"] == 1
 
 
 def test_a_second_export_fetches_nothing_and_another_flavour_reuses_the_store(image_blog: tuple[Path, str]) -> None:

@@ -1,13 +1,7 @@
 from __future__ import annotations
 
-import hashlib
-import http.server
 import json
 import re
-import struct
-import threading
-import zlib
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -20,8 +14,7 @@ from loaders.markdown import protect_liquid
 from loaders.options import ExportOptions
 from loaders.run import export
 from loaders.source import xml_safe
-from tests.loaders.conftest import build_blog, nasty_models
-from transform.models import Author, Post
+from tests.loaders.conftest import nasty_models
 
 FRONT = re.compile(r"\A---\n(.*?)\n---\n\n(.*)\Z", re.DOTALL)
 
@@ -162,85 +155,10 @@ def test_unknown_flavor(nasty_dir: Path) -> None:
         export(nasty_dir, ExportOptions(formats=("markdown",), flavor="gatsby"))
 
 
-# -- images -----------------------------------------------------------------------------
+# -- images (the download itself: tests/loaders/test_images.py) ----------------------
 
-def _png() -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b""))
-
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    png = _png()
-    flaky_hits = 0
-
-    def do_GET(self) -> None:  # noqa: N802
-        if self.path == "/pic.png":
-            self._send(200, "image/png", self.png)
-        elif self.path == "/big.png":
-            self._send(200, "image/png", b"\x89PNG" + b"0" * 5000)
-        elif self.path == "/page.png":
-            self._send(200, "text/html", b"<html></html>")
-        elif self.path == "/flaky.png":
-            type(self).flaky_hits += 1
-            if type(self).flaky_hits == 1:
-                self._send(503, "text/plain", b"busy")
-            else:
-                self._send(200, "image/png", self.png + b"flaky")
-        else:
-            self._send(404, "text/plain", b"missing")
-
-    def _send(self, status: int, ctype: str, body: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture()
-def image_server() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def test_download_images(tmp_path: Path, image_server: str) -> None:
-    _Handler.flaky_hits = 0
-    html = "".join(f'<p><img src="{image_server}/{name}" alt="{name}"></p>'
-                   for name in ("pic.png", "missing.png", "big.png", "page.png", "flaky.png"))
-    html += f'<p><img src="{image_server}/pic.png"></p>'
-    post = Post(id="1", url=f"{image_server}/2012/01/pics.html", title="Pictures", slug="pics", body_html=html,
-                body_text="", published="2012-01-01T00:00:00+00:00", published_local="2012-01-01T00:00:00+00:00",
-                author_id="a")
-    folder = build_blog(tmp_path / "img", {"authors": [Author("a", "A")], "tags": [], "posts": [post], "comments": []})
-    summary = export(folder, ExportOptions(formats=("markdown",), download_images=True, image_max_bytes=1000))
-    images = folder / "markdown" / "static" / "images"
-    files = sorted(images.iterdir())
-    assert len(files) == 2  # pic.png and flaky.png (after a retry)
-    digest = hashlib.sha256(_Handler.png).hexdigest()
-    assert (images / f"{digest[:16]}.png").read_bytes() == _Handler.png
-    body = (folder / "markdown" / "content" / "posts" / "pics.md").read_text()
-    assert body.count(f"/images/{digest[:16]}.png") == 2
-    for kept in ("missing.png", "big.png", "page.png"):
-        assert f"{image_server}/{kept}" in body
-    assert f"{image_server}/pic.png" not in body and f"{image_server}/flaky.png" not in body
-    assert summary.counts["markdown"]["images_downloaded"] == 2
-    assert summary.counts["markdown"]["images_failed"] == 3
-    assert any("images" in w for w in summary.warnings)
-
-
-def test_images_left_alone_by_default(nasty_dir: Path) -> None:
-    export(nasty_dir, ExportOptions(formats=("markdown",)))
+def test_pictures_on_other_hosts_stay_linked(nasty_dir: Path) -> None:
+    export(nasty_dir, ExportOptions(formats=("markdown",)))  # images are downloaded by default
     body = (nasty_dir / "markdown" / "content" / "posts" / "client-service-or-client.md").read_text()
     assert "http://example.invalid/x.png" in body
     assert not (nasty_dir / "markdown" / "static").exists()
