@@ -206,12 +206,14 @@ def migrate(
     validate_options: ValidateOptions = ValidateOptions(),
     force: bool = False,
     display: SilentDisplay | None = None,
+    crawl_with: Callable[[], Any] | None = None,
 ) -> MigrateResult:
     """Crawl ``config.source`` into ``out_dir`` and transform, export and validate it.
 
     Raises ``ExportError`` for an output folder that cannot be used (see ``check_out_dir``),
     ``InterruptedRun`` when the run was interrupted (nothing after that stage ran) and
-    ``DiskFullError`` when the disk filled up."""
+    ``DiskFullError`` when the disk filled up. ``crawl_with`` replaces the crawl stage (a
+    distributed batch has filled the archive already; it returns that crawl's summary)."""
     from crawler.run import crawl
     from loaders.run import export
     from transform.run import transform
@@ -230,8 +232,8 @@ def migrate(
             run_id = start_run(archive, "migrate", config.source)
         result = MigrateResult(out_dir)
         try:
-            crawled = run_stage("crawl", show, out_dir, lambda: crawl(config.source, out_dir, config.crawl),
-                                what=config.source, live=False)
+            crawl_stage = crawl_with or (lambda: crawl(config.source, out_dir, config.crawl))
+            crawled = run_stage("crawl", show, out_dir, crawl_stage, what=config.source, live=False)
             result.stages["crawl"] = crawled
             if crawled.interrupted:
                 raise InterruptedRun("crawl")
