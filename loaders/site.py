@@ -8,8 +8,9 @@ templates in ``themes/blogport/templates`` that add the comment threads to Pelic
 Every flavour renders a post's comments through one partial (``blogport-comments.html``)
 that a person can drop into a theme of their own.
 
-The shipped files are ``loaders/templates/site/<flavour>/``. A person's changes are never
-overwritten: ``.blogport-site.json`` records what each shipped file held when blogport
+The shipped files are ``loaders/templates/site/<flavour>/``, plus those several flavours
+share (the stylesheet), kept once in ``loaders/templates/site/_shared/``. A person's
+changes are never overwritten: ``.blogport-site.json`` records what each shipped file held when blogport
 wrote it, and a file that differs from that (or that someone else made) is left alone.
 The record also names the flavour, so an export in another flavour removes the files the
 previous one wrote (only blogport's own, unchanged ones) instead of leaving both trees.
@@ -31,12 +32,13 @@ from slugify import slugify
 
 from loaders.atomic import inside, write_if_changed
 from loaders.site_body import front_matter
-from loaders.site_flavors import Flavor
+from loaders.site_flavors import FLAVORS_BY_NAME, Flavor
 from loaders.source import ExportSource, parse_iso
 
 log = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "site"
+SHARED_TEMPLATES = TEMPLATES / "_shared"
 RECORD = ".blogport-site.json"
 
 
@@ -89,13 +91,17 @@ class _Shipper:
 
 
 def shipped_files(flavor: str) -> dict[str, bytes]:
-    """The files of ``loaders/templates/site/<flavor>/`` by path relative to the site."""
+    """The files of ``loaders/templates/site/<flavor>/``, and the shared ones the flavour's
+    row names (``Flavor.shared``), by path relative to the site."""
     base = TEMPLATES / flavor
     files: dict[str, bytes] = {}
     for folder, _dirs, names in os.walk(base):
         for name in names:
             path = Path(folder, name)
             files[path.relative_to(base).as_posix()] = path.read_bytes()
+    row = FLAVORS_BY_NAME.get(flavor)
+    for name, rel in row.shared if row is not None else ():
+        files[rel] = (SHARED_TEMPLATES / name).read_bytes()
     return dict(sorted(files.items()))
 
 

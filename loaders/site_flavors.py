@@ -52,6 +52,9 @@ class Flavor:
     """The engine's site configuration, relative to ``DIR/markdown``."""
     label_pages: str | None = None
     """A page per label the export writes (``{term}``), for an engine that makes none itself."""
+    shared: tuple[tuple[str, str], ...] = ()
+    """Files shipped to several flavours from one source: (name in
+    ``loaders/templates/site/_shared/``, where this flavour's site has it)."""
 
     def file_path(self, kind: str, status: str, slug: str, dt: datetime | None) -> str:
         """The post or page file, relative to ``DIR/markdown``."""
@@ -90,12 +93,14 @@ FLAVOR_TABLE: tuple[Flavor, ...] = (
            draft_path="content/posts/{slug}.md", undated_path="content/posts/{slug}.md",
            comments_dir="data/comments", image_dir="static/images", image_prefix="/images",
            front_matter="yaml", body_protection="shortcodes", alias_key="aliases", engine="hugo",
-           config_file="hugo.toml"),
+           config_file="hugo.toml",
+           shared=(("blogport-style.html", "themes/blogport/layouts/partials/blogport-style.html"),)),
     Flavor("jekyll", JEKYLL_URLS, post_path="_posts/{date}-{slug}.md", page_path="{slug}.md",
            draft_path="_drafts/{slug}.md", undated_path="_drafts/{slug}.md",
            comments_dir="_data/comments", image_dir="assets/images", image_prefix="/assets/images",
            front_matter="yaml", body_protection="liquid", alias_key="redirect_from", engine="jekyll",
-           config_file="_config.yml", label_pages="tag/{term}.md"),
+           config_file="_config.yml", label_pages="tag/{term}.md",
+           shared=(("blogport-style.html", "_includes/blogport-style.html"),)),
     Flavor("pelican", PELICAN_URLS, post_path="content/{year}/{slug}.md", page_path="content/pages/{slug}.md",
            draft_path="content/{year}/{slug}.md", undated_path="content/undated/{slug}.md",
            comments_dir="data/comments", image_dir="content/images", image_prefix="/images",

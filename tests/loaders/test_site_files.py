@@ -11,7 +11,7 @@ import yaml
 
 from loaders.options import ExportOptions
 from loaders.run import export
-from loaders.site import RECORD, shipped_files
+from loaders.site import RECORD, TEMPLATES, shipped_files
 from loaders.site_body import comments_key, html_to_markdown
 from loaders.source import PostRow
 from tests.loaders.conftest import build_blog, nasty_models
@@ -154,3 +154,14 @@ def test_text_that_shows_html_stays_text_in_the_markdown() -> None:
     assert "&amp;lt;b&amp;gt;" in md and "AT&T" in md and "**bold**" in md  # shows "&lt;b&gt;", as the source did
     assert "<kept> in code" in md  # code shows its characters literally
     assert "![&lt;script>](/a.png)" in md
+
+
+def test_the_stylesheet_is_shipped_to_hugo_and_jekyll_from_one_source() -> None:
+    shared = (TEMPLATES / "_shared" / "blogport-style.html").read_bytes()
+    assert shared.startswith(b"<style>")
+    hugo, jekyll = shipped_files("hugo"), shipped_files("jekyll")
+    assert hugo["themes/blogport/layouts/partials/blogport-style.html"] == shared
+    assert jekyll["_includes/blogport-style.html"] == shared
+    copies = [p for p in TEMPLATES.rglob("blogport-style.html") if p.parent.name != "_shared"]
+    assert copies == [], "one source file, no copies in the flavours' folders"
+    assert not any("_shared" in rel for rel in (*hugo, *jekyll, *shipped_files("pelican")))
