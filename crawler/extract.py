@@ -58,7 +58,13 @@ from crawler.extract_fields import (
     read_updated,
 )
 from crawler.extract_listing import layout_of, sequence_posts
-from crawler.families import comment_nodes, comments_elsewhere, extract_page_comments, template_of
+from crawler.families import (
+    comment_nodes,
+    comments_elsewhere,
+    extract_page_comments,
+    script_drawn_posts,
+    template_of,
+)
 from crawler.extract_markup import (
     STATIC_PATH,
     Element,
@@ -418,7 +424,7 @@ def _raw_posts(page: Page) -> list[RawPost]:
     page_blog_id = _page_blog_id(page)
     bodies = _bodies(page)
     if not bodies:
-        posts = sequence_posts(page, template, language, page_blog_id)
+        posts = sequence_posts(page, template, language, page_blog_id) or script_drawn_posts(page, template, language)
         if posts:
             return _with_comments(page, posts, [(None, None)] * len(posts), item and len(posts) == 1)
     pairs: list[tuple[Element, Element | None]] = list(zip(_containers(bodies), bodies))

@@ -1,9 +1,13 @@
-"""The comments a threaded-widget page carries in its script: ``var items = [{'id': ...}]``.
+"""What a page carries in its scripts: the threaded widget's comments (``var items = [...]``)
+and, for a template that draws its posts by script (Dynamic Views), the post it names.
 
 Layout templates of 2011-2016 render their threaded comments with a script that reads an
 array of JavaScript object literals (single-quoted strings, octal escapes such as ``\\46``
 for "&"). The array is a second source for each comment's id, parent, author and time: it
 fills in comments a saved page never rendered, and it is compared with the markup.
+
+A Dynamic Views page holds no post markup at all: its ``_WidgetManager._SetDataContext`` data
+names the post (title, URL, id), and the post is recorded with what the page does not hold.
 """
 
 from __future__ import annotations
@@ -12,8 +16,10 @@ import html
 import re
 from typing import Any
 
-from crawler.extract_markup import Page, js_unescape, norm
-from kernel.records import RawComment
+from lxml import etree
+
+from crawler.extract_markup import Page, canonical, js_unescape, norm
+from kernel.records import RawComment, RawPost
 
 _ITEMS = re.compile(r"\bvar\s+items\s*=\s*\[")
 _TOKEN = re.compile(
@@ -121,3 +127,83 @@ def script_comments(page: Page, post_url: str, page_number: int, position_offset
             )
         )
     return result
+
+
+# --------------------------------------------------------------------------------------
+# Posts drawn by script (Dynamic Views)
+# --------------------------------------------------------------------------------------
+
+_DATA_CONTEXT = re.compile(r"_WidgetManager\._SetDataContext\(\s*\[")
+BODY_DRAWN_BY_SCRIPT = "body drawn by script"
+"""The note a post carries when its page holds no body: the template draws it in the browser."""
+
+
+def data_context(text: str) -> dict[str, dict[str, Any]]:
+    """The page's ``_WidgetManager._SetDataContext([{'name': 'blog', 'data': {...}}, ...])``
+    as name -> data (``blog``, ``view``, ``template``...); {} when absent or unreadable."""
+    match = _DATA_CONTEXT.search(text)
+    if not match:
+        return {}
+    try:
+        entries, _ = _parse_literal(text[match.end() - 1 : match.end() - 1 + _MAX_SCAN], 0)
+    except (_Unreadable, RecursionError, KeyError):
+        return {}
+    if not isinstance(entries, list):
+        return {}
+    return {
+        str(entry["name"]): entry["data"]
+        for entry in entries
+        if isinstance(entry, dict) and isinstance(entry.get("data"), dict) and entry.get("name")
+    }
+
+
+def _noscript_body(page: Page) -> str:
+    """What the page's ``<noscript>`` elements show beyond stylesheets and tracking images."""
+    if page.root is None:
+        return ""
+    parts = []
+    for el in page.root.iter("noscript"):
+        if el.getparent() is not None and el.getparent().tag == "head":
+            continue
+        text = norm(" ".join(el.itertext()))
+        if text:
+            parts.append((el.text or "") + "".join(etree.tostring(child, encoding="unicode") for child in el))
+    return "\n".join(parts)
+
+
+def script_drawn_post(page: Page, template: str, language: str | None) -> RawPost | None:
+    """The post of a page whose template draws it by script (Dynamic Views): what the page
+    itself carries (the view data's title, URL and post id, ``og:title``, ``<noscript>``
+    content). Its ``missing`` says what the page does not hold, with the blog's feed, which
+    holds the whole post. None when the page is not one post."""
+    context = data_context(page.text)
+    view, blog = context.get("view", {}), context.get("blog", {})
+    if view.get("isSingleItem") is not True and blog.get("pageType") not in ("item", "static_page"):
+        return None
+    title = norm(html.unescape(str(view.get("title") or blog.get("pageName") or "")))
+    if not title:
+        title = next((norm(v) for v in page.meta(prop="og:title") if norm(v)), "")
+    url = page.canonical_links[0] if page.canonical_links else canonical(page.absolute(
+        str(view.get("url") or blog.get("url") or page.url)) or page.url)
+    post_id = str(view.get("postId") or blog.get("postId") or "")
+    body = _noscript_body(page)
+    missing = None
+    if not norm(body):
+        feeds = [page.absolute(link.get("href")) for link in page.links("alternate")
+                 if "atom" in (link.get("type") or "").lower()]
+        feed = next((f for f in feeds if f and "/comments/" not in f), None)
+        name = str(context.get("template", {}).get("name") or "a script-drawn template")
+        missing = (f"{BODY_DRAWN_BY_SCRIPT} ({name}): the page holds the title only, no body, date, author"
+                   " or comments" + (f"; the blog's feed {feed} holds the whole post" if feed else ""))
+    is_page = view.get("isPage") is True or blog.get("pageType") == "static_page"
+    return RawPost(
+        url=url,
+        title=title,
+        body_html=body,
+        post_id=post_id if post_id.isdigit() else None,
+        blog_id=str(blog["blogId"]) if str(blog.get("blogId", "")).isdigit() else None,
+        kind="page" if is_page else "post",
+        template=template,
+        language=language or (str(blog["locale"]) if blog.get("locale") else None),
+        missing=missing,
+    )

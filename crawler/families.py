@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from crawler.extract_comments import block_comment_id, classic_li, flat, inline_classic, threaded
 from crawler.extract_markup import COMMENT_ID_PREFIX, Element, Page
-from crawler.extract_script import script_comments
-from kernel.records import RawComment
+from crawler.extract_script import script_comments, script_drawn_post
+from kernel.records import RawComment, RawPost
 
 _COMMENT_ID = re.compile(rf"^{COMMENT_ID_PREFIX}(\d+)$")
 
@@ -200,19 +200,31 @@ def _classic(page: Page) -> bool:
     return bool(comment_nodes(page)) or "post-footer" in tokens or "post-body" in tokens or "entry-content" in tokens
 
 
+def _dynamic_views(page: Page) -> bool:
+    """Dynamic Views (2011-2019): the page is a shell the template's script fills in (every
+    Blogger page names ``dynamicViewsScriptSrc``; only these say ``blogger-template`` dynamic)."""
+    return "dynamic" in page.meta(name="blogger-template")
+
+
 @dataclass(frozen=True)
 class TemplateFamily:
     name: str
     detect: Callable[[Page], bool]
     example: str = ""
+    script_post: Callable[[Page, str, "str | None"], "RawPost | None"] | None = None
+    """For a family whose pages hold no post markup: the post read from what the page
+    carries in its scripts and meta tags (page, family name, language)."""
 
 
 TEMPLATE_FAMILIES: tuple[TemplateFamily, ...] = (
+    TemplateFamily("dynamic-views", _dynamic_views, "htmldate/eval__juliasleseblog.blogspot.com.irland.html",
+                   script_post=script_drawn_post),
     TemplateFamily("modern", _modern, "graby/content__bjori.blogspot.com_2015_04_next-gen-mongodb-driver.html"),
     TemplateFamily("layout-threaded", _layout_threaded, "wcxb/dev__4456.html"),
     TemplateFamily("layout-flat", _layout, "haul/blogspot.html"),
     TemplateFamily("classic", _classic, "trafilatura-pr185-cleaneval/finalrun-input__72.html"),
 )
+_BY_NAME = {family.name: family for family in TEMPLATE_FAMILIES}
 
 
 def template_of(page: Page) -> str:
@@ -223,3 +235,12 @@ def template_of(page: Page) -> str:
         if family.detect(page):
             return family.name
     return "unknown"
+
+
+def script_drawn_posts(page: Page, template: str, language: str | None) -> list[RawPost]:
+    """The posts of a page without post markup whose family draws its posts by script."""
+    family = _BY_NAME.get(template)
+    if family is None or family.script_post is None:
+        return []
+    post = family.script_post(page, template, language)
+    return [post] if post is not None else []

@@ -131,6 +131,9 @@ class RawPost:
     disagreements: str | None = None
     """Where two sources on the page disagree (the comment markup and the comment script, the
     declared count and the comments found), one finding a line; None when they agree."""
+    missing: str | None = None
+    """What of the post the page does not hold, and why (a template that draws the body by
+    script); None when the page holds the whole post."""
 
     def to_json(self) -> str:
         # comments are stored as their own rows

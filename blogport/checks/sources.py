@@ -18,6 +18,9 @@ def check_sources(ctx: Context) -> list[Finding]:
     for raw in ctx.raw_posts:
         if raw.comments_elsewhere:
             elsewhere.setdefault(raw.comments_elsewhere, []).append(raw.url)
+        if raw.missing:
+            findings.append(Finding(WARNING, "crawl", f"the page does not hold the whole post: {raw.missing}",
+                                    raw.url, None, "post", raw.post_id))
         for line in (raw.disagreements or "").splitlines():
             if line.strip():
                 findings.append(Finding(WARNING, "crawl", f"the page's sources disagree: {line.strip()}",

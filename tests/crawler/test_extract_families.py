@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from scrapy.http import HtmlResponse
 
+from blogport.validate import ValidateOptions, validate
 from crawler.extract import detect_template, extract_post, extract_posts, is_blogger_page
 from crawler.extract_markup import page_of
 from crawler.extract_script import script_items
@@ -18,8 +19,12 @@ from crawler.options import CrawlOptions
 from crawler.run import crawl
 from kernel.archive import Archive
 from tests.conftest import realdata_path
+from transform.options import TransformOptions
+from transform.run import transform
 
 GOOSE = "goose3/test_issue129.html"
+DYNAMIC = "htmldate/eval__juliasleseblog.blogspot.com.irland.html"
+DYNAMIC_URL = "http://juliasleseblog.blogspot.com/2018/08/irland-roadtrip.html"
 GOOSE_URL = "http://lostinjit.blogspot.com/2011/10/pypy-and-road-towards-scipy.html"
 CLEANEVAL = "trafilatura-pr185-cleaneval/"
 _WRAPPER = re.compile(rb'^\s*<text id="([^"]+)"')
@@ -221,3 +226,49 @@ def test_mirror_of_listing_pages_only_is_a_blog(tmp_path: Path, rel: str, saved_
         posts = list(archive.raw_posts())
     assert len(posts) == count == summary.posts_found
     assert all(p.title and len(p.body_html) > 100 for p in posts)
+
+
+def test_dynamic_views_page_gives_what_it_holds_and_says_the_body_is_drawn_by_script() -> None:
+    # The page is a shell: div.main is empty; only <title>, og:title and the _SetDataContext
+    # data (view title "Irland Roadtrip ", postId 5080902832310451193, isPost) name the post.
+    response = real(DYNAMIC, DYNAMIC_URL)
+    assert detect_template(response) == "dynamic-views" and is_blogger_page(response)
+    post = extract_post(response)
+    assert (post.title, post.post_id, post.blog_id, post.kind) == (
+        "Irland Roadtrip", "5080902832310451193", "4441630963059095420", "post")
+    assert post.url == "https://juliasleseblog.blogspot.com/2018/08/irland-roadtrip.html"
+    assert post.body_html == "" and post.author_name is None and post.date_header is None
+    assert post.comments == () and post.comment_count is None  # unknown, not 0
+    assert post.missing is not None and post.missing.startswith("body drawn by script (Dynamic Views)")
+    assert "https://juliasleseblog.blogspot.com/feeds/posts/default holds the whole post" in post.missing
+    assert post.language == "de"
+
+
+def test_dynamic_views_body_in_noscript_is_read() -> None:
+    data = realdata_path(DYNAMIC).read_bytes().replace(
+        b"<body class='variant-magazine'>",
+        b"<body class='variant-magazine'><noscript><p>Wir sind <b>los</b> &amp; weg.</p></noscript>", 1)
+    post = extract_post(real(DYNAMIC, DYNAMIC_URL, body=data))
+    assert post.body_html == "<p>Wir sind <b>los</b> &amp; weg.</p>" and post.missing is None
+
+
+def test_only_the_dynamic_template_is_read_from_its_scripts() -> None:
+    # every layout page names dynamicViewsScriptSrc in its data; that alone is no Dynamic Views page
+    response = real("trafilatura/cache__blog.python.org.html", "https://blog.python.org/2016/12/python-360-is-now-available.html")
+    assert "dynamicViewsScriptSrc" in page_of(response).text
+    assert detect_template(response) != "dynamic-views" and extract_post(response).missing is None
+
+
+def test_dynamic_views_mirror_is_archived_and_reported(tmp_path: Path) -> None:
+    target = tmp_path / "saved" / "juliasleseblog.blogspot.com" / "2018" / "08" / "irland-roadtrip.html"
+    target.parent.mkdir(parents=True)
+    shutil.copyfile(realdata_path(DYNAMIC), target)
+    summary = crawl(str(tmp_path / "saved"), tmp_path / "out", CrawlOptions(progress=False))
+    assert summary.errors == 0 and summary.posts_found == 1
+    with Archive.in_dir(tmp_path / "out") as archive:
+        (post,) = list(archive.raw_posts())
+    assert post.title == "Irland Roadtrip" and post.missing and "drawn by script" in post.missing
+    transform(tmp_path / "out", TransformOptions())
+    report = validate(tmp_path / "out", ValidateOptions())
+    said = [f for f in report.findings if f.check == "crawl" and "body drawn by script" in f.message]
+    assert len(said) == 1 and said[0].old_url == post.url
