@@ -174,6 +174,10 @@ _BATCH = 256
 """Posts converted per round: bounded memory, enough work to share between processes."""
 _PARALLEL_MIN = 64
 """Fewer bodies than this are converted in this process: a pool would cost more than it saves."""
+_SERIAL_FIRST = 2 * _BATCH
+"""The first posts of an export are converted and written in this process: starting the pool
+(a server process and its workers, each importing this module) costs more than a small blog's
+whole Markdown export, so only a blog with more posts than this starts one."""
 
 _pool_allowed = False
 
@@ -245,6 +249,7 @@ class _Workers:
         self.workers = min(_workers(), 4) if usable else 1
         self._pool: Any = None
         self._writing: deque[tuple[Any, frozenset[Path]]] = deque()
+        self._converted = 0
 
     def _get_pool(self) -> Any:
         if self._pool is None:
@@ -254,7 +259,8 @@ class _Workers:
         return self._pool
 
     def convert(self, jobs: list[tuple[str, dict[str, Any], str]]) -> Callable[[], list[bytes]]:
-        if len(jobs) < _PARALLEL_MIN or self.workers < 2:
+        self._converted += len(jobs)
+        if len(jobs) < _PARALLEL_MIN or self.workers < 2 or self._converted <= _SERIAL_FIRST:
             done = [_post_text(job) for job in jobs]
             return lambda: done
         pending = self._get_pool().map_async(_post_text, jobs, chunksize=max(1, len(jobs) // (self.workers * 4)))
@@ -266,7 +272,7 @@ class _Workers:
         paths = frozenset(path for path, _data in items)
         if any(not paths.isdisjoint(other) for _job, other in self._writing):
             self.wait()  # a path written again: after its earlier write, never beside it
-        if len(items) < _PARALLEL_MIN or self.workers < 2:
+        if len(items) < _PARALLEL_MIN or self.workers < 2 or self._pool is None:
             self.wait()
             _write_all(items)
         else:

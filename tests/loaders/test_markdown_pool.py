@@ -37,7 +37,8 @@ def hashes(folder: Path) -> dict[str, str]:
 
 
 @pytest.fixture()
-def pool_allowed():  # type: ignore[no-untyped-def]
+def pool_allowed(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(markdown, "_SERIAL_FIRST", 0)  # the pool from the first batch on
     markdown.allow_process_pool(True)
     yield
     markdown.allow_process_pool(False)
