@@ -114,6 +114,14 @@ def _regex(expr: str) -> re.Pattern[str]:
     return re.compile(expr)
 
 
+def may_hold_cruft(body_html: str, item_type: str, rules: tuple[CruftRule, ...] = RULES) -> bool:
+    """False when no rule can fire on ``body_html`` (none of any applicable rule's ``hints``
+    is in it): such a body need not be parsed to strip or look for cruft."""
+    lowered = body_html.lower()
+    return any(item_type in rule.applies_to and (not rule.hints or any(h in lowered for h in rule.hints))
+               for rule in rules)
+
+
 def strip_cruft(root: _Element, item_type: str, rules: tuple[CruftRule, ...] = RULES,
                 raw_html: str | None = None) -> Counter[str]:
     """Remove cruft from a parsed body in place; returns how often each rule fired.

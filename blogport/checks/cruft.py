@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from blogport.checks.base import ERROR, WARNING
-from transform.cruft import RULES, parse_fragment, strip_cruft
+from transform.cruft import RULES, may_hold_cruft, parse_fragment, strip_cruft
 
 log = logging.getLogger(__name__)
 
@@ -94,12 +94,14 @@ class CruftScanner:
 
 def _strip_copy(html: str, item_type: str) -> dict[str, int]:
     """The transform's rules over a throwaway parse of ``html``: {rule name: times fired}."""
+    if not may_hold_cruft(html, item_type):
+        return {}  # no rule's hint in it: nothing to parse
     try:
         root = parse_fragment(html)
     except (etree.LxmlError, ValueError) as exc:  # lxml refuses some odd fragments
         log.debug("cannot parse a body for the cruft check: %s", exc)
         return {}
-    return dict(strip_cruft(root, item_type))
+    return dict(strip_cruft(root, item_type, raw_html=html))
 
 
 def load_scanner() -> CruftScanner:

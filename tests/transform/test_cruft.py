@@ -158,3 +158,22 @@ def test_real_clear_float_divs_in_post_bodies():
     assert fired["clear-float"] >= 1
     assert "clear" not in html
     assert len(text) > 200
+
+
+@pytest.mark.parametrize("snippet", [LINKWITHIN, SHARE, PIXEL, BARE_PIXEL, FEEDBURNER_PIXEL, NAVBAR, FEEDFLARE,
+                                     CLEAR, JUMP, "Text.<br/><br/>Recent blog:=- <a href='http://x.example/'>T</a>"])
+def test_may_hold_cruft_never_skips_a_body_a_rule_fires_on(snippet):
+    """The check that lets validation skip parsing a body says yes wherever a rule fires."""
+    from transform.cruft import may_hold_cruft, parse_fragment, strip_cruft
+
+    for item_type in ("post", "comment"):
+        raw = WRITING + snippet
+        assert strip_cruft(parse_fragment(raw), item_type), raw
+        assert may_hold_cruft(raw, item_type)
+
+
+def test_may_hold_cruft_is_false_for_plain_comments():
+    from transform.cruft import may_hold_cruft
+
+    assert not may_hold_cruft("Great post, thanks!<br /><br />I agree &amp; will try it.", "comment")
+    assert may_hold_cruft("Great post!<br />Recent blog:=- <a href='http://x.example/'>T</a>", "comment")
