@@ -86,7 +86,9 @@ def save_as(url: str) -> str:
 def pelicanconf(title: str, language: str) -> str:
     """A ``pelicanconf.py`` for the export: Pelican's own URL defaults written out (the
     redirect maps and rewritten links point at them; a ``new_url_pattern`` is written per
-    post as ``Url:`` and ``Save_as:``), content in ``content/``."""
+    post as ``Url:`` and ``Save_as:``), content in ``content/``, the comment threads, text
+    that stays text in the theme (``striptags`` escapes what it gives), and the plugin that
+    writes a redirect page at each old URL (``plugins/blogport_redirects.py``)."""
     return (
         f"{PELICANCONF_MARKER}\n"
         "# Delete the line above to keep your own edits: blogport then leaves this file alone.\n"
@@ -132,6 +134,14 @@ def pelicanconf(title: str, language: str) -> str:
         "        return _json.load(fh)\n"
         "\n"
         "\n"
+        "def _blogport_striptags(value):\n"
+        "    \"\"\"Jinja's striptags, its text escaped again: themes print it in attributes\n"
+        "    (title=\"Permalink to ...\") and titles, where a title that shows HTML as text would\n"
+        "    otherwise become markup.\"\"\"\n"
+        "    import markupsafe\n"
+        "    return markupsafe.escape(markupsafe.Markup(str(value)).striptags())\n"
+        "\n"
+        "\n"
         "def _blogport_date(text):\n"
         "    try:\n"
         "        return _datetime.datetime.fromisoformat(text).strftime('%B %d, %Y at %H:%M')\n"
@@ -139,7 +149,13 @@ def pelicanconf(title: str, language: str) -> str:
         "        return text\n"
         "\n"
         "\n"
-        "JINJA_FILTERS = {'blogport_comments': _blogport_comments, 'blogport_date': _blogport_date}\n"
+        "JINJA_FILTERS = {'blogport_comments': _blogport_comments, 'blogport_date': _blogport_date,\n"
+        "                 'striptags': _blogport_striptags}\n"
+        "# Tag pages and the tag list with the label names escaped (on top of the theme's own).\n"
         "THEME_TEMPLATES_OVERRIDES = [_os.path.join(_HERE, 'themes', 'blogport', 'templates')]\n"
+        "# plugins/blogport_redirects.py writes a redirect page at every old Blogger URL (Blogger_url).\n"
+        "# Naming PLUGINS turns off the automatic loading of installed plugins: list yours here too.\n"
+        "PLUGIN_PATHS = [_os.path.join(_HERE, 'plugins')]\n"
+        "PLUGINS = ['blogport_redirects']\n"
     )
 

@@ -18,6 +18,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -137,19 +138,24 @@ def assert_pages_and_threads(site: Path, moves: dict[str, str],
             assert words in shown, (old, words)
 
 
-@pytest.mark.parametrize("flavor", ["hugo", "jekyll"])
-def test_built_site_shows_every_post_with_its_threads_and_old_urls_redirect(
-        archive: Path, tmp_path: Path, flavor: str) -> None:
-    out, site = build(archive, tmp_path, flavor)
-    moves, comments = expected(out)
-    assert_pages_and_threads(site, moves, comments)
+def assert_old_urls_redirect(site: Path, moves: dict[str, str]) -> None:
+    """A page at every old URL sends the visitor to the new one (meta refresh)."""
     for old, new in moves.items():
         if unquote(old) == unquote(new):
             continue
         redirect = page_file(site, old)
         assert redirect.is_file(), f"no redirect page at the old URL {old}"
         target = _REFRESH.search(redirect.read_text(encoding="utf-8"))
-        assert target and unquote(target.group(1)) == unquote(new), (old, new)
+        assert target and unquote(html.unescape(target.group(1))) == unquote(new), (old, new)
+
+
+@pytest.mark.parametrize("flavor", ["hugo", "jekyll"])
+def test_built_site_shows_every_post_with_its_threads_and_old_urls_redirect(
+        archive: Path, tmp_path: Path, flavor: str) -> None:
+    out, site = build(archive, tmp_path, flavor)
+    moves, comments = expected(out)
+    assert_pages_and_threads(site, moves, comments)
+    assert_old_urls_redirect(site, moves)
     index = (site / "index.html").read_text(encoding="utf-8")
     listed = [unquote(h) for h in re.findall(r'<li><time[^>]*>[^<]*</time> <a href="([^"]+)"', index)]
     posts = {unquote(new) for old, new in moves.items() if "/p/" not in old}
@@ -158,11 +164,51 @@ def test_built_site_shows_every_post_with_its_threads_and_old_urls_redirect(
     assert labels, "labels became no taxonomy pages"
 
 
-def test_pelican_site_shows_every_post_with_its_threads(archive: Path, tmp_path: Path) -> None:
+def test_pelican_site_shows_every_post_with_its_threads_and_old_urls_redirect(archive: Path, tmp_path: Path) -> None:
     out, site = build(archive, tmp_path, "pelican")
     moves, comments = expected(out)
     assert_pages_and_threads(site, moves, comments)
     assert list((site / "tag").glob("*.html"))
+    assert_old_urls_redirect(site, moves)
+    some_old = next(iter(moves))
+    assert f'rel="canonical" href="{html.escape(moves[some_old])}"' in page_file(site, some_old).read_text(encoding="utf-8")
+
+
+class _Attributes(HTMLParser):
+    """Every tag and attribute of a page, as a browser's parser reads them."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[str] = []
+        self.attributes: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.attributes += [(name, value or "") for name, value in attrs]
+
+
+def test_pelican_titles_and_tag_names_stay_text(tmp_path: Path) -> None:
+    need_engine("pelican")
+    title, label = '<b>x</b> & "q"', '<i>tag</i> & "t"'
+    models = nasty_models()
+    models["posts"][2] = dataclasses.replace(models["posts"][2], title=title, tags=("pr",))
+    models["tags"][0] = dataclasses.replace(models["tags"][0], name=label)
+    folder = build_blog(tmp_path / "blog", models)
+    done = blogport("export", str(folder), "--to", "markdown", "--flavor", "pelican", "--no-download-images")
+    assert done.returncode == 0, done.stderr
+    site = tmp_path / "site"
+    command, _program = ENGINES["pelican"]
+    built = subprocess.run([*command, str(site)], cwd=folder / "markdown", capture_output=True, text=True, timeout=600)
+    assert built.returncode == 0, built.stdout + built.stderr
+    permalinks, tag_pages = [], 0
+    for page in site.rglob("*.html"):
+        parsed = _Attributes()
+        parsed.feed(page.read_text(encoding="utf-8"))
+        assert "b" not in parsed.tags and "i" not in parsed.tags, f"{page}: a title or tag name became markup"
+        permalinks += [v for n, v in parsed.attributes if n == "title" and v.startswith("Permalink to <b>")]
+        tag_pages += label in text_of(page.read_text(encoding="utf-8"))
+    assert permalinks and set(permalinks) == {f"Permalink to {title}"}, "the title attribute holds the whole title"
+    assert tag_pages >= 2, "the label shows as its text (tag list, tag page)"
 
 
 def test_hostile_text_stays_text_in_every_built_site(tmp_path: Path) -> None:
