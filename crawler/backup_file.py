@@ -109,7 +109,8 @@ class BackupReadSummary:
             f" ({self.drafts} drafts, {self.scheduled} scheduled)",
         ]
         if self.orphan_comments:
-            lines.append(f"  {self.orphan_comments} comments name a post that is not in the file")
+            lines.append(f"  {self.orphan_comments} comments name a post that is not in the file:"
+                         " kept in blog.db (raw_comments) with that post's URL, listed by the report")
         if self.issues:
             lines.append(f"  {self.issues} entries could not be read (see crawl_issues)")
         return lines

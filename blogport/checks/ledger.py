@@ -202,11 +202,18 @@ def build_ledger(ctx: Context) -> tuple[list[LedgerEntry], list[Finding]]:
         for comment in raw.comments:
             entries.append(_comment_entry(ctx, resolver, raw, row, comment, place, findings))
 
+    fetched = {page["url"] for page in ctx.pages} | {issue["url"] for issue in ctx.issues}
     for comment in ctx.orphan_raw_comments:
         key = comment_key(comment)
+        if comment.post_url in fetched:
+            lost, said = "its post was never stored (the post page failed)", \
+                "comment found on a comment page, but its post was never stored"
+        else:  # an export or comments feed that does not hold the post
+            lost = said = (f"its post {comment.post_url} is not in the source: the comment is kept in blog.db"
+                           " (raw_comments), not exported")
         entries.append(_entry("comment", key, None, comment.permalink or comment.post_url, "", url_month(comment.post_url),
-                              ["its post was never stored (the post page failed)"], []))
-        findings.append(Finding(ERROR, "ledger", "comment found on a comment page, but its post was never stored",
+                              [lost], []))
+        findings.append(Finding(ERROR, "ledger", f"comment by {comment.author_text or 'unknown'}: {said}",
                                 comment.permalink or comment.post_url, None, "comment", comment.comment_id))
 
     if not ctx.raw_posts:

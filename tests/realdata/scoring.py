@@ -168,7 +168,8 @@ def judge(rel: str, facts: dict[str, Any], outcome: Outcome) -> FileScore:
             "posts": sum(p.status != "draft" for p in posts),
             "drafts": sum(p.status == "draft" for p in posts),
             "pages": len(pages),
-            "comments": len(comments),
+            # a comment whose post is not in the file is kept in the archive and reported
+            "comments": len(comments) + outcome.orphan_comments,
             "replies": sum(c.has_parent for c in comments),
             "comments_on_pages": sum(len(p.comments) for p in pages),
         }

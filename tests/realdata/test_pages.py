@@ -10,6 +10,7 @@ import sqlite3
 import pytest
 from scrapy.http import HtmlResponse
 
+from blogport.validate import ValidateOptions, validate
 from crawler.backup_file import read_backup
 from crawler.extract import extract_post
 from kernel.archive import Archive
@@ -123,3 +124,25 @@ def test_real_blogger_export_through_the_archive(tmp_path):
                              "2011-07-14T02:22:37+00:00", "2011-07-13T22:22:37-04:00")]
     finally:
         conn.close()
+
+
+def test_comment_whose_post_is_not_in_the_file_is_kept_and_reported(tmp_path):
+    # feedparser/atomthreadingwithentry.xml: a Blogger comments feed holding one comment by John
+    # (id 4788628857625737701) whose thr:in-reply-to names post 3861663258538857954, not in the file
+    path = require_realdata() / "feedparser/atomthreadingwithentry.xml"
+    with Archive.in_dir(tmp_path) as archive:
+        summary = read_backup(path, archive)
+        (kept,) = archive.orphan_raw_comments()
+    assert (summary.posts, summary.comments, summary.orphan_comments) == (0, 1, 1)
+    assert "kept in blog.db" in "\n".join(summary.summary_lines())
+    assert kept.comment_id == "4788628857625737701" and kept.author_text == "John"
+    assert kept.post_url == "https://salmon-test.blogspot.com/2009/10/test-post.html"
+    assert kept.body_html.startswith("bloffo bliff by")
+    assert kept.datetime_attr == "2009-12-08T16:59:02.544-08:00"
+    transform(tmp_path, TransformOptions())
+    report = validate(tmp_path, ValidateOptions())
+    (said,) = [f for f in report.findings if f.item_type == "comment"]
+    assert said.item_id == "4788628857625737701" and "John" in said.message
+    assert f"its post {kept.post_url} is not in the source" in said.message
+    (entry,) = [e for e in report.ledger if e.item_type == "comment"]
+    assert entry.status == "failed" and "kept in blog.db" in entry.lost[0]
