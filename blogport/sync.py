@@ -40,7 +40,7 @@ from pathlib import Path
 from blogport.config import MigrationConfig, load_config
 from blogport.lock import hold_lock
 from blogport.runs import finish_run, start_run
-from blogport.sync_feeds import FeedSync
+from blogport.sync_feeds import sync_feeds
 from blogport.sync_history import (
     GONE_STATUSES,
     SNAPSHOT_TABLE,
@@ -56,7 +56,6 @@ from blogport.sync_history import (
     sync_state,
     update_state,
 )
-from blogport.sync_http import Fetcher
 from blogport.sync_result import ItemCounts, SyncResult
 from crawler.run import source_of
 from crawler.sources import Source
@@ -152,21 +151,14 @@ def _run(archive: Archive, config: MigrationConfig, result: SyncResult, started:
         result.mode = "source"
         _crawl(source, config, out_dir, result, refresh=True)
     else:
-        fetcher = Fetcher(config, archive)
-        source_via = (archive.get_meta("source") or {}).get("via", "html")
         # The feeds are the cheap way to learn what changed, whichever way the archive was
-        # filled (an HTML archive then fetches just the changed pages); FeedSync says when the
-        # blog serves none, and the incremental HTML crawl takes over.
-        used_feeds = FeedSync(archive, fetcher, config, result, source_via).run()
-        if used_feeds:
+        # filled (an HTML archive then fetches just the changed pages); where the blog serves
+        # none, the incremental HTML crawl takes over.
+        if sync_feeds(archive, config, result):
             result.mode = "feeds"
         else:
             result.mode = "html"
             _crawl(source, config, out_dir, result, refresh=True)
-        result.requests += fetcher.requests
-        result.not_modified += fetcher.not_modified
-        result.page_bytes += fetcher.page_bytes
-        result.feed_bytes += fetcher.feed_bytes
 
     noticed = _note_deletions(archive, deleted_before, started)
     result.deleted_urls = tuple(sorted(noticed))

@@ -15,8 +15,10 @@ archive month, label page) or a page of an Atom feed. The answer is a ``RefreshP
 * ``retry``: pages that failed or arrived incomplete last time (every sync tries them again,
   whichever way it reads the blog, until they succeed or answer 404/410).
 
-``read_listing`` and ``read_feed_listing`` turn a fetched page into a ``Listing``;
-``load_archive_state`` reads an ``ArchiveState`` from an archive. The spiders fetch the plan.
+``plan_feed_changes`` is the same decision from the feeds read with ``updated-min`` (every
+post they name changed since the cursor). ``read_listing`` and ``read_feed_listing`` turn a
+fetched page into a ``Listing``; ``load_archive_state`` reads an ``ArchiveState`` from an
+archive. The spiders fetch the plan (``crawler.incremental``, ``crawler.feed_sync``).
 """
 
 from __future__ import annotations
@@ -186,6 +188,33 @@ def _suspected_gone(
         if now is not None and (before is None or now < before or now == 0):
             suspects.add(url)
     return suspects
+
+
+def plan_feed_changes(
+    stored: ArchiveState,
+    updated: Mapping[str, str],
+    commented: Iterable[str] = (),
+    total: int | None = None,
+) -> RefreshPlan:
+    """What to fetch after reading the feeds with ``updated-min=<cursor>``.
+
+    ``updated``: URL -> kind ("post" or "page") of what the posts feed names (each one was
+    published or edited since the cursor: new when the archive does not hold it, else
+    changed); ``commented``: the posts the comments feed names (they have new comments);
+    ``total``: the posts feed's ``openSearch:totalResults`` when it was read (None when it
+    answered "not modified"). Fewer posts than the archive holds plus the new ones put every
+    other stored post on ``check_gone``. Pages that failed last time are retried.
+    """
+    new = tuple(url for url in updated if url not in stored.posts)
+    changed = tuple(dict.fromkeys(
+        [url for url in updated if url in stored.posts] + [url for url in commented if url not in new]
+    ))
+    gone: tuple[str, ...] = ()
+    n_new = sum(1 for url in new if updated[url] == "post")
+    if total is not None and total < len(stored.posts) + n_new:
+        gone = tuple(sorted(set(stored.posts) - set(new) - set(changed)))
+    retry = tuple(sorted(stored.failed - set(new) - set(changed)))
+    return RefreshPlan(new, changed, gone, retry)
 
 
 # -- reading listings ------------------------------------------------------------------------

@@ -71,6 +71,7 @@ def snapshot(stats: dict[str, Any]) -> dict[str, Any]:
         STAT_BYTES,
         STAT_COMMENTS,
         STAT_ERRORS,
+        STAT_EXPECTED,
         STAT_FETCHED,
         STAT_GONE,
         STAT_ISSUES,
@@ -96,6 +97,7 @@ def snapshot(stats: dict[str, Any]) -> dict[str, Any]:
         "bytes": stats.get(STAT_BYTES, 0),
         "robots": stats.get("blogport/issues/robots", 0),
         "retries": stats.get("retry/count", 0),
+        "posts_expected": stats.get(STAT_EXPECTED),
     }
 
 
@@ -234,15 +236,21 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         "elapsed_s": time.monotonic() - started,
         "hosts": sorted(getattr(spider, "hosts", ()) or ()),
         "worker_failed": stats.get("blogport/worker_failed"),
+        "report": getattr(spider, "report", None),
     }
 
 
 def _spider_for(via: str, job: dict[str, Any], options: Any) -> tuple[type, dict[str, Any]]:
-    """The spider class and its arguments for ``via`` ("feeds" or "html")."""
-    if via == "feeds":
+    """The spider class and its arguments for ``via`` ("feeds", "html", or "feed-sync": what
+    changed, told by the feeds, with ``spider_args``)."""
+    if via == "feed-sync":
+        from crawler.feed_sync import FeedSyncSpider as spider_cls
+
+        kwargs: dict[str, Any] = {"blog_url": job["source"], **(job.get("spider_args") or {})}
+    elif via == "feeds":
         from crawler.feed_spider import FeedSpider as spider_cls
 
-        kwargs: dict[str, Any] = {"blog_url": job["source"]}
+        kwargs = {"blog_url": job["source"]}
         if job.get("updated_min"):
             kwargs["updated_min"] = job["updated_min"]
     elif options.incremental:

@@ -1,0 +1,91 @@
+"""``sync_through_feeds``: run ``crawler.feed_sync.FeedSyncSpider`` in the crawl's child process.
+
+The same child process as every live crawl (``crawler.run.run_child``): Scrapy's reactor
+cannot be restarted, Ctrl-C stops the child gracefully, and the child never outlives its
+parent. What the spider did comes back as a ``FeedSyncReport``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from crawler.options import CrawlOptions
+from crawler.run import _log_level_name, run_child
+from kernel.archive import ARCHIVE_NAME
+from kernel.errors import DiskFullError, SourceError, UnreachableError
+
+#: The ``via`` of the child's job that runs the feed sync spider (see ``crawler.process``).
+VIA = "feed-sync"
+
+
+@dataclass(frozen=True)
+class FeedSyncReport:
+    usable: bool
+    """False when the blog serves no usable feeds: the incremental HTML crawl takes over."""
+    reason: str | None = None
+    failed: int = 0
+    failures: tuple[str, ...] = ()
+    """"URL: reason" of each page that failed (asked for again by the next sync)."""
+    requests: int = 0
+    """Requests the blog answered (robots.txt and retries included)."""
+    not_modified: int = 0
+    page_bytes: int = 0
+    feed_bytes: int = 0
+    """Body bytes of feed pages and robots.txt."""
+    interrupted: bool = False
+
+
+def sync_through_feeds(
+    source: str,
+    out_dir: Path,
+    options: CrawlOptions,
+    *,
+    since: str | None,
+    source_via: str,
+    settings: dict[str, Any] | None = None,
+) -> FeedSyncReport:
+    """Ask the blog's feeds what changed since ``since`` and store only that in
+    ``out_dir/blog.db``. Raises ``UnreachableError`` when the blog cannot be reached,
+    ``DiskFullError`` when the disk fills up."""
+    archive_path = Path(out_dir) / ARCHIVE_NAME
+    job: dict[str, Any] = {
+        "source": source,
+        "archive": str(archive_path),
+        "options": asdict(options),
+        "via": VIA,
+        "spider_args": {"since": since, "source_via": source_via},
+        "log_level": _log_level_name(),
+        "settings": settings or {},
+    }
+    reactor = (settings or {}).get("TWISTED_REACTOR") or os.environ.get("BLOGPORT_REACTOR")
+    if reactor:
+        job["reactor"] = reactor
+    result = run_child(job, source, options.progress)
+    done = result.done
+    if done is None:
+        if result.interrupted:
+            return FeedSyncReport(usable=True, interrupted=True)
+        tail = "\n".join(result.stderr_tail[-15:])
+        raise RuntimeError(f"the sync process stopped unexpectedly (exit code {result.returncode}):\n{tail}")
+    fatal = done.get("fatal")
+    if fatal:
+        if fatal.get("kind") == "unreachable":
+            raise UnreachableError(fatal.get("message") or f"cannot reach {source}")
+        if fatal.get("kind") == "disk_full":
+            raise DiskFullError(fatal.get("path") or archive_path)
+        raise SourceError(fatal.get("message") or f"cannot sync {source}")
+    report = done.get("report") or {}
+    return FeedSyncReport(
+        usable=bool(report.get("usable", False)),
+        reason=report.get("reason"),
+        failed=int(report.get("failed", 0)),
+        failures=tuple(report.get("failures", ())),
+        requests=int(report.get("requests", 0)),
+        not_modified=int(report.get("not_modified", 0)),
+        page_bytes=int(report.get("page_bytes", 0)),
+        feed_bytes=int(report.get("feed_bytes", 0)),
+        interrupted=result.interrupted or report.get("finish_reason") == "shutdown",
+    )
