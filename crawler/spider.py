@@ -15,9 +15,12 @@ Link discovery (``crawler.links.discover_links``) scans the page's anchors witho
 only extraction reads the page with lxml.
 
 Resume: post, static and comment pages already stored with status 200 are not fetched
-again; their stored HTML is read for navigation instead. Incremental mode (sync) requests
-every stored page conditionally (``If-None-Match`` / ``If-Modified-Since``); ``304`` keeps the
-stored page, ``404``/``410`` for a stored page updates its status and keeps its HTML and records.
+again; their stored HTML is read for navigation instead. In incremental mode (``sync``, the
+subclasses ``crawler.incremental.IncrementalSpider`` and ``crawler.feed_sync.FeedSyncSpider``
+decide what is requested: the pages a plan says changed) a stored page is requested
+conditionally (``If-None-Match`` / ``If-Modified-Since``); ``304`` keeps the stored page and its
+stored HTML is read for navigation, ``404``/``410`` for a stored page updates its status and
+keeps its HTML and records.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from twisted.python.failure import Failure
 from crawler.items import PageItem
 from crawler.links import discover_links, extract_links
 from crawler.middlewares import OffsiteRedirect
+from crawler.trial import TrialCut
 from crawler.pipelines import (
     STAT_FETCHED,
     STAT_GONE,
@@ -174,6 +178,8 @@ class BlogSpider(scrapy.Spider):
         self.archive_path: Path | None = None
         self.stored: dict[str, StoredState] = {}
         self.known_refusals: set[str] = set()
+        self.trial: TrialCut | None = None
+        """A trial run (``BLOGPORT_LIMIT``): the newest posts only (``crawler.trial``)."""
         self._db: sqlite3.Connection | None = None
 
     @classmethod
@@ -185,6 +191,8 @@ class BlogSpider(scrapy.Spider):
         spider.incremental = settings.getbool("BLOGPORT_INCREMENTAL", False)
         spider.stored = load_stored_state(spider.archive_path)
         spider.known_refusals = load_known_refusals(spider.archive_path)
+        limit = settings.getint("BLOGPORT_LIMIT", 0)
+        spider.trial = TrialCut(limit) if limit > 0 else None
         return spider
 
     # -- helpers ---------------------------------------------------------------------
@@ -220,6 +228,12 @@ class BlogSpider(scrapy.Spider):
         if urls is None:
             urls = extract_links(response, self.hosts, self.scheme).all()
         return urls
+
+    def _next(self, response: Response, url: str, kind: str) -> Iterable[str]:
+        """The links of a page to follow: every one, or a trial run's (``TrialCut``)."""
+        if self.trial is None:
+            return self._links(response)
+        return self.trial.next_links(response, url, kind, self.hosts, self.scheme)
 
     def closed(self, reason: str) -> None:
         if self._db is not None:
@@ -272,7 +286,7 @@ class BlogSpider(scrapy.Spider):
                 response = self._stored_response(url)
                 if response is not None:
                     self.stats.inc_value(STAT_REUSED)
-                    stack.extend(self._links(response))
+                    stack.extend(self._next(response, url, stored.kind or kind))
                     continue
             yield self._request(url, kind)
 
@@ -351,12 +365,12 @@ class BlogSpider(scrapy.Spider):
         self.seen.add(canonicalize(final_url, self.scheme))
 
     def _after_page(self, response: Response, url: str) -> Iterator[Request]:
-        urls = self._links(response)
+        urls = self._next(response, url, response.meta.get("kind", ""))
         if urls:
             yield from self.follow(urls, url)
 
     def _navigate(self, response: HtmlResponse, url: str, kind: str) -> Iterator[Request]:
-        yield from self.follow(self._links(response), url)
+        yield from self.follow(self._next(response, url, kind), url)
 
     def _gone(self, url: str, status: int, stored: StoredState) -> Iterator[Any]:
         """A stored page the blog no longer serves: keep its HTML and records, update its status."""
