@@ -51,9 +51,25 @@ _FTFY = ftfy.TextFixerConfig(
 _MOJIBAKE_HINT = re.compile("[ÂÃâÐÑ][\x80-\xbf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u203a\u20ac\u2122]|\ufffd|[\x80-\x9f]")
 
 
+_MOJIBAKE_LEADS = "ÂÃâÐÑ\ufffd"
+"""The characters that start a telltale sequence of ``_MOJIBAKE_HINT`` besides C1 controls."""
+_C1_CONTROL = re.compile("[\x80-\x9f]")
+
+
+def _may_be_mojibake(text: str) -> bool:
+    """``_MOJIBAKE_HINT.search(text)``, answered without the regex for most text (ten times
+    faster on a long body): ASCII text has none of its characters, and a text without any
+    lead character can only match on a C1 control."""
+    if text.isascii():
+        return False
+    if any(ch in text for ch in _MOJIBAKE_LEADS):
+        return _MOJIBAKE_HINT.search(text) is not None
+    return _C1_CONTROL.search(text) is not None
+
+
 def fix_mojibake(text: str) -> str:
     """"Iâ€™ve" -> "I’ve". Text without the telltale sequences is returned unchanged (fast)."""
-    if not text or not _MOJIBAKE_HINT.search(text):
+    if not text or not _may_be_mojibake(text):
         return text
     return ftfy.fix_text(text, _FTFY)
 
@@ -299,8 +315,12 @@ def _finish_text(raw: str) -> str:
     return text.strip()
 
 
-_PLAIN_BODY = re.compile(r"(?:[^<&]|&(?:amp|lt|gt|quot|apos|#39|nbsp);|<br\s*/?>)*", re.IGNORECASE)
+_TEXT = r"(?:[^<&]|&(?:amp|lt|gt|quot|apos|#39|nbsp);|<br\s*/?>)*"
+_PLAIN_BODY = re.compile(_TEXT, re.IGNORECASE)
+_PARAGRAPHS_BODY = re.compile(rf"{_TEXT}(?:<p>{_TEXT}</p>{_TEXT})+", re.IGNORECASE)
+"""Text, line breaks and bare paragraphs, never nested (classic templates' comments)."""
 _BR_TAG = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_P_TAG = re.compile(r"(</?p>)", re.IGNORECASE)
 
 
 def _escape_text(text: str) -> str:
@@ -311,15 +331,31 @@ def _escape_text(text: str) -> str:
 def _plain_body(body_html: str, rules: tuple[CruftRule, ...]) -> tuple[str, str] | None:
     """(html, text) of a body that is only text and line breaks (most comments), without a
     parser; None when the body has markup or could hold a text-rule's cruft."""
-    if not _PLAIN_BODY.fullmatch(body_html):
+    if _PLAIN_BODY.fullmatch(body_html):
+        lowered = body_html.lower()
+        for rule in rules:
+            if rule.text and (not rule.hints or any(h in lowered for h in rule.hints)):
+                return None
+        parts = [unescape(p) for p in _BR_TAG.split(body_html)]
+        safe = "<br>".join(_escape_text(p) for p in parts).strip()
+        return safe, _finish_text(_BR.join(parts))
+    if not _PARAGRAPHS_BODY.fullmatch(body_html):
         return None
     lowered = body_html.lower()
-    for rule in rules:
-        if rule.text and (not rule.hints or any(h in lowered for h in rule.hints)):
+    for rule in rules:  # an element rule could match a paragraph's text too
+        if not rule.hints or any(h in lowered for h in rule.hints):
             return None
-    parts = [unescape(p) for p in _BR_TAG.split(body_html)]
-    safe = "<br>".join(_escape_text(p) for p in parts).strip()
-    return safe, _finish_text(_BR.join(parts))
+    html_out: list[str] = []
+    text_out: list[str] = []
+    for piece in _P_TAG.split(body_html):
+        if piece.lower() in ("<p>", "</p>"):
+            html_out.append(piece.lower())
+            text_out.append(_PARA)
+            continue
+        parts = [unescape(p) for p in _BR_TAG.split(piece)]
+        html_out.append("<br>".join(_escape_text(p) for p in parts))
+        text_out.append(_BR.join(parts))
+    return "".join(html_out).strip(), _finish_text("".join(text_out))
 
 
 def clean_body(body_html: str, base_url: str, item_type: str,

@@ -225,6 +225,8 @@ def _text_slots(root: _Element) -> Iterator[tuple[_Element, str]]:
 
 
 def _strip_text(root: _Element, pattern: re.Pattern[str], remove: str) -> int:
+    if not pattern.search("".join(root.itertext())):
+        return 0  # a match inside one text node is a match in all the text (no rule is anchored)
     count = 0
     for el, slot in list(_text_slots(root)):
         value = getattr(el, slot)

@@ -125,3 +125,47 @@ def test_video_uploaded_to_blogger_is_a_visible_note_and_counted():
         assert "<object" not in safe and "googlevideo" not in safe
         notes += text.count("[Video uploaded to Blogger")
     assert notes == sum(b.count("BLOG_video_class") for b in bodies)
+
+
+def test_paragraph_comment_fast_path_matches_the_full_sanitiser():
+    """Classic templates wrap each comment in bare paragraphs; the fast path gives the same
+    bytes and text as parsing, on crafted bodies and on every comment of generated blogs."""
+    from fixtures.blogger import generate_blog
+    from transform.clean import _plain_body, element_text, inner_html, prepare
+    from transform.cruft import RULES
+
+    samples = [
+        "\n<p>Kunde Dienst Morgen, Größe &amp; Wert?</p>\n",
+        "<P>One</P>\n<p>two<br>lines &lt;b&gt; not bold</p>",
+        "lead text <p>para</p> tail text",
+        "<p></p><p>  spaced   out \n text  </p>",
+        "<p>a&nbsp;b</p>",
+    ]
+    for family in ("classic", "layout-flat"):
+        for language in ("en", "de", "es"):
+            blog = generate_blog(seed=5, posts=12, family=family, language=language, big_thread=False)
+            samples += [c.rendered_body_html() for p in blog.posts for c in p.comments]
+            samples += ["<p>" + c.rendered_body_html() + "</p>" for p in blog.posts for c in p.comments]
+    fast_ones = 0
+    for body in samples:
+        fast = _plain_body(body, RULES)
+        if fast is None:
+            continue
+        fast_ones += 1
+        root, _ = prepare(body, "http://b.example/x.html", "comment")
+        assert fast == (sanitize(inner_html(root)), element_text(root)), body
+    assert fast_ones > len(samples) // 2
+    # nested, attributes, other tags or a rule's hint take the full path
+    for body in ("<p>a<p>b</p></p>", "<p class='x'>a</p>", "<p>a <b>b</b></p>", "<p>see more</p>",
+                 "<p>Recent blog:=- x</p>", "<p>a</p></p>"):
+        assert _plain_body(body, RULES) is None, body
+
+
+def test_mojibake_shortcut_agrees_with_the_telltale_regex():
+    from transform.clean import _MOJIBAKE_HINT, _may_be_mojibake
+
+    samples = ["plain ascii", "Größe und Straße", "Iâ€™ve", "cafÃ©", "a\x85b", "Ã alone", "\ufffd",
+               "Ð¿Ñ€Ð¸Ð²ÐµÑ‚", "日本語のテキスト", "Â\xa0", "Â£5", "âœ“", "naïve café", ""]
+    samples += [chr(c) + chr(d) for c in (0xC2, 0xC3, 0xE2, 0xD0, 0xD1, 0x41) for d in range(0x7E, 0x2130, 7)]
+    for text in samples:
+        assert _may_be_mojibake(text) == (_MOJIBAKE_HINT.search(text) is not None), repr(text)

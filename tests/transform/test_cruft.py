@@ -177,3 +177,11 @@ def test_may_hold_cruft_is_false_for_plain_comments():
 
     assert not may_hold_cruft("Great post, thanks!<br /><br />I agree &amp; will try it.", "comment")
     assert may_hold_cruft("Great post!<br />Recent blog:=- <a href='http://x.example/'>T</a>", "comment")
+
+
+def test_text_rules_are_not_anchored():
+    """strip_cruft looks for a text rule in all the body's text before it visits each text
+    node: that finds every match only while no rule is anchored to a node's start or end."""
+    for rule in RULES:
+        if rule.text:
+            assert not re.search(r"(?<!\\)[\^$]|\\[AZbB]", rule.text), rule.name
