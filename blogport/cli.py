@@ -255,7 +255,8 @@ def sync(ctx: click.Context, out_dir: Path, as_json: bool, **kw: Any) -> None:
 
 
 _CRAWL_FIELDS = {"via": "via", "ignore_robots": "obey_robots", "concurrency": "concurrency", "delay": "delay",
-                 "no_throttle": "autothrottle", "max_page_size": "max_page_bytes", "user_agent": "user_agent"}
+                 "no_throttle": "autothrottle", "max_page_size": "max_page_bytes", "user_agent": "user_agent",
+                 "limit": "limit"}
 
 
 def _update_crawl_config(out_dir: Path, options: Any, changed: list[str]) -> None:
@@ -271,6 +272,17 @@ def _update_crawl_config(out_dir: Path, options: Any, changed: list[str]) -> Non
             return  # sync says why it cannot run
         fields = {_CRAWL_FIELDS[name]: getattr(options, _CRAWL_FIELDS[name]) for name in changed}
         save_config(archive, dataclasses.replace(config, crawl=dataclasses.replace(config.crawl, **fields)))
+
+
+def _register_batch_commands() -> None:
+    from blogport.batch_command import batch
+    from blogport.worker import worker
+
+    main.add_command(batch)
+    main.add_command(worker)
+
+
+_register_batch_commands()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,38 @@
+"""The ``blogport worker`` command (registered by ``blogport.cli``): one fetching process of a
+distributed batch, on any machine that reaches the Redis and the blogs (``crawler.redis_worker``)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import click
+
+from blogport.cli_options import common_options, is_quiet
+
+
+def _log_level() -> str:
+    level = logging.getLogger().getEffectiveLevel()
+    return "DEBUG" if level <= logging.DEBUG else "INFO" if level <= logging.INFO else "WARNING"
+
+
+@click.command()
+@click.option("--redis", "redis_url", required=True, metavar="redis://HOST:PORT/DB",
+              help="The Redis that `blogport batch --redis` uses.")
+@click.option("--idle-exit", type=click.FloatRange(0), default=0.0, metavar="SECONDS",
+              help="Stop when the queue stayed empty this long (default: run until Ctrl-C or SIGTERM).")
+@click.option("--id", "worker_id", default="", metavar="NAME", help="Name of this worker (default: a random one).")
+@common_options
+@click.pass_context
+def worker(ctx: click.Context, redis_url: str, idle_exit: float, worker_id: str, as_json: bool, **kw: Any) -> None:
+    """Fetch pages for the batches in a Redis: walks their blogs with scrapy-redis's scheduler
+    and duplicate filter and pushes every page to Redis for the batch's archives."""
+    from crawler.redis_worker import run_worker
+
+    summary = run_worker(redis_url, idle_exit=idle_exit, worker_id=worker_id, log_level=_log_level())
+    if as_json:
+        click.echo(json.dumps(summary.as_dict(), sort_keys=True))
+    elif not is_quiet(ctx):
+        for line in summary.summary_lines():
+            click.echo(line)
