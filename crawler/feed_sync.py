@@ -161,7 +161,8 @@ class FeedSyncSpider(BlogSpider):
             last_modified=_header(response, b"Last-Modified"), name=url,
         )
         if answer.verdict == FAILED:
-            yield self._fail(url, "http", f"{answer.reason} for a feed probe")
+            kind_of_issue = "http" if response.status in TRANSIENT_STATUSES else "parse"
+            yield self._fail(url, kind_of_issue, f"{answer.reason} (a feed probe)")
         if not answer.usable:
             yield from self._unusable(kind, f"{kind} feed {url}: {answer.reason}")
             return

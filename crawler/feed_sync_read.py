@@ -5,8 +5,8 @@ Pure functions of a response's status, headers and body (no requests, no archive
 * ``read_probe`` judges the answer to a probe (``max-results=1`` of the posts or comments
   feed, sent with the validators of the previous sync): unchanged (``304``, or the same
   bytes), changed, not usable as a feed (the caller falls back to the HTML pages), or failed
-  for a passing reason (``429``/``5xx`` after the retries: recorded, and asked again by the
-  next sync);
+  for a passing reason (``429``/``5xx`` after the retries, a feed cut short: recorded, the
+  HTML pages are asked instead, and the next sync asks the feed again);
 * ``read_entries`` turns one page of a feed read with ``updated-min`` into the posts or
   comments it names.
 """
@@ -73,8 +73,8 @@ def read_probe(
         return ProbeAnswer(UNUSABLE, reason=reason)
     try:
         page = parse_feed(body, name)
-    except BlogportError as exc:
-        return ProbeAnswer(UNUSABLE, reason=str(exc))
+    except BlogportError as exc:  # an Atom feed cut short or garbled on the way
+        return ProbeAnswer(FAILED, reason=str(exc))
     digest = hashlib.sha256(body).hexdigest()
     total = page.header.total_results
     validators = {"etag": etag, "last_modified": last_modified, "total": total, "sha256": digest}

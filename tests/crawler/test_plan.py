@@ -22,6 +22,7 @@ from crawler.plan import (
     load_archive_state,
     month_of,
     plan_changes,
+    plan_feed_changes,
     read_feed_listing,
     read_listing,
 )
@@ -177,3 +178,27 @@ def test_archive_state_and_failed_pages_from_a_real_archive(tmp_path: Path) -> N
     assert state.posts == {good.url: StoredPost(good.url, 3, None, '"e1"')}
     assert state.months == {"2010-01": 1}
     assert state.failed == {"https://b.example/2010/02/b.html"}
+
+
+def test_feeds_since_the_cursor_plan_every_post_they_name() -> None:
+    """Read with ``updated-min``, a feed names only what changed: each post is new or changed,
+    whatever its comment count says; a post with a new comment is changed too."""
+    path = realdata("feedjira/OlaBinionJavaLispRubyandAI.xml")
+    listing = read_feed_listing(path.as_uri(), path.read_bytes(), scheme="http")
+    urls = [p.url for p in listing.posts]
+    held = {u: StoredPost(u, p.comment_count, p.updated) for u, p in zip(urls[5:], listing.posts[5:])}
+    failed = "http://ola-bini.blogspot.com/2007/12/cut-last-time.html"
+    state = ArchiveState(posts=held, failed=frozenset({failed}))
+    commented = "http://ola-bini.blogspot.com/2007/11/older.html"
+    plan = plan_feed_changes(state, {u: "post" for u in urls[:7]}, [commented, urls[0]], total=None)
+    assert plan.new == tuple(urls[:5])
+    assert plan.changed == (urls[5], urls[6], commented)
+    assert plan.retry == (failed,) and plan.check_gone == ()
+    # the feed counts fewer posts than the archive holds plus the new ones: every other stored
+    # post is checked; with as many, none
+    total = len(held) + 5
+    assert plan_feed_changes(state, {u: "post" for u in urls[:7]}, (), total=total).check_gone == ()
+    gone = plan_feed_changes(state, {u: "post" for u in urls[:7]}, (), total=total - 1).check_gone
+    assert set(gone) == set(urls[7:])
+    # a new static page is fetched but does not count as a post
+    assert plan_feed_changes(state, {urls[0]: "page"}, (), total=len(held)).check_gone == ()
