@@ -33,9 +33,8 @@ import itertools
 import logging
 import re
 from functools import cmp_to_key
+from typing import TYPE_CHECKING
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
-
-from scrapy.http import TextResponse
 
 from kernel.errors import SourceError
 from crawler.extract_fields import (
@@ -82,6 +81,9 @@ from crawler.extract_markup import (
     xpath,
 )
 from kernel.records import ArchiveMonth, BlogInfo, RawComment, RawPost
+
+if TYPE_CHECKING:  # only a type here: importing crawler.extract does not start Scrapy
+    from scrapy.http import TextResponse
 
 __all__ = [
     "ExtractionError",
