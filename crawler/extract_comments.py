@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from crawler.extract_markup import COMMENT_ID_PREFIX, Element, Page, classes, inner_html, js_unescape, norm, text_of
 from kernel.records import RawComment
@@ -249,95 +250,82 @@ def _is_permalink(link: Element) -> bool:
     return "permalink" in (link.get("title") or "").lower() or bool(_PERMALINK_ID.search(href)) or "showComment=" in href
 
 
-def classic_li(page: Page, li: Element, common: dict[str, object]) -> RawComment:
-    """Class-less ``li#c123`` > ``div.comment-body`` + ``p.comment-data`` "By <a>NAME</a>, at
-    <a title='comment permalink'>TIME</a>"."""
-    body = data = None
-    for child in li:
-        if not isinstance(child.tag, str):
-            continue
-        tokens = classes(child)
-        if "comment-body" in tokens and body is None:
-            body = child
-        elif "comment-data" in tokens and data is None:
-            data = child
-    author_text = author_url = date_text = permalink = None
-    if data is not None:
-        stamp = next((a for a in data.iter("a") if _is_permalink(a)), None)
-        pieces = [data.text or ""]
-        for child in data:
-            if child is stamp or not isinstance(child.tag, str):
-                break
-            if child.tag == "a" and author_url is None:
-                author_url = page.profile_url(child.get("href"))
-            pieces.append("".join(child.itertext()) + (child.tail or ""))
-        author_text = norm("".join(pieces)) or None
-        if stamp is not None:
-            date_text = text_of(stamp) or None
-            permalink = page.absolute(stamp.get("href"))
-    return RawComment(
-        comment_id=comment_id_of(li),
-        body_html=inner_html(body),
-        author_text=author_text,
-        author_url=author_url,
-        header_text=text_of(data) or None,
-        date_text=date_text,
-        timestamp_ms=_timestamp(permalink),
-        permalink=permalink,
-        deleted=_is_deleted(body),
-        **common,  # type: ignore[arg-type]
-    )
+@dataclass(frozen=True)
+class BylineComment:
+    """A comment element holding a body child and a byline child that reads "By <a>NAME</a>,
+    at <a>TIME</a>" / "Comment by NAME on <a>DATE</a>": one parser for every such shape, the
+    shape's row saying which children are which (``CLASSIC_LI``, ``INLINE_CLASSIC``).
 
+    The author is the byline's text before the date link, the first link before it their
+    profile; the date link is the one marked as the comment's permalink (else the last link,
+    where ``last_link_is_date``); the id is the element's own (``id="c123"``, ``a[name]``), else
+    the permalink's ``#c123``, else an ``a[name="c123"]`` just before the element."""
 
-def inline_classic(page: Page, div: Element, common: dict[str, object]) -> RawComment:
-    """``div.blogComment`` > ``div.blogCommentByline`` "Comment by NAME on <a>DATE</a>"."""
-    byline = body = None
-    for child in div:
-        tokens = classes(child) if isinstance(child.tag, str) else set()
-        if "blogCommentByline" in tokens:
-            byline = child
-        elif "blogCommentBody" in tokens:
-            body = child
-    comment_id = author_text = date_text = permalink = author_url = None
-    if byline is not None:
-        links = [a for a in byline.iter("a") if a.get("href")]
-        stamp = next(
-            (a for a in links if _PERMALINK_ID.search(a.get("href") or "") or "permalink" in (a.get("title") or "").lower()),
-            links[-1] if links else None,
+    body: str
+    """Class token of the body child."""
+    byline: str
+    """Class token of the byline child."""
+    last_link_is_date: bool = False
+
+    def __call__(self, page: Page, el: Element, common: dict[str, object]) -> RawComment:
+        body = byline = None
+        for child in el:
+            tokens = classes(child) if isinstance(child.tag, str) else set()
+            if self.body in tokens and body is None:
+                body = child
+            elif self.byline in tokens and byline is None:
+                byline = child
+        author_text = author_url = date_text = permalink = None
+        stamp = None
+        if byline is not None:
+            links = [a for a in byline.iter("a") if a.get("href")]
+            stamp = next((a for a in links if _is_permalink(a)), links[-1] if links and self.last_link_is_date else None)
+            pieces = [byline.text or ""]
+            for child in byline:
+                if child is stamp:
+                    break
+                if not isinstance(child.tag, str):  # an HTML comment: only its tail shows
+                    pieces.append(child.tail or "")
+                    continue
+                if child.tag == "a" and author_url is None and child.get("href"):
+                    author_url = page.profile_url(child.get("href"))
+                pieces.append("".join(child.itertext()) + (child.tail or ""))
+            author_text = norm("".join(pieces)) or None
+            if stamp is not None:
+                date_text = text_of(stamp) or None
+                permalink = page.absolute(stamp.get("href"))
+        return RawComment(
+            comment_id=comment_id_of(el) or _stamp_id(stamp) or _anchor_before(el),
+            body_html=inner_html(body),
+            author_text=author_text,
+            author_url=author_url,
+            header_text=text_of(byline) or None,
+            date_text=date_text,
+            timestamp_ms=_timestamp(permalink),
+            permalink=permalink,
+            deleted=_is_deleted(body),
+            **common,  # type: ignore[arg-type]
         )
-        pieces = [byline.text or ""]
-        for child in byline:
-            if child is stamp:
-                break
-            if child.tag == "a" and author_url is None:
-                author_url = page.profile_url(child.get("href"))
-            pieces.append("".join(child.itertext()) + (child.tail or ""))
-        author_text = " ".join("".join(pieces).split()) or None
-        if stamp is not None:
-            date_text = text_of(stamp) or None
-            permalink = page.absolute(stamp.get("href"))
-            match = _PERMALINK_ID.search(stamp.get("href") or "")
-            if match:
-                comment_id = match.group(1)
-    if comment_id is None:
-        prev = div.getprevious()
-        while prev is not None and prev.tag == "a":
-            match = _COMMENT_ID.match(prev.get("name") or "")
-            if match:
-                comment_id = match.group(1)
-                break
-            prev = prev.getprevious()
-    return RawComment(
-        comment_id=comment_id or comment_id_of(div),
-        body_html=inner_html(body),
-        author_text=author_text,
-        author_url=author_url,
-        header_text=text_of(byline) or None,
-        date_text=date_text,
-        timestamp_ms=_timestamp(permalink),
-        permalink=permalink,
-        deleted=_is_deleted(body),
-        **common,  # type: ignore[arg-type]
-    )
 
 
+def _stamp_id(stamp: Element | None) -> str | None:
+    match = _PERMALINK_ID.search(stamp.get("href") or "") if stamp is not None else None
+    return match.group(1) if match else None
+
+
+def _anchor_before(el: Element) -> str | None:
+    """The id of an ``a[name="c123"]`` among the anchors right before ``el``."""
+    prev = el.getprevious()
+    while prev is not None and prev.tag == "a":
+        match = _COMMENT_ID.match(prev.get("name") or "")
+        if match:
+            return match.group(1)
+        prev = prev.getprevious()
+    return None
+
+
+classic_li = BylineComment(body="comment-body", byline="comment-data")
+"""Class-less ``li#c123`` > ``div.comment-body`` + ``p.comment-data`` "By <a>NAME</a>, at
+<a title='comment permalink'>TIME</a>"."""
+inline_classic = BylineComment(body="blogCommentBody", byline="blogCommentByline", last_link_is_date=True)
+"""``div.blogComment`` > ``div.blogCommentByline`` "Comment by NAME on <a>DATE</a>" + ``div.blogCommentBody``."""

@@ -13,6 +13,7 @@ from scrapy.http import HtmlResponse
 from blogport.validate import ValidateOptions, validate
 from crawler.extract import detect_template, extract_post, extract_posts, is_blogger_page
 from crawler.extract_markup import page_of
+from crawler.extract_comments import BylineComment
 from crawler.extract_script import script_items
 from crawler.families import COMMENT_SHAPES, TEMPLATE_FAMILIES, comment_nodes
 from crawler.options import CrawlOptions
@@ -101,6 +102,18 @@ def test_classic_classless_list_comments() -> None:
     assert first.author_url == "http://www.blogger.com/profile/9457212"
     assert first.body_html.strip().startswith("<p>This study builds on our 2002 work.")
     assert post.author_name == "posted by Roy M. Poses MD"
+
+
+def test_byline_comments_share_one_parser_and_an_html_comment_hides_no_author() -> None:
+    # classic li#c and inline div.blogComment are rows of one byline parser
+    by_name = {shape.name: shape.parse for shape in COMMENT_SHAPES}
+    assert isinstance(by_name["classic-list"], BylineComment) and isinstance(by_name["inline"], BylineComment)
+    data = realdata_path(CLEANEVAL + "finalrun-input__72.html").read_bytes().replace(
+        b'<p class="comment-data">By <a href="http://www.blogger.com/profile/9457212"',
+        b'<p class="comment-data"><!-- author -->By <a href="http://www.blogger.com/profile/9457212"', 1)
+    first = extract_post(real(CLEANEVAL + "finalrun-input__72.html", body=data)).comments[0]
+    assert first.author_text == "By Kevin Schulman, at" and first.date_text == "3:09 PM"
+    assert first.author_url == "http://www.blogger.com/profile/9457212" and first.comment_id == "111722094015807951"
 
 
 def test_classic_comment_data_at_date_name_said() -> None:
