@@ -31,6 +31,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
 from crawler import extract
+from crawler.capture_rewrite import is_frame_wrapper, needs_unrewrite, replay_original, unrewrite_body
 from crawler.options import CrawlOptions
 from crawler.pipelines import ArchiveWriter, IssueItem, count_item, incomplete_reason, mark_incomplete
 from crawler.spider import page_item
@@ -137,6 +138,11 @@ def read_warc(path: Path, *, max_page_bytes: int = 10 * 1024 * 1024) -> CaptureS
                 uri = (record.rec_headers.get_header("WARC-Target-URI") or "").strip("<> ")
                 if not uri.lower().startswith(("http://", "https://")):
                     continue
+                timestamp = _timestamp(record.rec_headers.get_header("WARC-Date"))
+                replay_prefix, source_uri = None, record.rec_headers.get_header("WARC-Source-URI")
+                if (replayed := replay_original(uri)) is not None:  # saved from a Wayback replay
+                    source_uri = uri
+                    uri, timestamp, replay_prefix = replayed
                 try:
                     status = int(record.http_headers.get_statuscode() or 0)
                 except ValueError:
@@ -152,12 +158,16 @@ def read_warc(path: Path, *, max_page_bytes: int = 10 * 1024 * 1024) -> CaptureS
                 if declared and declared.isdigit() and not record.http_headers.get_header("Content-Encoding"):
                     if len(body) < int(declared) and len(body) <= max_page_bytes:
                         truncated = f"the capture holds {len(body)} of its {declared} bytes"
+                if replay_prefix or needs_unrewrite(body[:65536].decode("latin-1")):
+                    text = body.decode("latin-1")
+                    if is_frame_wrapper(text):
+                        continue  # a framed replay's top frame: the page itself is in another record
+                    body = unrewrite_body(body, _charset(ctype), replay_prefix)
                 headers = tuple(
                     (name, value) for name in _HEADERS_KEPT if (value := record.http_headers.get_header(name))
                 )
                 result.captures.append(
-                    Capture(uri, _timestamp(record.rec_headers.get_header("WARC-Date")), status, headers, body,
-                            label, capture_url=record.rec_headers.get_header("WARC-Source-URI"), truncated=truncated)
+                    Capture(uri, timestamp, status, headers, body, label, capture_url=source_uri, truncated=truncated)
                 )
     except SourceError:
         raise
@@ -295,7 +305,11 @@ def _item_for(url: str, kind: str, capture: Capture, per_page: dict[str, int], o
 
 
 def _encoding(capture: Capture) -> str | None:
-    ctype = (capture.header("Content-Type") or "").lower()
+    return _charset(capture.header("Content-Type") or "")
+
+
+def _charset(content_type: str) -> str | None:
+    ctype = content_type.lower()
     if "charset=" in ctype:
         return ctype.split("charset=", 1)[1].split(";", 1)[0].strip().strip("\"'") or None
     return None

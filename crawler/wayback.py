@@ -29,10 +29,12 @@ from typing import Any, ClassVar
 from urllib.parse import quote, urlencode, urlsplit
 
 import scrapy
+from scrapy.http import TextResponse
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 import crawler
+from crawler.capture_rewrite import is_frame_wrapper, needs_unrewrite, unrewrite_body
 from crawler.options import CrawlOptions
 from crawler.process import PARENT_PID_ENV, die_with_parent
 from crawler.summary import CrawlSummary
@@ -42,8 +44,15 @@ from kernel.errors import SourceError
 
 #: Seconds the fetching child may run before it is stopped.
 CHILD_TIMEOUT_S = 3600
+#: The longest ``Retry-After`` of a CDX or replay server that is waited for (seconds); a
+#: server that asks for more is answered as failing.
+RETRY_AFTER_MAX_S = 120.0
 #: How the Internet Archive passes on the headers the blog sent (``X-Archive-Orig-ETag``).
 ORIG_PREFIX = "x-archive-orig-"
+#: Replay forms asked for, in order: raw (``id_``, the page as the blog served it), then
+#: the rewritten replay (banner and archive URLs, undone by ``crawler.capture_rewrite``), and
+#: pywb's frame content (``mp_``) where the rewritten replay is a framed one.
+RAW, REWRITTEN, FRAMED = "id_", "", "mp_"
 #: Wayback servers whose CDX endpoint is not ``PREFIX/cdx``.
 CDX_DEFAULTS = {"web.archive.org": "https://web.archive.org/cdx/search/cdx"}
 
@@ -119,11 +128,31 @@ class CaptureSpider(scrapy.Spider):
 
         for url, capture in sorted(chosen.items()):
             if same_blog(url, hosts):
-                yield scrapy.Request(capture.capture_url, callback=self.on_page, dont_filter=True,
-                                     meta={"capture": capture, "handle_httpstatus_all": True})
+                yield self._replay(capture, RAW)
 
-    def on_page(self, response: Any) -> None:
+    def on_page(self, response: Any) -> Any:
         capture: Capture = response.meta["capture"]
+        form = response.meta.get("form", RAW)
+        if form == RAW and response.status != capture.status and capture.status == 200:
+            # no raw form of this capture here: the rewritten replay, undone below
+            yield self._replay(capture, REWRITTEN)
+            return
+        body = response.body
+        text = response.text if isinstance(response, TextResponse) else ""
+        if form != RAW or needs_unrewrite(text):
+            if is_frame_wrapper(text):  # pywb's framed replay: the capture is in the frame
+                if form != FRAMED:
+                    yield self._replay(capture, FRAMED)
+                return
+            body = unrewrite_body(body, getattr(response, "encoding", None), self.job["prefix"])
+        self._write(capture, response, body)
+
+    def _replay(self, capture: Capture, form: str) -> scrapy.Request:
+        url = f"{self.job['prefix']}/{capture.timestamp}{form}/{capture.url}"
+        return scrapy.Request(url, callback=self.on_page, dont_filter=True,
+                              meta={"capture": capture, "form": form, "handle_httpstatus_all": True})
+
+    def _write(self, capture: Capture, response: Any, body: bytes) -> None:
         skip = {b"content-encoding", b"content-length", b"transfer-encoding"}
         skip_text = {k.decode() for k in skip}
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, vs in response.headers.items()
@@ -135,9 +164,9 @@ class CaptureSpider(scrapy.Spider):
         status = StatusAndHeaders(f"{response.status} OK", headers, protocol="HTTP/1.1")
         t = capture.timestamp
         record = self.writer.create_warc_record(
-            capture.url, "response", payload=BytesIO(response.body), http_headers=status,
+            capture.url, "response", payload=BytesIO(body), http_headers=status,
             warc_headers_dict={"WARC-Date": f"{t[0:4]}-{t[4:6]}-{t[6:8]}T{t[8:10]}:{t[10:12]}:{t[12:14]}Z",
-                               "WARC-Source-URI": capture.capture_url or ""},
+                               "WARC-Source-URI": response.url or capture.capture_url or ""},
         )
         self.writer.write_record(record)
 
@@ -160,6 +189,11 @@ def main() -> int:
         "CONCURRENT_REQUESTS_PER_DOMAIN": min(options.concurrency, 4),
         "RETRY_TIMES": options.retries,
         "RETRY_HTTP_CODES": [429, 500, 502, 503, 504, 522, 524, 408],
+        # Retry-After of a 429/503 waited for (up to RETRY_AFTER_MAX_S), else exponential backoff
+        "DOWNLOADER_MIDDLEWARES": {"scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+                                   "crawler.middlewares.BackoffRetryMiddleware": 550},
+        "BLOGPORT_RETRY_BASE_DELAY": 1.0,
+        "BLOGPORT_RETRY_MAX_DELAY": RETRY_AFTER_MAX_S,
         "DOWNLOAD_MAXSIZE": options.max_page_bytes,
         "LOG_LEVEL": "WARNING",
         "TELNETCONSOLE_ENABLED": False,

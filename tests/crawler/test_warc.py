@@ -14,7 +14,7 @@ import pytest
 from crawler.options import CrawlOptions
 from crawler.run import crawl
 from crawler.warc import Capture, best_captures, read_warc
-from fixtures.blogger import generate_blog
+from fixtures.blogger import FAMILIES, generate_blog
 from fixtures.server import FixtureServer
 from kernel.archive import Archive
 from kernel.errors import SourceError
@@ -43,7 +43,7 @@ def pages(out: Path, urls: set[str]) -> list[tuple]:
     return [row for row in rows if row[0] in urls]
 
 
-@pytest.mark.parametrize("family", ["layout-threaded", "classic"])
+@pytest.mark.parametrize("family", FAMILIES)
 def test_warc_equals_live_crawl(tmp_path: Path, family: str) -> None:
     blog = generate_blog(seed=33, posts=6, family=family, big_thread=False)
     with FixtureServer(blog) as server:  # the live crawl, for comparison
