@@ -157,25 +157,27 @@ def data_context(text: str) -> dict[str, dict[str, Any]]:
     }
 
 
-def _noscript_body(page: Page) -> str:
-    """What the page's ``<noscript>`` elements show beyond stylesheets and tracking images."""
+def _noscript_body(page: Page) -> tuple[str, str]:
+    """What the page's ``<noscript>`` elements in its body show (their HTML, their text)."""
     if page.root is None:
-        return ""
-    parts = []
+        return "", ""
+    parts, texts = [], []
     for el in page.root.iter("noscript"):
         if el.getparent() is not None and el.getparent().tag == "head":
             continue
         text = norm(" ".join(el.itertext()))
         if text:
             parts.append((el.text or "") + "".join(etree.tostring(child, encoding="unicode") for child in el))
-    return "\n".join(parts)
+            texts.append(text)
+    return "\n".join(parts), " ".join(texts)
 
 
 def script_drawn_post(page: Page, template: str, language: str | None) -> RawPost | None:
     """The post of a page whose template draws it by script (Dynamic Views): what the page
     itself carries (the view data's title, URL and post id, ``og:title``, ``<noscript>``
-    content). Its ``missing`` says what the page does not hold, with the blog's feed, which
-    holds the whole post. None when the page is not one post."""
+    content). Its ``missing`` says what the page holds and what it does not, with the blog's
+    feed, which holds the whole post (even a ``<noscript>`` body may be only a part or a
+    notice). None when the page is not one post."""
     context = data_context(page.text)
     view, blog = context.get("view", {}), context.get("blog", {})
     if view.get("isSingleItem") is not True and blog.get("pageType") not in ("item", "static_page"):
@@ -186,15 +188,14 @@ def script_drawn_post(page: Page, template: str, language: str | None) -> RawPos
     url = page.canonical_links[0] if page.canonical_links else canonical(page.absolute(
         str(view.get("url") or blog.get("url") or page.url)) or page.url)
     post_id = str(view.get("postId") or blog.get("postId") or "")
-    body = _noscript_body(page)
-    missing = None
-    if not norm(body):
-        feeds = [page.absolute(link.get("href")) for link in page.links("alternate")
-                 if "atom" in (link.get("type") or "").lower()]
-        feed = next((f for f in feeds if f and "/comments/" not in f), None)
-        name = str(context.get("template", {}).get("name") or "a script-drawn template")
-        missing = (f"{BODY_DRAWN_BY_SCRIPT} ({name}): the page holds the title only, no body, date, author"
-                   " or comments" + (f"; the blog's feed {feed} holds the whole post" if feed else ""))
+    body, shown = _noscript_body(page)
+    feeds = [page.absolute(link.get("href")) for link in page.links("alternate")
+             if "atom" in (link.get("type") or "").lower()]
+    feed = next((f for f in feeds if f and "/comments/" not in f), None)
+    name = str(context.get("template", {}).get("name") or "a script-drawn template")
+    held = f"the title and what its <noscript> shows ({len(shown)} characters of text)" if shown else "the title only"
+    missing = (f"{BODY_DRAWN_BY_SCRIPT} ({name}): the page holds {held}, no date, author or comments"
+               + (f"; the blog's feed {feed} holds the whole post" if feed else ""))
     is_page = view.get("isPage") is True or blog.get("pageType") == "static_page"
     return RawPost(
         url=url,

@@ -81,7 +81,8 @@ class TransformSummary:
         else:
             lines.append("cruft removed: none")
         if self.comments_without_post:
-            lines.append(f"{self.comments_without_post} comments skipped: their post page is not in the archive")
+            lines.append(f"{self.comments_without_post} comments not normalised: their post is not in the archive"
+                         " (kept in raw_comments, listed by the report)")
         if self.duplicate_posts:
             lines.append(f"{self.duplicate_posts} posts skipped: same post id as another URL")
         for url, reason in self.failures:
