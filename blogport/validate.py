@@ -43,7 +43,7 @@ from blogport.checks.base import (
 )
 from blogport.checks.content import check_content
 from blogport.checks.context import Context, load_context
-from blogport.checks.captures import check_captures
+from blogport.checks.captures import capture_report, check_captures
 from blogport.checks.crawl import check_crawl
 from blogport.checks.sources import check_sources
 from blogport.checks.dates import check_dates
@@ -94,6 +94,8 @@ class Report:
     months: tuple[MonthCounts, ...]
     cruft_stripped: tuple[tuple[str, int], ...] = ()
     blog: dict[str, Any] = field(default_factory=dict)
+    captures: dict[str, Any] = field(default_factory=dict)
+    """Web-archive sources: per post the capture it came from (``checks.captures.capture_report``)."""
 
     @property
     def html_path(self) -> Path:
@@ -171,6 +173,7 @@ class Report:
             "months": [m.as_dict() for m in self.months],
             "cruft_stripped": [{"rule": rule, "count": count} for rule, count in self.cruft_stripped],
             "ledger": [entry.as_dict() for entry in self.ledger],
+            **({"captures": self.captures} if self.captures else {}),
         }
 
 
@@ -315,6 +318,7 @@ def validate(out_dir: Path, options: ValidateOptions, progress: Progress = _no_p
             cruft_stripped=tuple(sorted(cruft.items(), key=lambda kv: (-kv[1], kv[0]))),
             blog={"url": info.url if info else None, "title": info.title if info else None,
                   "timezone": info.timezone if info else None},
+            captures=capture_report(ctx),
         )
     finally:
         archive.close()

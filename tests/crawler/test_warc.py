@@ -132,6 +132,14 @@ def test_migrate_warc_reports_missing_comment_pages(tmp_path: Path) -> None:
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     text = json.dumps(report)
     assert "further comment pages were never captured" in text
+    rows = report["captures"]["posts"]  # per post: the capture it came from, the comment pages missing
+    with Archive.in_dir(tmp_path / "out") as archive:
+        assert {row["post_url"] for row in rows} == {p.url for p in archive.raw_posts()} and len(rows) >= 6
+    assert all(row["archive"] == warc.name and row["captured_at"].startswith("20") for row in rows)
+    missing = [url for row in rows for url in row["comment_pages_missing"]]
+    assert missing and all("commentPage=" in url for url in missing)
+    assert report["captures"]["comment_pages_missing"] == len(missing)
+    assert "Web-archive captures" in (tmp_path / "out" / "report.html").read_text()
     wxr = (tmp_path / "out" / "wordpress.xml").read_text()
     assert wxr.count("<item>") >= 6 and "commentPage=" not in wxr
     with Archive.in_dir(tmp_path / "out") as archive:
