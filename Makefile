@@ -26,8 +26,10 @@ $(PYWB_STAMP): requirements-pywb.lock
 demo: env
 	$(BIN)/python -m fixtures.demo --out demo-output
 
+# The tests spend much of their time waiting on child processes (blogport, Hugo, Jekyll, pywb,
+# PHP, wget), so they run on every core; tests of one file share a worker and its fixtures.
 test: env
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 bench: env
 	$(BIN)/python -m bench.run
