@@ -118,10 +118,14 @@ def crawl_options(func: Callable[..., Any]) -> Callable[..., Any]:
                      help="Skip pages larger than this (10MB, 512K or bytes)."),
         click.option("--user-agent", default=DEFAULT_USER_AGENT, help="User-Agent header to send."),
         click.option("--no-progress", is_flag=True, help="No live progress display."),
+        click.option("--limit", type=click.IntRange(0), default=0, metavar="N",
+                     help="A trial run: only the newest N posts and their comments (0: every post)."
+                          " Kept for sync."),
     ], func)
 
 
-CRAWL_PARAMS = ("via", "ignore_robots", "concurrency", "delay", "no_throttle", "max_page_size", "user_agent")
+CRAWL_PARAMS = ("via", "ignore_robots", "concurrency", "delay", "no_throttle", "max_page_size", "user_agent",
+                "limit")
 """The crawl options that ``sync`` may change in a saved migration."""
 
 
@@ -190,6 +194,7 @@ def build_crawl_options(kw: dict[str, Any], *, live: bool = True) -> CrawlOption
         at=_capture_day(kw.get("at") or ""),
         wayback=kw.get("wayback") or "",
         cdx=kw.get("cdx") or "",
+        limit=kw.get("limit") or 0,
     )
 
 

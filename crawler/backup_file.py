@@ -47,6 +47,7 @@ from crawler.feeds import (
     profile_key,
     setting_of,
 )
+from crawler.trial import newest_export_posts
 from kernel.records import BlogInfo, RawComment, RawPost
 
 log = logging.getLogger(__name__)
@@ -142,9 +143,11 @@ def source_uri(path: Path) -> str:
     return path.resolve().as_uri()
 
 
-def read_backup(path: Path, archive: Archive, *, batch_size: int = BATCH_SIZE) -> BackupReadSummary:
+def read_backup(path: Path, archive: Archive, *, batch_size: int = BATCH_SIZE, limit: int = 0) -> BackupReadSummary:
     """Read a Blogger export file into ``archive``: posts, pages (drafts and scheduled marked),
     comments (threads intact), blog info from the settings, the template once in meta.
+
+    ``limit``: a trial run (``crawler.trial``), the newest published posts and their comments only.
 
     Raises ``SourceError`` (one line) when the file is missing, is not XML or not a Blogger
     export, and ``UnsafeXMLError`` when it declares entities or an external DTD.
@@ -158,6 +161,8 @@ def read_backup(path: Path, archive: Archive, *, batch_size: int = BATCH_SIZE) -
         handle.seek(0)
         reader = _HashingReader(handle)
         importer = _Importer(path, archive, batch_size)
+        if limit > 0:
+            importer.keep = newest_export_posts(path, limit)
         importer.run(reader)
         # drain the rest (trailing whitespace/comments) so the digest covers the whole file
         while reader.read(1 << 16):
@@ -185,6 +190,8 @@ class _Importer:
         self.author_keys: set[str] = set()
         self.entry_no = 0
         self.blogger_checked = False
+        self.keep: set[str] | None = None
+        """A trial run: the ids of the posts to read (with their comments); None for all."""
 
     # -- streaming ---------------------------------------------------------------------------
     def run(self, reader: _HashingReader) -> None:
@@ -273,6 +280,8 @@ class _Importer:
                     content = elem.find(f"{{{etree.QName(ENTRY).namespace}}}content")
                     self.archive.set_meta("blogger_template", "".join(content.itertext()) if content is not None else "")
                 self.counts["templates"] += 1
+            elif self.keep is not None and not self._kept(elem, kind):
+                self.counts["skipped"] += 1
             elif kind in ("post", "page"):
                 post = entry_to_post(elem, self.context(), kind)
                 if post.post_id and post.post_id in self.post_ids:
@@ -306,6 +315,15 @@ class _Importer:
             self.archive.record_issue(f"{self.page_url}#entry-{self.entry_no}", "parse", str(exc))
         if len(self.posts) + len(self.comments) >= self.batch_size:
             self.flush()
+
+    def _kept(self, elem: etree._Element, kind: str) -> bool:
+        """A trial run keeps the chosen posts and their comments (no pages, no drafts)."""
+        assert self.keep is not None
+        if kind == "comment":
+            return comment_ref_post_id(elem) in self.keep
+        if kind == "post":
+            return entry_to_post(elem, self.context(), kind).post_id in self.keep
+        return kind not in ("page",)
 
     def flush(self) -> None:
         if self.posts or self.comments:

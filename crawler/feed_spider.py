@@ -42,7 +42,7 @@ from crawler.feeds import (
 )
 from crawler.feed_fallback import StaticPagesFallback
 from crawler.items import PageItem
-from crawler.pipelines import IssueItem
+from crawler.pipelines import STAT_EXPECTED, IssueItem
 from kernel.records import RawComment
 
 log = logging.getLogger(__name__)
@@ -101,6 +101,9 @@ class FeedSpider(StaticPagesFallback, scrapy.Spider):
         self.pending = 0
         self.posts_seen = 0
         self.comments_seen = 0
+        self.limit = 0
+        """A trial run's ``--limit``: the first posts of the feed (the newest), each post's
+        comments from its own feed, no static pages."""
 
     # -- requests ------------------------------------------------------------------------------
     def _request(self, url: str, callback: Any, **cb_kwargs: Any) -> scrapy.Request:
@@ -115,12 +118,16 @@ class FeedSpider(StaticPagesFallback, scrapy.Spider):
         )
 
     def _feed(self, kind: str, start: int, post_id: str | None = None) -> str:
-        return feed_url(self.blog_url, kind, start, self.max_results, self.updated_min, post_id=post_id)
+        size = self.max_results
+        if kind == "posts" and self.limit > 0:  # a trial run (``crawler.trial``): the newest posts only
+            size = min(size, self.limit)
+        return feed_url(self.blog_url, kind, start, size, self.updated_min, post_id=post_id)
 
     def _first_request(self) -> scrapy.Request:
         settings = getattr(self, "settings", None)
         if settings is not None:
             self.max_results = settings.getint("BLOGPORT_FEED_MAX_RESULTS", self.max_results)
+            self.limit = settings.getint("BLOGPORT_LIMIT", 0)
         return self._request(self._feed("posts", 1), self.parse_posts, kind="posts", start=1)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -210,9 +217,17 @@ class FeedSpider(StaticPagesFallback, scrapy.Spider):
             owner = profile_key(header.owner_uri)
             if owner:
                 self.author_keys.add(owner)
+            total = header.total_results
+            crawler = getattr(self, "crawler", None)
+            if total is not None and crawler is not None:
+                crawler.stats.set_value(STAT_EXPECTED, min(total, self.limit) if self.limit > 0 else total)
+        if self.limit > 0:
+            page = replace(page, entries=page.entries[:max(0, self.limit - self.posts_seen)])
         yield from self._posts_item(response, page, "post", start == 1)
         following = next_start_index(page, start)
-        if following is not None:
+        if self.limit > 0 and (self.posts_seen >= self.limit or following is None):
+            yield from self._start_per_post_comments()
+        elif following is not None:
             yield self._request(self._feed("posts", following), self.parse_posts, kind="posts", start=following)
         else:
             yield from self._start_pages()

@@ -26,6 +26,7 @@ from kernel.errors import SourceError
 from crawler.options import CrawlOptions
 from crawler.pipelines import ArchiveWriter, IssueItem, count_item
 from crawler.summary import CrawlSummary
+from crawler.trial import newest
 from crawler.urls import canonicalize, classify, comment_page_number, item_kind, post_url_of
 
 log = logging.getLogger(__name__)
@@ -179,6 +180,26 @@ def _listing_posts(response: HtmlResponse, saved_urls: set[str]) -> list:
         return []
 
 
+def _trial_pages(pages: list[tuple[SavedPage, HtmlResponse | None, str | None]],
+                 limit: int) -> list[tuple[SavedPage, HtmlResponse | None, str | None]]:
+    """A trial run (``crawler.trial``): the newest ``limit`` posts, their comment pages, and
+    the home page for the blog's details (not the posts it lists)."""
+    from crawler import extract
+
+    dated: list[tuple[str, str | None]] = []
+    for saved, response, _too_big in pages:
+        if saved.kind == "post" and response is not None:
+            try:
+                published = extract.extract_post(response).published_attr
+            except Exception:  # an unreadable page is stored with the reason later; here: dated by its URL
+                published = None
+            month = re.search(r"/(\d{4})/(\d{2})/", saved.url)
+            dated.append((saved.url, published or (f"{month[1]}-{month[2]}-01" if month else None)))
+    keep = newest(dated, limit)
+    return [p for p in pages if p[0].kind == "home" or (p[0].kind == "post" and p[0].url in keep)
+            or (p[0].kind == "comments" and post_url_of(p[0].url) in keep)]
+
+
 def crawl_mirror(folder: Path, out_dir: Path, options: CrawlOptions) -> CrawlSummary:
     """Store every page of a saved mirror folder in ``out_dir/blog.db``."""
     from crawler import extract
@@ -223,6 +244,8 @@ def crawl_mirror(folder: Path, out_dir: Path, options: CrawlOptions) -> CrawlSum
     if unknown:
         log.warning("%d saved pages were skipped: cannot tell which URL they had (e.g. %s)", len(unknown), unknown[0])
 
+    if options.limit > 0:
+        pages = _trial_pages(pages, options.limit)
     pages.sort(key=lambda p: (_ORDER.get(p[0].kind, 1), p[0].url))
     saved_urls = {saved.url for saved, _, _ in pages}
     counts = _Counts()
@@ -245,7 +268,7 @@ def crawl_mirror(folder: Path, out_dir: Path, options: CrawlOptions) -> CrawlSum
                     if first:
                         offset = (comment_page_number(saved.url) - 1) * first
                 page = page_item(response, saved.url, kind, comment_offset=offset)
-                if kind in _LISTING_KINDS and page.error is None:
+                if kind in _LISTING_KINDS and page.error is None and not options.limit:
                     page.posts = _listing_posts(response, saved_urls)
                 for post in page.posts:
                     if post.comment_pages:

@@ -30,3 +30,6 @@ class CrawlOptions:
     """Replay prefix of a Wayback server (``--wayback``): the blog is read from its captures."""
     cdx: str = ""
     """CDX server of that Wayback server (``--cdx``); empty for the default of its host."""
+    limit: int = 0
+    """A trial run (``--limit N``): only the newest N posts and their comment pages; 0 for
+    every post."""

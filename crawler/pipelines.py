@@ -62,6 +62,11 @@ STAT_GONE = "blogport/gone"
 STAT_REUSED = "blogport/reused"
 STAT_ISSUES = "blogport/issues"
 STAT_BYTES = "downloader/response_bytes"
+STAT_DATED_POSTS = "blogport/posts_of_kind_post"
+"""Posts found that are blog posts, not static pages (what ``STAT_EXPECTED`` counts)."""
+STAT_EXPECTED = "blogport/posts_expected"
+"""How many posts the blog says it has (its archive widget's month counts, or the posts
+feed's total), at most the trial run's ``--limit``: the progress display's total."""
 STAT_FATAL_KIND = "blogport/fatal_kind"
 STAT_FATAL_MESSAGE = "blogport/fatal_message"
 STAT_FATAL_PATH = "blogport/fatal_path"
@@ -226,15 +231,29 @@ class ArchiveWriter:
                     archive.set_blog_info(item.info)
 
 
-def count_item(stats: Any, item: Any) -> None:
+def posts_expected(info: BlogInfo | None, limit: int = 0) -> int | None:
+    """The posts the archive widget's month counts add up to (at most ``limit`` when given),
+    or None when the widget shows no counts."""
+    counts = [m.count for m in (info.archive_months if info is not None else ()) if m.count is not None]
+    if not counts:
+        return None
+    return min(sum(counts), limit) if limit > 0 else sum(counts)
+
+
+def count_item(stats: Any, item: Any, limit: int = 0) -> None:
     """Add one item to the ``blogport/...`` counts (a Scrapy stats collector or a dict-like
-    object with ``inc_value``)."""
+    object with ``inc_value``). A page with the blog's details sets ``STAT_EXPECTED`` on a
+    collector that has ``set_value``."""
     if isinstance(item, PageItem):
+        expected = posts_expected(item.blog_info, limit) if item.status == 200 else None
+        if expected and hasattr(stats, "set_value"):
+            stats.set_value(STAT_EXPECTED, expected)
         stats.inc_value(STAT_STORED)
         if item.status != 200:  # an error page, or a stored page the blog no longer serves
             return
         if item.posts:
             stats.inc_value(STAT_POSTS, len(item.posts))
+            stats.inc_value(STAT_DATED_POSTS, sum(1 for p in item.posts if p.kind == "post"))
         n_comments = len(item.comments) + sum(len(p.comments) for p in item.posts)
         if n_comments:
             stats.inc_value(STAT_COMMENTS, n_comments)
@@ -253,7 +272,7 @@ def count_item(stats: Any, item: Any) -> None:
 #: Counts the extraction worker keeps (shared memory), in this order.
 WORKER_KEYS = (
     STAT_STORED, STAT_POSTS, STAT_COMMENTS, STAT_ERRORS, STAT_ISSUES, "blogport/issues/parse",
-    "blogport/issues/incomplete",
+    "blogport/issues/incomplete", STAT_DATED_POSTS,
 )
 
 
@@ -372,6 +391,7 @@ class ArchivePipeline:
         self._outbox: list[Any] = []
         self._last_send = 0.0
         self._sync_task: Any = None
+        self.limit = crawler.settings.getint("BLOGPORT_LIMIT", 0) if crawler is not None else 0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "ArchivePipeline":
@@ -508,7 +528,7 @@ class ArchivePipeline:
             return item
         if self.worker is not None:
             if not isinstance(item, FetchedPage):
-                count_item(self.stats, item)
+                count_item(self.stats, item, self.limit)
             self._outbox.append(item)
             if len(self._outbox) >= 8:
                 self._send()
@@ -525,7 +545,7 @@ class ArchivePipeline:
         writer = self.writer
         if not self._write(lambda: writer.add(item)):
             return item
-        count_item(self.stats, item)
+        count_item(self.stats, item, self.limit)
         if self.use_worker and self.pages_inline >= self.worker_after:
             self._start_worker()
         return item

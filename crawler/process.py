@@ -70,6 +70,7 @@ def snapshot(stats: dict[str, Any]) -> dict[str, Any]:
     from crawler.pipelines import (
         STAT_BYTES,
         STAT_COMMENTS,
+        STAT_DATED_POSTS,
         STAT_ERRORS,
         STAT_EXPECTED,
         STAT_FETCHED,
@@ -98,6 +99,7 @@ def snapshot(stats: dict[str, Any]) -> dict[str, Any]:
         "robots": stats.get("blogport/issues/robots", 0),
         "retries": stats.get("retry/count", 0),
         "posts_expected": stats.get(STAT_EXPECTED),
+        "blog_posts": stats.get(STAT_DATED_POSTS, 0),
     }
 
 

@@ -2,8 +2,9 @@
 
 One line, refreshed a few times a second: pages fetched, posts and comments found (with the
 total and a percentage when the counts carry ``posts_expected``: the archive widget's month
-counts, or the feed's total), the rate in pages per second, errors. ``NullProgress`` is the silent stand-in (``--no-progress``,
-or stderr is not a terminal).
+counts, or the feed's total, at most a trial run's ``--limit``; the line is drawn at once
+when the total becomes known), the rate in pages per second, errors. ``NullProgress`` is the
+silent stand-in (``--no-progress``, or stderr is not a terminal).
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class CrawlProgress:
             text.append(f" (+{c['reused']} already stored)")
         posts, expected = int(c.get("posts", 0)), int(c.get("posts_expected") or 0)
         if expected:  # the archive widget's month counts (or the feed's total) announce the total
+            posts = int(c.get("blog_posts", posts))  # of the kind the total counts: no static pages
             text.append(f"  posts {posts}/{expected} ({min(100, 100 * posts // expected)}%)")
         else:
             text.append(f"  posts {posts}")
@@ -76,8 +78,10 @@ class CrawlProgress:
         self._live.__exit__(*exc)  # type: ignore[arg-type]
 
     def update(self, counts: dict[str, Any]) -> None:
+        announced = counts.get("posts_expected") != self.counts.get("posts_expected")
         self.counts = counts
-        self._live.update(self._render())
+        # the line with the total is drawn as soon as the total is known, not at the next tick
+        self._live.update(self._render(), refresh=announced)
 
     def log(self, line: str) -> None:
         self.console.print(line.rstrip("\n"), markup=False, highlight=False)

@@ -121,6 +121,7 @@ def build_settings(
         # Scrapy starting CONCURRENT_ITEMS worker tasks for every response.
         "CONCURRENT_ITEMS": 1,
         "BLOGPORT_ARCHIVE": str(archive_path),
+        "BLOGPORT_LIMIT": options.limit,
         "BLOGPORT_BATCH_PAGES": BATCH_PAGES,
         "BLOGPORT_BATCH_SECONDS": BATCH_SECONDS,
         # quiet terminal: warnings only unless -v

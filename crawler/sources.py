@@ -102,7 +102,7 @@ class BackupFile:
         path = Path(self.location)
         started = time.monotonic()
         with Archive.in_dir(out_dir) as archive:
-            result = read_backup(path, archive)
+            result = read_backup(path, archive, limit=options.limit)
             archive.set_meta("source", {"source": str(path.resolve()), "via": self.name, "at": utc_now()})
         counts = result.as_dict()
         errors = int(counts.get("issues", 0))
