@@ -40,9 +40,20 @@ REACTORS = {
 }
 
 
-def _env() -> dict[str, str]:
+TREE_ENV = "BLOGPORT_BENCH_TREE"
+"""A checkout of another blogport version to measure instead of this one (before/after in
+one run); the fixture blogs and servers always come from this one."""
+
+
+def _env(tree: bool = True) -> dict[str, str]:
+    """The environment of blogport's processes: this project (or ``$BLOGPORT_BENCH_TREE``)
+    first on the path, and bytecode written as an installed package has it (a
+    ``PYTHONDONTWRITEBYTECODE`` of the shell would make every run compile every module)."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(PROJECT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    first = [env[TREE_ENV]] if tree and env.get(TREE_ENV) else []
+    rest = [env["PYTHONPATH"]] if env.get("PYTHONPATH") else []
+    env["PYTHONPATH"] = os.pathsep.join([*first, str(PROJECT), *rest])
     return env
 
 
@@ -51,7 +62,7 @@ def start_server(posts: int, seed: int) -> tuple[subprocess.Popen[str], str]:
         [sys.executable, "-m", "fixtures.server", "--posts", str(posts), "--seed", str(seed)],
         stdout=subprocess.PIPE,
         text=True,
-        env=_env(),
+        env=_env(tree=False),
         cwd=PROJECT,
     )
     assert proc.stdout is not None

@@ -88,7 +88,10 @@ print(json.dumps({"elapsed_s": time.perf_counter() - t, "maxrss_kb": ru.ru_maxrs
 
 
 def run_child(folder: Path) -> dict:
-    out = subprocess.run([sys.executable, "-c", CHILD, str(folder)], check=True, capture_output=True, text=True)
+    from bench.crawl import _env
+
+    out = subprocess.run([sys.executable, "-c", CHILD, str(folder)], check=True, capture_output=True, text=True,
+                         env=_env())
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

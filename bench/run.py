@@ -1,7 +1,19 @@
 """`make bench`: every stage's benchmark, each in its own process, in one session.
 
+    python -m bench.run [--big] [NAME ...]
+
 These machines are noisy: each benchmark runs its reference tool in the same run and
 prints the ratio, so figures are compared within one run, never across runs.
+
+The default run (under ten minutes on a loaded two-core machine) benches four generated blogs
+of different families, languages, comment and cruft densities at 400 posts each (crawl and
+migrate against ``wget --mirror``, transform comments/s per core, validate against export),
+the real pages and export of ``../shared/realdata``, Blogger export files of 200 posts against
+``pelican-import``, and the export's peak memory at 2,000 and 20,000 posts. ``--big`` runs the
+blogs at 2,000 posts, the export-file comparison at 200 and 2,000 posts (pelican-import
+converts one file per post and comment with pandoc: about a quarter of an hour for 2,000
+posts) and the sync benchmark too. Names pick benchmarks: ``variety realpages convert
+export sync crawl transform``.
 """
 
 from __future__ import annotations
@@ -11,28 +23,44 @@ import sys
 import time
 
 BENCHES = [
-    ("crawl", "bench.crawl", "blogport crawl vs wget --mirror, pages/s"),
-    ("transform", "bench.transform", "transform of the 2,000-post blog, comments/s"),
-    ("export", "bench.export", "export to all formats, seconds and peak memory"),
+    ("variety", "bench.variety", "blogs of four families: crawl and migrate vs wget, comments/s per core, validate"),
+    ("realpages", "bench.realpages", "the real Blogger pages and export of ../shared/realdata"),
+    ("convert", "bench.convert", "Blogger export files: blogport migrate vs pelican-import"),
+    ("export", "bench.export", "export to all formats, seconds and peak memory, 2,000 vs 20,000 posts"),
     ("sync", "bench.sync", "unchanged sync after a full crawl: bytes and time share"),
-    ("convert", "bench.convert", "Blogger export conversion vs pelican-import"),
+    ("crawl", "bench.crawl", "blogport crawl vs wget --mirror on one 2,000-post blog"),
+    ("transform", "bench.transform", "transform of one 2,000-post blog against dateparser"),
 ]
+DEFAULT = ("variety", "realpages", "convert", "export")
+BIG = ("variety", "realpages", "convert", "export", "sync")
+ARGS = {
+    False: {"variety": ["--posts", "400"], "convert": ["--sizes", "200"]},
+    True: {"variety": ["--posts", "2000"], "convert": ["--sizes", "200,2000"]},
+}
 
 
 def main(argv: list[str]) -> int:
-    wanted = set(argv) or {name for name, _, _ in BENCHES}
+    big = "--big" in argv
+    names = [a for a in argv if a != "--big"]
+    wanted = names or list(BIG if big else DEFAULT)
+    unknown = sorted(set(wanted) - {name for name, _, _ in BENCHES})
+    if unknown:
+        print(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(n for n, _, _ in BENCHES)}")
+        return 2
     failed = []
+    started_all = time.perf_counter()
     for name, module, what in BENCHES:
         if name not in wanted:
             continue
         print(f"\n=== bench {name}: {what}", flush=True)
         start = time.perf_counter()
-        code = subprocess.call([sys.executable, "-m", module])
+        code = subprocess.call([sys.executable, "-m", module, *ARGS[big].get(name, [])])
         print(f"=== bench {name}: exit {code}, {time.perf_counter() - start:.1f} s", flush=True)
         if code:
             failed.append(name)
+    print(f"\n=== all benchmarks: {time.perf_counter() - started_all:.0f} s")
     if failed:
-        print(f"\nbenchmarks that failed: {', '.join(failed)}")
+        print(f"benchmarks that failed: {', '.join(failed)}")
     return 1 if failed else 0
 
 

@@ -41,11 +41,14 @@ import json, sys, time
 from pathlib import Path
 from transform.options import TransformOptions
 from transform.run import transform
-cpu, wall = time.process_time(), time.perf_counter()
-s = transform(Path(sys.argv[1]), TransformOptions())
+cpu, wall, comments, posts = time.process_time(), time.perf_counter(), 0, 0
+for folder in sys.argv[1:]:
+    s = transform(Path(folder), TransformOptions())
+    comments, posts = comments + s.comments, posts + s.posts
 print(json.dumps({"cpu_s": time.process_time() - cpu, "wall_s": time.perf_counter() - wall,
-                  "comments": s.comments, "posts": s.posts}))
+                  "comments": comments, "posts": posts}))
 """
+"""Transforms each archive named (one after the other, in one process)."""
 VALIDATE_CHILD = """
 import json, sys, time
 from pathlib import Path
@@ -98,7 +101,7 @@ def start_server(variant: BlogVariant, posts: int, seed: int) -> tuple[subproces
     """``bench.serve`` in its own process; it stops when this process closes its stdin."""
     proc = subprocess.Popen([sys.executable, "-m", "bench.serve", "--blog", variant.name, "--posts", str(posts),
                              "--seed", str(seed)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                            env=_env(), cwd=PROJECT)
+                            env=_env(tree=False), cwd=PROJECT)
     assert proc.stdout is not None
     line = proc.stdout.readline().strip()
     if not line.startswith("http"):

@@ -68,12 +68,17 @@ _MONTHS: dict[str, tuple[str, ...]] = {
            "september", "oktober", "november", "december"),
     "no": ("januar", "februar", "mars", "april", "mai", "juni", "juli", "august",
            "september", "oktober", "november", "desember"),
+    # Polish dates name the month in the genitive ("15 lutego 2010"); the nominative is below
+    "pl": ("stycznia", "lutego", "marca", "kwietnia", "maja", "czerwca", "lipca", "sierpnia",
+           "wrzesnia", "pazdziernika", "listopada", "grudnia"),
 }
 _MONTH_EXTRA = {
     # abbreviations and variants not derivable as prefixes of the full names
     "maerz": 3, "mrz": 3, "sept": 9, "janv": 1, "fevr": 2, "juil": 7, "set": 9, "out": 10,
     "dez": 12, "okt": 10, "mei": 5, "mag": 5, "ott": 10, "dic": 12, "gen": 1, "ago": 8,
     "abr": 4, "ene": 1, "avr": 4, "mars": 3, "aout": 8, "mai": 5, "juni": 6, "juli": 7,
+    "styczen": 1, "luty": 2, "marzec": 3, "kwiecien": 4, "maj": 5, "czerwiec": 6, "lipiec": 7,
+    "sierpien": 8, "wrzesien": 9, "pazdziernik": 10, "listopad": 11, "grudzien": 12,
 }
 _WEEKDAYS: dict[str, tuple[str, ...]] = {
     "en": ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
@@ -85,6 +90,7 @@ _WEEKDAYS: dict[str, tuple[str, ...]] = {
     "nl": ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"),
     "sv": ("mandag", "tisdag", "onsdag", "torsdag", "fredag", "lordag", "sondag"),
     "da": ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lordag", "sondag"),
+    "pl": ("poniedzialek", "wtorek", "sroda", "czwartek", "piatek", "sobota", "niedziela"),
 }
 _WEEKDAY_EXTRA = {"sonnabend", "tues", "thur", "thurs", "feira"}
 _CONNECTORS = {
@@ -571,6 +577,8 @@ class DateReader:
         return result
 
     def _dateparser(self, text: str) -> DisplayDate | None:
+        if not any(ch.isdigit() for ch in text):
+            return None  # no year in it ("Permalink", "Unknown"): dateparser could not read a day
         import dateparser  # imported lazily: it is slow to import and rarely needed
 
         started = time.perf_counter()

@@ -74,10 +74,14 @@ def test_fast_path_agrees_with_dateparser_on_a_sample():
 
 def test_unreadable_goes_to_dateparser_then_flags_unparsed():
     reader = DateReader("en")
-    assert reader.read("the day after the storm") is None
+    assert reader.read("the day after the storm of 09") is None
     assert reader.stats.dateparser_calls == 1
     # cached: a second look costs nothing
+    assert reader.read("the day after the storm of 09") is None
+    assert reader.stats.dateparser_calls == 1
+    # without a digit there is no year to read: dateparser (slow to start) is not asked
     assert reader.read("the day after the storm") is None
+    assert reader.read("Permalink") is None
     assert reader.stats.dateparser_calls == 1
     ctx = BlogContext.simple("en", "UTC")
     raw = RawPost(url="http://b.example/2009/08/x.html", title="x", body_html="", date_header="the day after the storm")
@@ -241,3 +245,13 @@ def test_fast_path_agrees_with_dateparser_on_generated_strings_in_seven_language
             assert ours.combine() == theirs.replace(tzinfo=None), text
             checked += 1
     assert checked == 16 * len(_TEMPLATES)
+
+
+def test_polish_dates_read_without_dateparser():
+    """Real Polish Blogger pages (devblogi.pl) write the month in the genitive."""
+    reader = DateReader("pl")
+    assert reader.read("15 lutego 2010 10:31").day == date(2010, 2, 15)
+    assert reader.read("środa, 17 lutego 2010 09:37").clock == (9, 37, 0)
+    assert reader.read("3 października 2011").day == date(2011, 10, 3)
+    assert reader.read("1 wrzesień 2012").day == date(2012, 9, 1)
+    assert reader.stats.dateparser_calls == 0
