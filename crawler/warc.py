@@ -31,6 +31,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
 from crawler import extract
+from crawler.capture_feeds import FeedCapture, feed_items, feed_kind, is_feed_type
 from crawler.capture_rewrite import is_frame_wrapper, needs_unrewrite, replay_original, unrewrite_body
 from crawler.options import CrawlOptions
 from crawler.pipelines import ArchiveWriter, IssueItem, count_item, incomplete_reason, mark_incomplete
@@ -149,7 +150,8 @@ def read_warc(path: Path, *, max_page_bytes: int = 10 * 1024 * 1024) -> CaptureS
                     status = 0
                 ctype = record.http_headers.get_header("Content-Type") or ""
                 kind = item_kind(classify(canonicalize(uri)))
-                if kind not in PAGE_KINDS or (ctype and "html" not in ctype.lower()):
+                feed = kind == "feed" and feed_kind(uri) is not None and is_feed_type(ctype)
+                if not feed and (kind not in PAGE_KINDS or (ctype and "html" not in ctype.lower())):
                     record.raw_stream.read()  # skip the payload
                     continue
                 body = record.content_stream().read(max_page_bytes + 1)
@@ -158,7 +160,7 @@ def read_warc(path: Path, *, max_page_bytes: int = 10 * 1024 * 1024) -> CaptureS
                 if declared and declared.isdigit() and not record.http_headers.get_header("Content-Encoding"):
                     if len(body) < int(declared) and len(body) <= max_page_bytes:
                         truncated = f"the capture holds {len(body)} of its {declared} bytes"
-                if replay_prefix or needs_unrewrite(body[:65536].decode("latin-1")):
+                if not feed and (replay_prefix or needs_unrewrite(body[:65536].decode("latin-1"))):
                     text = body.decode("latin-1")
                     if is_frame_wrapper(text):
                         continue  # a framed replay's top frame: the page itself is in another record
@@ -234,18 +236,23 @@ def store_captures(
     started = time.monotonic()
     hosts = blog_hosts_of(chosen)
     pages: list[tuple[str, str, Capture]] = []
+    feeds: dict[str, Capture] = {}
     for url, capture in chosen.items():
         if not same_blog(url, hosts):
             continue
         kind = item_kind(classify(url))
         if kind in PAGE_KINDS:
             pages.append((url, kind, capture))
+        elif kind == "feed" and capture.status == 200 and feed_kind(url):
+            feeds[url] = capture
     if not any(c.status == 200 and extract.is_blogger_page(HtmlResponse(u, body=c.body)) for u, _, c in pages):
         raise SourceError(f"{source}: the archived pages are not those of a Blogger blog")
     pages.sort(key=lambda p: (_ORDER.get(p[1], 1), p[0]))
     counts = _Counts()
     per_page: dict[str, int] = {}
     total = 0
+    own_pages: set[str] = set()  # posts archived from their own page
+    listed: set[str] = set()  # posts a listing page showed
     with Archive.in_dir(out_dir) as archive:
         writer = ArchiveWriter(archive, batch_pages=10**9, batch_seconds=float("inf"))
         for start in range(0, len(pages), 200):
@@ -259,10 +266,21 @@ def store_captures(
                     if not isinstance(item, IssueItem):
                         stored.append((url, capture))
                         total += len(capture.body)
+                        (own_pages if kind in ("post", "page") else listed).update(
+                            canonicalize(p.url) for p in item.posts)
                 writer.flush()
-                for url, capture in stored:
-                    archive.record_capture(url, captured_at=capture.captured_at, archive=archive_label or capture.archive,
-                                           capture_url=capture.capture_url, status=capture.status)
+                _record(archive, stored, archive_label)
+        # posts the archive holds only in a feed, archived from their entries (crawler.capture_feeds)
+        extra = feed_items([FeedCapture(url, c.body, c.header("Content-Type")) for url, c in sorted(feeds.items())],
+                           own_pages, listed)
+        if extra:
+            with archive.transaction():
+                for item in extra:
+                    writer.add(item)
+                    count_item(counts, item)
+                    total += len(item.body)
+                writer.flush()
+                _record(archive, [(item.url, feeds[item.url]) for item in extra], archive_label)
         archive.set_meta("source", {"source": source, "via": via, "at": utc_now(), **(meta or {})})
     values = counts.values
     elapsed = time.monotonic() - started
@@ -280,6 +298,12 @@ def store_captures(
         pages_per_s=round(read / elapsed, 1) if elapsed > 0 else 0.0,
         issues=values.get("blogport/issues", 0),
     )
+
+
+def _record(archive: Archive, stored: list[tuple[str, Capture]], label: str | None) -> None:
+    for url, capture in stored:
+        archive.record_capture(url, captured_at=capture.captured_at, archive=label or capture.archive,
+                               capture_url=capture.capture_url, status=capture.status)
 
 
 def _item_for(url: str, kind: str, capture: Capture, per_page: dict[str, int], options: CrawlOptions) -> object:

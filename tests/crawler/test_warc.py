@@ -151,3 +151,44 @@ def test_migrate_warc_reports_missing_comment_pages(tmp_path: Path) -> None:
     assert again.returncode in (0, 1), again.stderr
     result = json.loads(again.stdout)
     assert result["mode"] == "source" and result["posts"]["new"] == 0
+
+
+def test_posts_known_only_from_a_feed(tmp_path: Path) -> None:
+    """The archive captured the listings and the feeds but no post page: every post is
+    archived from its feed entry (with the comments of the captured comment feed), marked as
+    from the feed, and the report says so."""
+    blog = generate_blog(seed=40, posts=5, family="layout-threaded", big_thread=False)
+    with FixtureServer(blog) as server:
+        crawl(server.base_url + "/", tmp_path / "live", FAST)
+        port = server.port
+    warc, base = capture_with_wget(blog, tmp_path / "wget", port=port, reject=r"/20[0-9][0-9]/[0-9][0-9]/[^/]+\.html",
+                                   also=("feeds/comments/default?max-results=500",))
+    read = read_warc(warc)
+    assert not [c for c in read.captures if c.url.endswith(".html") and "/20" in c.url]  # no post page captured
+    crawl(str(warc), tmp_path / "out", FAST)
+    live = {p["url"]: p for p in records(tmp_path / "live")}
+    archived = {p["url"]: p for p in records(tmp_path / "out")}
+    with Archive.in_dir(tmp_path / "out") as archive:
+        sources = {p.url: (p.source, p.template) for p in archive.raw_posts()}
+        page_of = dict(archive.conn.execute("SELECT url, page_url FROM raw_posts"))
+        captures = archive.captures()
+    posts = [url for url, p in live.items() if "/p/" not in url]
+    assert posts and set(posts) <= set(archived)
+    for url in posts:
+        assert sources[url] == ("feed", "feed") and "/feeds/posts/" in page_of[url]
+        assert page_of[url] in captures  # the feed capture it came from
+        assert archived[url]["title"] == live[url]["title"] and archived[url]["labels"] == live[url]["labels"]
+        assert {(c["comment_id"], c["author_text"]) for c in archived[url]["comments"]} == {
+            (c["comment_id"], c["author_text"]) for c in live[url]["comments"]}
+    assert sum(len(archived[u]["comments"]) for u in posts) > 0
+    done = _cli("migrate", str(warc), "-o", str(tmp_path / "migrated"), "--no-progress")
+    assert done.returncode in (0, 1), done.stderr
+    report = json.loads((tmp_path / "migrated" / "report.json").read_text())
+    rows = {row["post_url"]: row for row in report["captures"]["posts"]}
+    assert report["captures"]["posts_known_only_from"]["feed"] == len(posts)
+    for url in posts:
+        assert rows[url]["known_via"] == "feed" and rows[url]["captured_at"] is None
+    messages = [f["message"] for f in report["findings"] if f["old_url"] in posts]
+    assert len([m for m in messages if "kept from its entry in the feed" in m]) == len(posts)
+    wxr = (tmp_path / "migrated" / "wordpress.xml").read_text()
+    assert all(live[url]["title"] in wxr for url in posts)

@@ -20,17 +20,17 @@ def wget_path() -> str:
 
 
 def capture_with_wget(blog: FixtureBlog, folder: Path, name: str = "capture", port: int = 0,
-                      reject: str | None = None) -> tuple[Path, str]:
+                      reject: str | None = None, also: tuple[str, ...] = ()) -> tuple[Path, str]:
     """``wget --mirror --warc-file`` of ``blog`` served on 127.0.0.1; the server is stopped
     before this returns (``port``: the one a live crawl of the same blog used; ``reject``: a
-    regex of URLs wget leaves out). Returns the ``.warc.gz`` and the blog's URL as it was served."""
+    regex of URLs wget leaves out; ``also``: paths wget is given besides the home page). Returns the ``.warc.gz`` and the blog's URL as it was served."""
     folder.mkdir(parents=True, exist_ok=True)
     with FixtureServer(blog, port=port) as server:
         base = server.base_url + "/"
         subprocess.run(
             [wget_path(), "--mirror", "--no-verbose", "--tries=2", "--timeout=20", "--no-warc-keep-log",
              f"--warc-file={folder / name}", "--directory-prefix", str(folder / "files"),
-             *([f"--reject-regex={reject}"] if reject else []), base],
+             *([f"--reject-regex={reject}"] if reject else []), base, *(base + path.lstrip("/") for path in also)],
             cwd=folder, check=False, timeout=300, capture_output=True,
         )
     warc = folder / f"{name}.warc.gz"
