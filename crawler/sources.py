@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 from crawler.backup_file import read_backup
-from crawler.mirror import crawl_mirror
 from crawler.options import CrawlOptions
 from crawler.summary import CrawlSummary
 from kernel.archive import Archive, utc_now
@@ -74,6 +73,8 @@ class MirrorFolder:
         return cls(str(path)) if path is not None and path.is_dir() else None
 
     def crawl(self, out_dir: Path, options: CrawlOptions, settings: dict[str, Any] | None = None) -> CrawlSummary:
+        from crawler.mirror import crawl_mirror  # Scrapy's responses: imported for a mirror only (start-up)
+
         return crawl_mirror(Path(self.location), Path(out_dir), options)
 
     def refresh(self, out_dir: Path, options: CrawlOptions, settings: dict[str, Any] | None = None) -> CrawlSummary:
