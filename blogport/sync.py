@@ -154,7 +154,7 @@ def _run(archive: Archive, config: MigrationConfig, result: SyncResult, started:
         # The feeds are the cheap way to learn what changed, whichever way the archive was
         # filled (an HTML archive then fetches just the changed pages); where the blog serves
         # none, the incremental HTML crawl takes over.
-        if sync_feeds(archive, config, result):
+        if not config.crawl.limit and sync_feeds(archive, config, result):  # a trial run: crawl.refresh
             result.mode = "feeds"
         else:
             result.mode = "html"

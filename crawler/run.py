@@ -76,7 +76,11 @@ class LiveBlog:
         return _crawl_site(self.location, Path(out_dir), options, settings)
 
     def refresh(self, out_dir: Path, options: CrawlOptions, settings: dict[str, Any] | None = None) -> CrawlSummary:
-        """The listings first, then only the pages they say changed (``crawler.incremental``)."""
+        """The listings first, then only the pages they say changed (``crawler.incremental``).
+        A trial run (``--limit``) stays one: the newest posts again, stored pages asked for
+        conditionally (``crawler.trial``)."""
+        if options.limit > 0:
+            return self.crawl(out_dir, options, {**(settings or {}), "BLOGPORT_INCREMENTAL": True})
         return self.crawl(out_dir, replace(options, incremental=True, via="html"), settings)
 
     def hosts(self) -> frozenset[str]:
@@ -100,7 +104,17 @@ def crawl(
     Raises ``SourceError`` for a source blogport cannot read (including a site that is not a
     Blogger blog) and ``UnreachableError`` when the blog's host cannot be reached.
     """
-    return source_of(source, options).crawl(Path(out_dir), options, settings)
+    summary = source_of(source, options).crawl(Path(out_dir), options, settings)
+    note_trial(Path(out_dir), options.limit)
+    return summary
+
+
+def note_trial(out_dir: Path, limit: int) -> None:
+    """Record in the archive (meta ``trial``) whether it holds a trial run's newest ``limit``
+    posts (``crawler.trial``) or the whole blog (0): validation reads it."""
+    if (out_dir / ARCHIVE_NAME).exists():
+        with Archive.in_dir(out_dir) as archive:
+            archive.set_meta("trial", {"limit": limit})
 
 
 def source_of(source: str, options: CrawlOptions) -> Source:

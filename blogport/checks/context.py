@@ -303,6 +303,8 @@ class Context:
     has_ledger: bool
     ledger: dict[tuple[str, str, str], str]
     formats: tuple[str, ...]
+    trial_limit: int = 0
+    """The archive holds a trial run's newest N posts (``--limit N``, meta ``trial``); 0: the whole blog."""
     image_counts: dict[str, int] = field(default_factory=dict)
     """Pictures of the Markdown export (``ImageTally.counts``), set by the content check."""
     _wxr: dict[str, WxrFile] = field(default_factory=dict)
@@ -399,6 +401,7 @@ def load_context(out_dir: Path) -> tuple[Context, Archive]:
         raw_posts = list(archive.raw_posts())
         orphans = archive.orphan_raw_comments()
         blog_info = archive.blog_info()
+        trial_limit = int((archive.get_meta("trial") or {}).get("limit") or 0)
         pages = _rows(conn, "SELECT url, status, kind, size, error, fetched_at FROM pages ORDER BY url")
         issues = _rows(conn, "SELECT url, kind, reason, at FROM crawl_issues ORDER BY id")
     except sqlite3.DatabaseError as exc:
@@ -448,6 +451,7 @@ def load_context(out_dir: Path) -> tuple[Context, Archive]:
         posts_by_url={row["url"]: row for row in posts.values()},
         comments=comments,
         comments_by_post=by_post,
+        trial_limit=trial_limit,
         authors=authors,
         author_names=author_names,
         cruft_hits=cruft,

@@ -271,7 +271,13 @@ def reconcile_totals(ctx: Context, link_for: Any = None) -> list[Finding]:
                                     f" but {_were(extracted)} extracted", raw.url, link, "post",
                                     row["id"] if row else raw.post_id))
     info = ctx.blog_info
-    if info and info.archive_months:
+    if ctx.trial_limit:  # the widget counts the whole blog: not compared
+        declared = sum(m.count or 0 for m in info.archive_months) if info else 0
+        listed = f"; the archive widget lists {_n(declared, 'post')}" if declared else ""
+        findings.append(Finding(WARNING, "totals", f"a trial run of the newest {_n(ctx.trial_limit, 'post')} (--limit"
+                                f" {ctx.trial_limit}){listed}: crawl again without --limit to bring the whole blog",
+                                None, None))
+    elif info and info.archive_months:
         crawled: Counter[str] = Counter()
         gone: Counter[str] = Counter()
         """Posts deleted from the blog since: the widget may have been read before or after."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import replace
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ import pytest
 from crawler.options import CrawlOptions
 from crawler.run import crawl
 from crawler.urls import canonicalize, classify
-from fixtures.blogger import FixtureBlog, generate_blog
+from fixtures.blogger import FixtureBlog, add_post, generate_blog
 from fixtures.export import render_blogger_export
 from fixtures.mirror import write_mirror
 from fixtures.server import FixtureServer
@@ -105,9 +106,32 @@ def test_a_backup_file_trial_then_migrate_exports_n_posts_and_sync_keeps_the_lim
     assert titles == [p.title for p in blog.published_posts[:4]]
     assert comments == sum(len(p.comments) for p in blog.published_posts[:4])
     assert config["crawl"]["limit"] == 4
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    (trial,) = [f for f in report["findings"] if "trial run" in f["message"]]
+    assert trial["severity"] == "warning" and "--limit 4" in trial["message"], "said once, not as missing posts"
     posts = list((out / "markdown" / "content" / "posts").glob("*.md"))
     assert len(posts) == 4
     assert (out / "wordpress.xml").read_text(encoding="utf-8").count("<wp:post_type><![CDATA[post]]>") == 4
     again = blogport("sync", str(out), "--json")
     assert again.returncode == 0, again.stdout + again.stderr
     assert len(list((out / "markdown" / "content" / "posts").glob("*.md"))) == 4, "sync keeps the trial's size"
+
+
+@pytest.mark.parametrize("via", ["html", "feeds"])
+def test_sync_of_a_live_trial_stays_a_trial(tmp_path: Path, via: str) -> None:
+    blog = generate_blog(seed=15, posts=12, family="layout-threaded")
+    out = tmp_path / "site"
+    with FixtureServer(blog) as server:
+        url = server.base_url + "/"
+        done = blogport("migrate", url, "-o", str(out), "--limit", "3", "--via", via, "--no-throttle",
+                        "--no-download-images")
+        assert done.returncode == 0, done.stdout + done.stderr
+        server.publish(add_post(blog, title="Fresh news", published=datetime.now(timezone.utc).replace(microsecond=0)))
+        synced = blogport("sync", str(out), "--json")
+    assert synced.returncode == 0, synced.stdout + synced.stderr
+    conn = sqlite3.connect(out / "blog.db")
+    try:
+        titles = {row[0] for row in conn.execute("SELECT title FROM posts WHERE kind = 'post'")}
+    finally:
+        conn.close()
+    assert titles == {"Fresh news", *(p.title for p in blog.published_posts[:3])}, "the new post, nothing older"
