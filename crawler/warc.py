@@ -7,6 +7,10 @@ chooses one capture per canonical URL of the blog: status 200 first, then the ne
 chosen page in ``blog.db`` as if it had been crawled: the same extraction as a live crawl and
 a saved mirror (``crawler.spider.page_item``), the capture's time as the page's
 ``fetched_at``, and a ``captures`` row naming the capture (time, archive, replay URL).
+Pages saved from a Wayback server's rewritten replay (the record names a replay URL, or the
+page carries the banner) are read as the blog served them (``crawler.capture_rewrite``);
+posts whose own page was never captured but that a captured feed holds are archived from the
+feed entry (``crawler.capture_feeds``).
 
 The whole file is read before anything is written: a WARC with no responses or a truncated
 ``.warc.gz`` ends with a ``SourceError`` and leaves no archive behind.

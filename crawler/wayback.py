@@ -6,9 +6,13 @@ the newest on or before ``--at``), and fetches each one raw (the ``id_`` replay 
 page as the blog served it, no banner, no rewritten link). The fetching is a Scrapy crawl in
 a child process (``python -m crawler.wayback``: Scrapy's reactor cannot be restarted) with
 retries and AutoThrottle; it sends requests to the Wayback server only, never to the blog's
-own host. The child writes what it fetched as a WARC file, which is then archived exactly as
-a WARC source is (``crawler.warc.store_captures``), each page with its capture time and its
-replay URL.
+own host. A capture the server has no raw form of is fetched as its rewritten replay (pywb's
+framed replay: the frame's ``mp_`` page) and its banner, inserted scripts and replay URLs
+undone (``crawler.capture_rewrite``). A CDX or replay server that answers 429 or 503 with
+``Retry-After`` is waited for, up to ``RETRY_AFTER_MAX_S``, by the crawl's backoff middleware
+(``crawler.middlewares.BackoffRetryMiddleware``), then asked again. The child writes what it
+fetched as a WARC file, which is then archived exactly as a WARC source is
+(``crawler.warc.store_captures``), each page with its capture time and its replay URL.
 
 Defaults: for ``https://web.archive.org/web`` the CDX server is
 ``https://web.archive.org/cdx/search/cdx``; for a pywb collection ``http://HOST:PORT/COLL``
