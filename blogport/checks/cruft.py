@@ -8,6 +8,7 @@ searched in the text as well, as a last line of defence.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Callable, Iterable
@@ -76,6 +77,9 @@ class CruftScanner:
                     hit = hits.setdefault(rule, CruftHit(rule, ERROR))
                     hit.formats.add(fmt)
                     hit.count += count
+            anything = _any_of(self.phrases)
+            if not (anything.search(text) or anything.search(markup)):
+                continue  # one pass over the body instead of one per phrase
             for phrase in self.phrases:
                 match = phrase.pattern.search(text) or phrase.pattern.search(markup)
                 if not match:
@@ -90,6 +94,16 @@ class CruftScanner:
                 hit.count += 1
                 hit.snippet = hit.snippet or " ".join(source[start:match.end() + 30].split())
         return hits
+
+
+@functools.lru_cache(maxsize=8)
+def _any_of(phrases: tuple[Phrase, ...]) -> re.Pattern[str]:
+    """One pattern that matches wherever any of ``phrases`` does (phrases of other flags than
+    the first's: a pattern that matches everywhere, so nothing is skipped)."""
+    if len({p.pattern.flags for p in phrases}) > 1:
+        return re.compile("")
+    return re.compile("|".join(f"(?:{p.pattern.pattern})" for p in phrases) or "(?!)",
+                      phrases[0].pattern.flags if phrases else 0)
 
 
 def _strip_copy(html: str, item_type: str) -> dict[str, int]:

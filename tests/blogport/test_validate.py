@@ -745,3 +745,16 @@ def test_post_deleted_from_the_live_blog_is_not_a_loss(migration: Path) -> None:
     assert report.totals["posts"] == {**report.totals["posts"], "source": 3, "exported": 2, "deleted": 1, "failed": 0}
     assert {m.month: (m.source_posts, m.output_posts) for m in report.months} == {"2009-08": (1, 1), "2009-09": (1, 1)}
     assert "missing from" not in json.dumps(report.as_dict())
+
+
+def test_cruft_phrases_found_in_one_pass_are_the_ones_each_phrase_finds() -> None:
+    """The scanner skips a body in which the phrases' union pattern finds nothing: the union
+    must match exactly where some phrase does."""
+    from blogport.checks.cruft import SUSPICIOUS_PHRASES, _any_of
+
+    union = _any_of(SUSPICIOUS_PHRASES)
+    texts = ["Plain writing about a client.", "she SAID... nothing", "Blog widget BY linkwithin",
+             "recent BLOG:=- x", "Recent undefined:=-", "blogthis!", "share to twitter now", "EMAIL this",
+             "said.. not quite", "Share to Facebook"]
+    for text in texts:
+        assert bool(union.search(text)) == any(p.pattern.search(text) for p in SUSPICIOUS_PHRASES), text
