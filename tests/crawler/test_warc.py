@@ -18,7 +18,7 @@ from fixtures.blogger import FAMILIES, generate_blog
 from fixtures.server import FixtureServer
 from kernel.archive import Archive
 from kernel.errors import SourceError
-from tests.crawler.warc_capture import capture_with_wget
+from tests.crawler.warc_capture import POST_PAGES, capture_with_wget
 
 FAST = CrawlOptions(via="html", autothrottle=False, progress=False)
 #: Columns of ``pages`` compared with the live crawl: all but the fetch times (``fetched_at``,
@@ -161,7 +161,7 @@ def test_posts_known_only_from_a_feed(tmp_path: Path) -> None:
     with FixtureServer(blog) as server:
         crawl(server.base_url + "/", tmp_path / "live", FAST)
         port = server.port
-    warc, base = capture_with_wget(blog, tmp_path / "wget", port=port, reject=r"/20[0-9][0-9]/[0-9][0-9]/[^/]+\.html",
+    warc, base = capture_with_wget(blog, tmp_path / "wget", port=port, reject=POST_PAGES,
                                    also=("feeds/comments/default?max-results=500",))
     read = read_warc(warc)
     assert not [c for c in read.captures if c.url.endswith(".html") and "/20" in c.url]  # no post page captured

@@ -24,10 +24,14 @@ from kernel.errors import SourceError
 from tests.crawler.pywb_server import Pywb
 from tests.crawler.replay_faults import ReplayProxy
 from tests.crawler.test_warc import FAST, PAGE_COLUMNS, records
-from tests.crawler.warc_capture import capture_with_wget, wget_path
+from tests.crawler.warc_capture import POST_PAGES, capture_with_wget, wget_path
 
 #: What replay and rewriting could leave in a page (pywb's and the Internet Archive's).
 LEFTOVERS = ("_wb_", "wombat", "wbinfo", "WB Insert", "__wm", "id_/", "mp_/", "/static/wb_frame")
+
+
+#: The collection's blog with no post page captured (``POST_PAGES`` left out by wget).
+FEED_ONLY = "feed-only"
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,14 @@ def collection(tmp_path_factory: pytest.TempPathFactory):
             port = server.port
         warc, base = capture_with_wget(blog, root / family / "wget", port=port)  # then offline
         blogs[family] = Archived(family, base, root / family / "live", warc)
+    # a blog whose post pages were never captured, only its listings and feeds
+    blog = generate_blog(seed=41, posts=4, family="layout-threaded", big_thread=False)
+    with FixtureServer(blog) as server:
+        crawl(server.base_url + "/", root / FEED_ONLY / "live", FAST)
+        port = server.port
+    warc, base = capture_with_wget(blog, root / FEED_ONLY / "wget", port=port, reject=POST_PAGES,
+                                   also=("feeds/comments/default?max-results=500",))
+    blogs[FEED_ONLY] = Archived(FEED_ONLY, base, root / FEED_ONLY / "live", warc)
     with Pywb(root / "pywb", [b.warc for b in blogs.values()]) as pywb:
         yield Collection(pywb, blogs)
 
@@ -156,6 +168,25 @@ def test_wayback_waits_for_retry_after(collection: Collection, tmp_path: Path) -
     cdx = [r.status for r in proxy.requests if "/cdx" in r.path]
     page = [r.status for r in proxy.requests if post_path in r.path]  # its capture (a ?showComment= URL may stand for it)
     assert cdx == [503, 200] and page == [429, 429, 200]
+
+
+def test_wayback_posts_known_only_from_feeds(collection: Collection, tmp_path: Path) -> None:
+    """The server holds the blog's listings and feeds, no post page: each post comes from its
+    captured feed entry, with its comments, stored under the feed's replay capture."""
+    blog, pywb = collection.blogs[FEED_ONLY], collection.pywb
+    crawl(blog.base, tmp_path / "out", replace(FAST, wayback=pywb.prefix))
+    live = {p["url"]: p for p in records(blog.live) if "/p/" not in p["url"]}
+    archived = {p["url"]: p for p in records(tmp_path / "out")}
+    with Archive.in_dir(tmp_path / "out") as archive:
+        page_of = dict(archive.conn.execute("SELECT url, page_url FROM raw_posts"))
+        captures = archive.captures()
+        sources = {p.url: p.source for p in archive.raw_posts()}
+    assert live and set(live) <= set(archived)
+    for url, post in live.items():
+        assert sources[url] == "feed" and url not in captures
+        assert captures[page_of[url]]["capture_url"].startswith(pywb.prefix + "/")
+        assert archived[url]["title"] == post["title"]
+        assert {c["comment_id"] for c in archived[url]["comments"]} == {c["comment_id"] for c in post["comments"]}
 
 
 def test_wayback_cdx_errors(collection: Collection, tmp_path: Path) -> None:

@@ -12,6 +12,10 @@ from fixtures.blogger import FixtureBlog
 from fixtures.server import FixtureServer
 
 
+#: ``--reject-regex`` (POSIX) of a fixture blog's post pages (``/2009/08/slug.html``).
+POST_PAGES = r"/20[0-9][0-9]/[0-9][0-9]/[^/]+\.html"
+
+
 def wget_path() -> str:
     found = shutil.which("wget")
     if found is None:
