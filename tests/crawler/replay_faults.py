@@ -6,7 +6,7 @@ the answer on, except where told otherwise:
 - ``refuse_raw``: raw captures (``TIMESTAMPid_/URL``) answer 404, as on a replay server that
   only has its rewritten form;
 - ``throttle``: ``{marker: (status, n)}``: the first ``n`` requests whose path holds ``marker``
-  answer ``status`` (429 or 503) with ``Retry-After: RETRY_AFTER``; a retry that comes before
+  answer ``status`` (429 or 503) with ``Retry-After: retry_after`` seconds; a retry that comes before
   that time is answered 400 and logged as ``early``, as an archive that bans impatient
   clients would.
 """
@@ -53,7 +53,7 @@ class _Handler(BaseHTTPRequestHandler):
         status, early = proxy.fault_for(self.path)
         if status is not None:
             proxy.log(Logged(self.path, status, early))
-            headers = [("Retry-After", str(RETRY_AFTER))] if status in (429, 503) else []
+            headers = [("Retry-After", str(proxy.retry_after))] if status in (429, 503) else []
             self._answer(status, b"slow down\n", headers + [("Content-Type", "text/plain")])
             return
         try:
@@ -72,7 +72,8 @@ class _Server(ThreadingHTTPServer):
 
 class ReplayProxy(BackgroundServer):
     def __init__(self, upstream: str, *, refuse_raw: bool = False,
-                 throttle: dict[str, tuple[int, int]] | None = None) -> None:
+                 throttle: dict[str, tuple[int, int]] | None = None, retry_after: int = RETRY_AFTER) -> None:
+        self.retry_after = retry_after
         self.upstream = upstream.rstrip("/")  # scheme://host:port, no path
         self.refuse_raw = refuse_raw
         self.throttle = dict(throttle or {})
@@ -101,6 +102,6 @@ class ReplayProxy(BackgroundServer):
             for marker, (status, times) in self.throttle.items():
                 if marker in path and self._count.get((marker, path), 0) < times:
                     self._count[(marker, path)] = self._count.get((marker, path), 0) + 1
-                    self._refused[path] = now + RETRY_AFTER
+                    self._refused[path] = now + self.retry_after
                     return status, False
         return None, False

@@ -170,6 +170,17 @@ def test_wayback_waits_for_retry_after(collection: Collection, tmp_path: Path) -
     assert cdx == [503, 200] and page == [429, 429, 200]
 
 
+def test_wayback_retry_after_is_bounded(collection: Collection, tmp_path: Path) -> None:
+    """A CDX server that asks to wait an hour is not waited for: one line, nothing written."""
+    blog, pywb = collection.blogs["classic"], collection.pywb
+    upstream = pywb.prefix.rsplit("/", 1)[0]
+    with ReplayProxy(upstream, throttle={"/cdx": (429, 100)}, retry_after=3600) as proxy:
+        with pytest.raises(SourceError, match="answered HTTP 429"):
+            crawl(blog.base, tmp_path / "out", replace(FAST, wayback=proxy.base_url + "/" + pywb.coll))
+    assert [r.status for r in proxy.requests] == [429]  # asked once, not retried early, not waited for
+    assert not (tmp_path / "out" / "blog.db").exists()
+
+
 def test_wayback_posts_known_only_from_feeds(collection: Collection, tmp_path: Path) -> None:
     """The server holds the blog's listings and feeds, no post page: each post comes from its
     captured feed entry, with its comments, stored under the feed's replay capture."""
