@@ -19,7 +19,7 @@ from typing import Any
 import redis
 
 from crawler.options import CrawlOptions
-from crawler.redis_queue import QUEUE_KEY, load_options
+from crawler.redis_queue import HEARTBEAT_TTL_MS, QUEUE_KEY, WORKERS_KEY, heartbeat_key, load_options
 from crawler.settings import DEFAULT_REACTOR, UNTHROTTLED_CONCURRENCY, build_settings
 from kernel.errors import UnreachableError
 
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 #: Seconds between two requests to a blog when AutoThrottle would be on locally (the shared
 #: limit replaces it: AutoThrottle measures one process only).
 POLITE_DELAY_S = 0.25
-#: Requests one worker has in flight at most (all blogs together).
+#: Requests one worker takes from the queue at most at once (all blogs together), by default.
 WORKER_CONCURRENCY = 16
 
 
@@ -72,7 +72,9 @@ def options_from(raw: dict[str, Any]) -> CrawlOptions:
     return CrawlOptions(**{k: v for k, v in raw.items() if k in known})
 
 
-def worker_settings(url: str, options: CrawlOptions, log_level: str = "WARNING") -> dict[str, Any]:
+def worker_settings(url: str, options: CrawlOptions, log_level: str = "WARNING",
+                    in_flight: int = WORKER_CONCURRENCY) -> dict[str, Any]:
+    """Scrapy settings of a worker that has at most ``in_flight`` requests (all blogs together)."""
     concurrency, delay = shared_limits(options)
     settings = build_settings(options, Path(""), log_level=log_level)
     settings.update({
@@ -82,8 +84,8 @@ def worker_settings(url: str, options: CrawlOptions, log_level: str = "WARNING")
         "SCHEDULER_QUEUE_CLASS": "crawler.redis_queue.JobQueue",
         "DUPEFILTER_CLASS": "crawler.redis_queue.BlogDupeFilter",
         "SCHEDULER_PERSIST": True,
-        "CONCURRENT_REQUESTS": max(WORKER_CONCURRENCY, concurrency),
-        "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
+        "CONCURRENT_REQUESTS": in_flight,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": min(in_flight, concurrency),
         "DOWNLOAD_DELAY": 0,
         "AUTOTHROTTLE_ENABLED": False,
         "BLOGPORT_SHARED_CONCURRENCY": concurrency,
@@ -96,11 +98,13 @@ def worker_settings(url: str, options: CrawlOptions, log_level: str = "WARNING")
     return settings
 
 
-def wait_for_batch(server: redis.Redis, idle_exit: float) -> dict[str, Any] | None:
+def wait_for_batch(server: redis.Redis, idle_exit: float, worker_id: str) -> dict[str, Any] | None:
     """The batch's crawl options, once a batch has published them; None after ``idle_exit``
-    seconds without (0: wait as long as it takes)."""
+    seconds without (0: wait as long as it takes). The worker is known (heartbeat) meanwhile."""
     started = time.monotonic()
     while True:
+        server.set(heartbeat_key(worker_id), str(time.time()), px=HEARTBEAT_TTL_MS)
+        server.sadd(WORKERS_KEY, worker_id)
         raw = load_options(server)
         if raw is not None:
             return raw
@@ -109,12 +113,13 @@ def wait_for_batch(server: redis.Redis, idle_exit: float) -> dict[str, Any] | No
         time.sleep(0.2)
 
 
-def run_worker(url: str, *, idle_exit: float = 0.0, worker_id: str = "", log_level: str = "WARNING") -> WorkerSummary:
+def run_worker(url: str, *, idle_exit: float = 0.0, worker_id: str = "", log_level: str = "WARNING",
+               in_flight: int = WORKER_CONCURRENCY) -> WorkerSummary:
     """Fetch for the batches in the Redis at ``url`` until stopped (see the module docstring)."""
     server = connect(url)
     worker_id = worker_id or uuid.uuid4().hex[:12]
     started = time.monotonic()
-    raw = wait_for_batch(server, idle_exit)
+    raw = wait_for_batch(server, idle_exit, worker_id)
     if raw is None:
         return WorkerSummary(worker_id, 0, time.monotonic() - started, "idle")
     options = options_from(raw)
@@ -125,7 +130,7 @@ def run_worker(url: str, *, idle_exit: float = 0.0, worker_id: str = "", log_lev
 
     from crawler.redis_spider import DistributedBlogSpider
 
-    settings = worker_settings(url, options, log_level)
+    settings = worker_settings(url, options, log_level, in_flight)
     settings["LOG_INSTALL_ROOT_HANDLER"] = False  # blogport's own logging (-v, -q) stays
     for handler in logging.getLogger().handlers:  # Scrapy sets its own loggers to DEBUG
         handler.setLevel(settings["LOG_LEVEL"])
