@@ -39,6 +39,7 @@ from warcio.warcwriter import WARCWriter
 
 import crawler
 from crawler.capture_rewrite import is_frame_wrapper, needs_unrewrite, unrewrite_body
+from crawler.middlewares import parse_retry_after
 from crawler.options import CrawlOptions
 from crawler.process import PARENT_PID_ENV, die_with_parent
 from crawler.summary import CrawlSummary
@@ -117,7 +118,9 @@ class CaptureSpider(scrapy.Spider):
 
     def on_cdx(self, response: Any) -> Any:
         if response.status != 200:
-            self.failure = f"the CDX server {self.job['cdx']} answered HTTP {response.status}"
+            wait = parse_retry_after(response.headers.get(b"Retry-After"))
+            later = f", asking to wait {wait:.0f} s: try again later" if wait is not None else ""
+            self.failure = f"the CDX server {self.job['cdx']} answered HTTP {response.status}{later}"
             return
         try:
             captures = parse_cdx(response.text, self.job["prefix"])

@@ -175,7 +175,7 @@ def test_wayback_retry_after_is_bounded(collection: Collection, tmp_path: Path) 
     blog, pywb = collection.blogs["classic"], collection.pywb
     upstream = pywb.prefix.rsplit("/", 1)[0]
     with ReplayProxy(upstream, throttle={"/cdx": (429, 100)}, retry_after=3600) as proxy:
-        with pytest.raises(SourceError, match="answered HTTP 429"):
+        with pytest.raises(SourceError, match="answered HTTP 429, asking to wait 3600 s"):
             crawl(blog.base, tmp_path / "out", replace(FAST, wayback=proxy.base_url + "/" + pywb.coll))
     assert [r.status for r in proxy.requests] == [429]  # asked once, not retried early, not waited for
     assert not (tmp_path / "out" / "blog.db").exists()
