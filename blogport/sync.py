@@ -10,19 +10,21 @@ repeats that migration incrementally:
 2. **What changed?** Otherwise the feeds are read with ``updated-min=<start of the last
    successful run>`` for new and edited posts and new comments, and only those posts' pages
    (and their comment pages) are fetched, conditionally. ``openSearch:totalResults`` of the
-   posts feed dropping below the number of known posts triggers a conditional check of every
-   stored post page, which finds the ones now answering ``404``/``410``.
-3. Where the blog serves no feeds (or the migration read a mirror or an export file), sync
-   runs the crawl again in incremental mode: every stored page is requested conditionally.
+   posts feed dropping below the number of known posts has every other stored post checked
+   with ``HEAD``, which finds the ones now answering ``404``/``410``. Every request of steps
+   1 and 2 is made by Scrapy in the crawl's child process (``crawler.feed_sync``).
+3. Where the blog serves no feeds, sync runs the crawl in incremental mode
+   (``crawler.incremental``: the listings first, then the posts they say changed); a mirror,
+   an export file or a web archive is read again.
 4. When the archive changed, the exports are brought up to date (transform, export,
-   validate). Before the transform the ``posts`` table is snapshotted; a post whose title or
-   body changed keeps its older version in ``post_history``. Posts gone from the blog get
-   ``posts.deleted_at`` (the time sync noticed), and are never removed. When nothing changed
-   the exports are left alone, byte for byte.
+   validate). Every version of every post is a row of ``post_versions``: a post whose title
+   or body changed gets its next version there, the older ones stay. Posts gone from the
+   blog get ``posts.deleted_at`` (the time sync noticed), and are never removed. When nothing
+   changed the exports are left alone, byte for byte.
 
 The steps live beside this module: ``blogport.sync_feeds`` (the feeds' side),
-``blogport.sync_history`` (SyncState, deletions, post history), ``blogport.sync_result``
-(the summary); the HTML side is the crawler's ``crawler.incremental``.
+``blogport.sync_history`` (SyncState, deletions, post versions), ``blogport.sync_result``
+(the summary).
 
 Every run holds the folder's lock (``blogport.lock``) and is recorded in the ``runs`` table.
 A migration whose crawl was interrupted (no exports written yet) is resumed first.
@@ -43,16 +45,13 @@ from blogport.runs import finish_run, start_run
 from blogport.sync_feeds import sync_feeds
 from blogport.sync_history import (
     GONE_STATUSES,
-    SNAPSHOT_TABLE,
     _comment_state,
     _export_key,
     _note_deletions,
     _table_exists,
     apply_deletions,
-    ensure_history_table,
-    record_history,
+    record_versions,
     records_fingerprint,
-    snapshot_posts,
     sync_state,
     update_state,
 )
@@ -64,8 +63,8 @@ from kernel.errors import ArchiveError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["sync", "SyncResult", "ItemCounts", "CURSOR_MARGIN", "GONE_STATUSES", "SNAPSHOT_TABLE",
-           "apply_deletions", "record_history", "records_fingerprint", "snapshot_posts"]
+__all__ = ["sync", "SyncResult", "ItemCounts", "CURSOR_MARGIN", "GONE_STATUSES", "apply_deletions",
+           "record_versions", "records_fingerprint"]
 
 #: Safety margin subtracted from the cursor (clock skew between the blog and this machine).
 CURSOR_MARGIN = timedelta(minutes=10)
@@ -139,6 +138,8 @@ def _run(archive: Archive, config: MigrationConfig, result: SyncResult, started:
     before = records_fingerprint(archive)
     finished_migration = _exports_written(archive)
     deleted_before = dict(sync_state(archive).deleted)
+    if finished_migration:
+        record_versions(archive, started)  # the posts as the exports show them, before anything changes
     if finished_migration and sync_state(archive).exported is None:
         # the migration's own exports were written from the archive as it is now; saved
         # before anything is fetched, so a sync killed later still knows the exports are behind
@@ -239,14 +240,17 @@ def _update_exports(archive: Archive, config: MigrationConfig, result: SyncResul
     from transform.run import transform
 
     out_dir = result.out_dir
-    ensure_history_table(archive)
     comments_before = _comment_state(archive.conn)
-    live_before = set()
+    live_before: set[str] = set()
+    ids_before: set[str] = set()
     if _table_exists(archive.conn, "posts"):
-        live_before = {pid for (pid,) in archive.conn.execute("SELECT id FROM posts WHERE deleted_at IS NULL")}
-    snapshot_posts(archive)
+        for pid, deleted_at in archive.conn.execute("SELECT id, deleted_at FROM posts"):
+            ids_before.add(pid)
+            if deleted_at is None:
+                live_before.add(pid)
     result.stages["transform"] = transform(out_dir, config.transform)
-    new_ids, changed_ids, ids_before = record_history(archive, started)
+    changed_ids = record_versions(archive, started)
+    new_ids = {pid for (pid,) in archive.conn.execute("SELECT id FROM posts")} - ids_before
     deleted = dict(sync_state(archive).deleted)
     with archive.transaction() as conn:
         apply_deletions(conn, deleted)

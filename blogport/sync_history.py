@@ -1,7 +1,8 @@
-"""Sync's bookkeeping in the archive: the ``SyncState``, deletions, post history, fingerprints.
+"""Sync's bookkeeping in the archive: the ``SyncState``, deletions, post versions, fingerprints.
 
-``post_history`` keeps the older version of every edited post: ``posts`` is snapshotted
-before the transform (``SNAPSHOT_TABLE``) and compared after it. Posts gone from the blog
+``post_versions`` holds every version of every post: ``record_versions`` runs before a sync
+fetches anything (the posts as the exports show them) and after its transform (a post whose
+title or body changed gets its next version; the older ones stay). Posts gone from the blog
 get ``posts.deleted_at`` from ``SyncState.deleted`` and are never removed.
 """
 
@@ -19,23 +20,25 @@ from kernel.state import SyncState, load_sync_state, save_sync_state
 #: Statuses at which a post page counts as deleted from the blog.
 GONE_STATUSES = frozenset({404, 410})
 
-POST_HISTORY_SCHEMA = """
-CREATE TABLE IF NOT EXISTS post_history (
-    id INTEGER PRIMARY KEY,
+POST_VERSIONS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS post_versions (
     post_id TEXT NOT NULL,
-    url TEXT,
+    version INTEGER NOT NULL,
+    fetched_at TEXT,
+    content_sha256 TEXT NOT NULL,
     title TEXT,
     body_html TEXT,
-    published TEXT,
-    updated TEXT,
-    replaced_at TEXT NOT NULL,
-    body_sha256 TEXT
+    url TEXT,
+    recorded_at TEXT NOT NULL,
+    PRIMARY KEY (post_id, version)
 )
 """
-_HISTORY_INDEX = "CREATE INDEX IF NOT EXISTS post_history_post ON post_history(post_id)"
-SNAPSHOT_TABLE = "sync_posts_before"
-"""Posts as they were before a sync's transform. Kept until ``post_history`` is written, so
-a run killed in between still records the older versions on the next run."""
+"""Every version of every post the archive has held: version 1 as first archived, then one row
+per edit sync found. ``fetched_at`` is when the page (or feed) it came from was fetched;
+``content_sha256`` is over the title and the body."""
+_LEGACY_TABLES = ("post_history", "sync_posts_before")
+"""Where an older blogport kept earlier versions (edited posts' older versions, and a copy of
+``posts`` taken before a transform); folded into ``post_versions`` once, then dropped."""
 
 
 def records_fingerprint(archive: Archive) -> str:
@@ -114,50 +117,54 @@ def _comment_state(conn: sqlite3.Connection) -> dict[str, str]:
     }
 
 
-def snapshot_posts(archive: Archive) -> None:
-    """Copy ``posts`` into the snapshot table (unless a killed run left one: that is older)."""
-    with archive.transaction() as conn:
-        if _table_exists(conn, SNAPSHOT_TABLE) or not _table_exists(conn, "posts"):
-            return
-        conn.execute(
-            f"CREATE TABLE {SNAPSHOT_TABLE} AS SELECT id, url, title, body_html, published, updated, deleted_at"
-            " FROM posts"
-        )
+def content_sha256(title: str | None, body_html: str | None) -> str:
+    return hashlib.sha256(f"{title or ''}\0{body_html or ''}".encode("utf-8")).hexdigest()
 
 
-def record_history(archive: Archive, replaced_at: str) -> tuple[set[str], set[str], set[str]]:
-    """Compare ``posts`` with the snapshot: write ``post_history`` rows for edited posts and drop
-    the snapshot, in one transaction. Returns (new ids, changed ids, ids before)."""
+def record_versions(archive: Archive, recorded_at: str) -> set[str]:
+    """Add a ``post_versions`` row for every post whose title or body differs from its latest
+    version (version 1 for a post seen the first time), in one transaction; returns the ids of
+    the posts that got a second or later version (edited).
+
+    Called before a sync fetches anything (the archive's posts as the exports show them: a
+    run killed after its transform is caught up here) and after its transform (the edits)."""
     with archive.transaction() as conn:
-        conn.execute(POST_HISTORY_SCHEMA)
-        conn.execute(_HISTORY_INDEX)
-        now = {
-            pid: (title, body)
-            for pid, title, body in conn.execute("SELECT id, title, body_html FROM posts")
+        conn.execute(POST_VERSIONS_SCHEMA)
+        latest: dict[str, tuple[int, str]] = {
+            pid: (version, digest) for pid, version, digest in conn.execute(
+                "SELECT post_id, max(version), content_sha256 FROM post_versions GROUP BY post_id")
         }
-        if not _table_exists(conn, SNAPSHOT_TABLE):
-            return set(now), set(), set()
-        before = conn.execute(
-            f"SELECT id, url, title, body_html, published, updated FROM {SNAPSHOT_TABLE}"
-        ).fetchall()
-        changed: set[str] = set()
-        rows = []
-        for pid, url, title, body, published, updated in before:
-            if pid in now and now[pid] != (title, body):
-                changed.add(pid)
-                rows.append((pid, url, title, body, published, updated, replaced_at,
-                             hashlib.sha256((body or "").encode("utf-8")).hexdigest()))
-        conn.executemany(
-            "INSERT INTO post_history (post_id, url, title, body_html, published, updated, replaced_at,"
-            " body_sha256) VALUES (?,?,?,?,?,?,?,?)",
-            rows,
+        rows: list[tuple[Any, ...]] = []
+        edited: set[str] = set()
+
+        def add(pid: str, url: str | None, title: str | None, body: str | None, fetched_at: str | None,
+                at: str) -> None:
+            digest = content_sha256(title, body)
+            version, last = latest.get(pid, (0, None))
+            if last == digest:
+                return
+            latest[pid] = (version + 1, digest)
+            rows.append((pid, version + 1, fetched_at, digest, title, body, url, at))
+            if version:
+                edited.add(pid)
+
+        legacy = (
+            ("post_history", "SELECT post_id, url, title, body_html, replaced_at FROM post_history ORDER BY id"),
+            ("sync_posts_before", "SELECT id, url, title, body_html, NULL FROM sync_posts_before"),
         )
-        conn.execute(f"DROP TABLE {SNAPSHOT_TABLE}")
-        ids_before = {row[0] for row in before}
-        return set(now) - ids_before, changed, ids_before
-
-
-def ensure_history_table(archive: Archive) -> None:
-    with archive.transaction() as conn:
-        conn.execute(POST_HISTORY_SCHEMA)
-        conn.execute(_HISTORY_INDEX)
+        for table, query in legacy:  # older versions an older blogport kept elsewhere
+            if _table_exists(conn, table):
+                for pid, url, title, body, at in conn.execute(query).fetchall():
+                    add(pid, url, title, body, None, at or recorded_at)
+        if _table_exists(conn, "posts"):
+            fetched = dict(conn.execute(
+                "SELECT r.url, coalesce(own.fetched_at, src.fetched_at) FROM raw_posts r"
+                " LEFT JOIN pages own ON own.url = r.url LEFT JOIN pages src ON src.url = r.page_url"
+            ))
+            for pid, url, title, body in conn.execute("SELECT id, url, title, body_html FROM posts ORDER BY id"):
+                add(pid, url, title, body, fetched.get(url), recorded_at)
+        conn.executemany("INSERT INTO post_versions (post_id, version, fetched_at, content_sha256, title,"
+                         " body_html, url, recorded_at) VALUES (?,?,?,?,?,?,?,?)", rows)
+        for table in _LEGACY_TABLES:
+            conn.execute(f"DROP TABLE IF EXISTS {table}")
+        return edited

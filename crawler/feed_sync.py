@@ -126,6 +126,7 @@ class FeedSyncSpider(BlogSpider):
 
     def _fail(self, url: str, kind: str, reason: str) -> IssueItem:
         """A page that could not be read this time (it is asked for again by the next sync)."""
+        url = canonical_url(url, self.scheme) or url  # as the page is stored once it is read
         self.failures.append(f"{url}: {reason}")
         return IssueItem(url, kind, reason, failure=True)
 
@@ -168,7 +169,7 @@ class FeedSyncSpider(BlogSpider):
             return
         if answer.validators:
             self.probed[url] = answer.validators
-            yield self._feed_item(response)
+            yield self._feed_item(response, url)
         self.changed[kind] = answer.verdict == CHANGED
         if kind == "posts":
             self.total = answer.total if self.changed["posts"] else None
@@ -223,7 +224,7 @@ class FeedSyncSpider(BlogSpider):
             yield self._fail(url, "parse", str(exc) or type(exc).__name__)
             yield from self._next_feed(after=kind)
             return
-        yield self._feed_item(response)
+        yield self._feed_item(response, url)
         for error in entries.errors:
             yield self._fail(url, "parse", error)
         self.feed_posts.update((post.url, post) for post in entries.posts)
@@ -234,10 +235,10 @@ class FeedSyncSpider(BlogSpider):
         else:
             yield from self._next_feed(after=kind)
 
-    def _feed_item(self, response: Response) -> PageItem:
+    def _feed_item(self, response: Response, url: str) -> PageItem:
         """A feed page as the archive stores it (no records: those are written on close)."""
         return PageItem(
-            url=canonical_url(response.url, self.scheme) or response.url, status=response.status,
+            url=canonical_url(url, self.scheme) or url, status=response.status,
             body=response.body, kind="feed", etag=_header(response, b"ETag"),
             last_modified=_header(response, b"Last-Modified"), content_type=_header(response, b"Content-Type"),
         )

@@ -7,13 +7,12 @@ parent. What the spider did comes back as a ``FeedSyncReport``.
 
 from __future__ import annotations
 
-import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from crawler.options import CrawlOptions
-from crawler.run import _log_level_name, run_child
+from crawler.run import child_job, run_child
 from kernel.archive import ARCHIVE_NAME
 from kernel.errors import DiskFullError, SourceError, UnreachableError
 
@@ -51,18 +50,8 @@ def sync_through_feeds(
     ``out_dir/blog.db``. Raises ``UnreachableError`` when the blog cannot be reached,
     ``DiskFullError`` when the disk fills up."""
     archive_path = Path(out_dir) / ARCHIVE_NAME
-    job: dict[str, Any] = {
-        "source": source,
-        "archive": str(archive_path),
-        "options": asdict(options),
-        "via": VIA,
-        "spider_args": {"since": since, "source_via": source_via},
-        "log_level": _log_level_name(),
-        "settings": settings or {},
-    }
-    reactor = (settings or {}).get("TWISTED_REACTOR") or os.environ.get("BLOGPORT_REACTOR")
-    if reactor:
-        job["reactor"] = reactor
+    job = child_job(source, archive_path, options, VIA, settings,
+                    spider_args={"since": since, "source_via": source_via})
     result = run_child(job, source, options.progress)
     done = result.done
     if done is None:

@@ -240,10 +240,10 @@ def choose_via(url: str, archive_path: Path, options: CrawlOptions) -> str:
     return "auto"  # the crawl process asks the blog first (``crawler.probe``), through Scrapy
 
 
-def _crawl_site(url: str, out_dir: Path, options: CrawlOptions, settings: dict[str, Any] | None) -> CrawlSummary:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    archive_path = out_dir / ARCHIVE_NAME
-    via = choose_via(url, archive_path, options)
+def child_job(
+    url: str, archive_path: Path, options: CrawlOptions, via: str, settings: dict[str, Any] | None, **extra: Any
+) -> dict[str, Any]:
+    """The job ``crawler.process`` runs: crawl ``url`` into ``archive_path`` the way ``via`` says."""
     job: dict[str, Any] = {
         "source": url,
         "archive": str(archive_path),
@@ -251,11 +251,19 @@ def _crawl_site(url: str, out_dir: Path, options: CrawlOptions, settings: dict[s
         "via": via,
         "log_level": _log_level_name(),
         "settings": settings or {},
+        **extra,
     }
     reactor = (settings or {}).get("TWISTED_REACTOR") or os.environ.get("BLOGPORT_REACTOR")
     if reactor:
         job["reactor"] = reactor
-    result = run_child(job, url, options.progress)
+    return job
+
+
+def _crawl_site(url: str, out_dir: Path, options: CrawlOptions, settings: dict[str, Any] | None) -> CrawlSummary:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    archive_path = out_dir / ARCHIVE_NAME
+    via = choose_via(url, archive_path, options)
+    result = run_child(child_job(url, archive_path, options, via, settings), url, options.progress)
     done = result.done
     if done is not None and done.get("via") in ("html", "feeds"):
         via = str(done["via"])  # what the probe of --via auto chose

@@ -127,7 +127,7 @@ def ensure_db_shape(db: sqlite_utils.Database) -> None:
     db["comments"].rebuild_fts()
 
 
-VISIBLE_TABLES = frozenset({"posts", "comments", "authors", "tags", "post_tags", "post_history", "runs",
+VISIBLE_TABLES = frozenset({"posts", "comments", "authors", "tags", "post_tags", "post_versions", "runs",
                             "crawl_issues"})
 """Tables a reader of the blog looks at; every other table of the archive (the fetched
 ``pages``, ``raw_*`` records, ``meta``, ``export_ledger``, ``cruft_hits``...) is hidden in
@@ -140,6 +140,7 @@ TABLE_OPTIONS: dict[str, dict] = {
     "authors": {"label_column": "name", "facets": ["is_owner"]},
     "tags": {"label_column": "name"},
     "runs": {"sort_desc": "id"},
+    "post_versions": {"sort_desc": "recorded_at", "facets": ["post_id"]},
 }
 """Datasette table options: newest first, the facets people filter by, readable labels for
 foreign keys. Full-text search (``posts_fts``, ``comments_fts``) Datasette finds by itself."""

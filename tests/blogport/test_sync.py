@@ -264,22 +264,29 @@ def test_new_reply_to_an_old_comment_everywhere(scenario: Scenario) -> None:
     assert len(data) == len(post.comments)
 
 
-def test_edited_post_newer_wins_older_kept_in_history(scenario: Scenario) -> None:
+def test_edited_post_newer_wins_older_kept_in_post_versions(scenario: Scenario) -> None:
     post = scenario.changed_blog.post(scenario.edited_post_id)
     old = scenario.before["edited"]
     with scenario.db() as conn:
         row = conn.execute("SELECT body_html, body_text FROM posts WHERE id=?", (post.post_id,)).fetchone()
         assert "This post was edited after the migration." in row["body_text"]
         assert row["body_html"] != old["body_html"]
-        history = conn.execute("SELECT * FROM post_history WHERE post_id=?", (post.post_id,)).fetchall()
-        assert len(history) == 1
-        h = history[0]
-        assert h["body_html"] == old["body_html"] and h["title"] == old["title"]
-        assert h["body_sha256"] == hashlib.sha256(old["body_html"].encode("utf-8")).hexdigest()
-        assert h["url"] == scenario.url(scenario.changed_blog, post.post_id)
-        assert datetime.fromisoformat(h["replaced_at"]).tzinfo is not None
-        # only the edited post has history
-        assert conn.execute("SELECT count(*) FROM post_history").fetchone()[0] == 1
+        versions = conn.execute("SELECT * FROM post_versions WHERE post_id=? ORDER BY version",
+                                (post.post_id,)).fetchall()
+        assert [v["version"] for v in versions] == [1, 2]
+        first, now = versions
+        assert first["body_html"] == old["body_html"] and first["title"] == old["title"]
+        assert first["content_sha256"] == hashlib.sha256(
+            f"{old['title']}\0{old['body_html']}".encode("utf-8")).hexdigest()
+        assert now["body_html"] == row["body_html"] and now["content_sha256"] != first["content_sha256"]
+        assert first["url"] == now["url"] == scenario.url(scenario.changed_blog, post.post_id)
+        # each version says when its page was fetched: the edit after the first
+        assert datetime.fromisoformat(first["fetched_at"]) < datetime.fromisoformat(now["fetched_at"])
+        assert datetime.fromisoformat(now["recorded_at"]).tzinfo is not None
+        # only the edited post has a second version; every post has its first
+        assert [r[0] for r in conn.execute("SELECT post_id FROM post_versions WHERE version > 1")] == [post.post_id]
+        n_posts = conn.execute("SELECT count(*) FROM posts").fetchone()[0]
+        assert conn.execute("SELECT count(DISTINCT post_id) FROM post_versions").fetchone()[0] == n_posts
         md = _ledger(conn, "markdown", "post", post.post_id)
     item = _wxr_item(scenario.out, scenario.url(scenario.changed_blog, post.post_id))
     assert item is not None

@@ -1,4 +1,4 @@
-"""A page that fails during sync: exit 1, recorded, and retried by the next sync."""
+"""A page that fails (an error status, a page cut short): exit 1, recorded, and retried by the next sync."""
 
 from __future__ import annotations
 
@@ -7,9 +7,12 @@ import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pytest
+
 from fixtures.blogger import add_post, generate_blog
 from fixtures.server import FixtureServer
 from tests.blogport.cli_process import blogport
+from tests.crawler.faultserver import Cut, FaultServer
 
 
 
@@ -76,5 +79,38 @@ def test_feed_mode_sync_retries_a_page_that_failed_during_migrate(tmp_path: Path
         assert old.path not in {r.path for r in server.requests}  # retried until it succeeded, then no more
 
     conn = sqlite3.connect(out / "blog.db")
+    assert conn.execute("SELECT title FROM posts WHERE id=?", (old.post_id,)).fetchone() == (old.title,)
+    conn.close()
+
+
+@pytest.mark.parametrize("feeds", [False, True], ids=["incremental-crawl", "feeds"])
+def test_a_page_cut_short_last_time_is_fetched_again_by_the_next_sync(tmp_path: Path, feeds: bool) -> None:
+    """A post page whose connection dropped mid-page during the migration is stored as
+    incomplete (none of its records), and the next sync, whichever way it reads the blog,
+    asks for it again and stores it whole."""
+    blog = generate_blog(seed=16, posts=8, feeds=feeds)
+    out = tmp_path / "site"
+    old = next(p for p in reversed(blog.published_posts) if p.kind == "post" and not p.is_seed)
+    with FaultServer(blog) as server:
+        server.add(old.path, Cut(0.5))
+        migrated = blogport("migrate", server.base_url + "/", "-o", str(out), "--no-throttle", "--no-progress",
+                            "--via", "html")
+        assert migrated.returncode == 1, migrated.stdout[-2000:]
+        url = server.base_url + old.path
+        conn = sqlite3.connect(out / "blog.db")
+        assert conn.execute("SELECT error LIKE 'incomplete page:%' FROM pages WHERE url=?", (url,)).fetchone() == (1,)
+        assert conn.execute("SELECT count(*) FROM raw_posts WHERE url=?", (url,)).fetchone() == (0,)
+        assert ("incomplete",) in conn.execute("SELECT kind FROM crawl_issues WHERE url=?", (url,)).fetchall()
+        conn.close()
+
+        before = len(server.log)
+        synced = blogport("sync", str(out), "--json")
+        assert synced.returncode == 0, synced.stdout[-2000:] + synced.stderr[-2000:]
+        data = json.loads(synced.stdout)
+        assert data["mode"] == ("feeds" if feeds else "html") and data["failed"] == 0
+        assert old.path in server.log[before:]
+
+    conn = sqlite3.connect(out / "blog.db")
+    assert conn.execute("SELECT status, error FROM pages WHERE url=?", (url,)).fetchone() == (200, None)
     assert conn.execute("SELECT title FROM posts WHERE id=?", (old.post_id,)).fetchone() == (old.title,)
     conn.close()

@@ -61,7 +61,7 @@ def test_sync_of_a_feed_built_archive(tmp_path: Path) -> None:
         parent.comment_id,)
     assert "Edited, and the feed says so." in conn.execute(
         "SELECT body_text FROM posts WHERE id=?", (edited.post_id,)).fetchone()[0]
-    assert conn.execute("SELECT count(*) FROM post_history WHERE post_id=?", (edited.post_id,)).fetchone() == (1,)
+    assert conn.execute("SELECT max(version) FROM post_versions WHERE post_id=?", (edited.post_id,)).fetchone() == (2,)
     assert conn.execute("SELECT deleted_at IS NOT NULL FROM posts WHERE id=?", (deleted.post_id,)).fetchone() == (1,)
     assert conn.execute("SELECT count(*) FROM posts WHERE deleted_at IS NOT NULL").fetchone() == (1,)
     wxr = (out / "wordpress.xml").read_text(encoding="utf-8")

@@ -52,7 +52,7 @@ def test_sync_without_feeds_falls_back_to_an_incremental_crawl(tmp_path: Path) -
                             (night.reply.comment_id,)).fetchone() == (parent.comment_id,)
         assert "Rewritten without feeds." in conn.execute("SELECT body_text FROM posts WHERE id=?",
                                                            (edited.post_id,)).fetchone()[0]
-        assert conn.execute("SELECT count(*) FROM post_history WHERE post_id=?", (edited.post_id,)).fetchone() == (1,)
+        assert conn.execute("SELECT max(version) FROM post_versions WHERE post_id=?", (edited.post_id,)).fetchone() == (2,)
         assert conn.execute("SELECT deleted_at IS NOT NULL FROM posts WHERE id=?", (deleted.post_id,)).fetchone() == (1,)
         assert conn.execute("SELECT count(*) FROM raw_posts WHERE url=?",
                             (server.base_url + deleted.path,)).fetchone() == (1,)

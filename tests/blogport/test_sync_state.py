@@ -15,12 +15,10 @@ from blogport.config import MigrationConfig, save_config
 from blogport.runs import finish_run, last_successful_run, list_runs, start_run
 from blogport.sync import (
     CURSOR_MARGIN,
-    SNAPSHOT_TABLE,
     _cursor,
     apply_deletions,
-    record_history,
+    record_versions,
     records_fingerprint,
-    snapshot_posts,
     sync,
 )
 from kernel.archive import Archive
@@ -105,22 +103,55 @@ def _post(pid: str, body: str, title: str = "T") -> Post:
                 body_text=body, published="2009-08-15T16:50:00+00:00", published_local=None)
 
 
-def test_post_history_survives_a_kill_between_transform_and_history(tmp_path: Path) -> None:
+def _versions(archive: Archive) -> list[tuple]:  # type: ignore[type-arg]
+    return archive.conn.execute(
+        "SELECT post_id, version, title, body_html, content_sha256, fetched_at, recorded_at FROM post_versions"
+        " ORDER BY post_id, version").fetchall()
+
+
+def test_post_versions_keep_every_edit_even_across_a_run_killed_after_its_transform(tmp_path: Path) -> None:
     with Archive.in_dir(tmp_path) as archive:
         db = sqlite_utils.Database(archive.conn)
+        archive.store_page("http://b.example/1.html", status=200, body="<p>old</p>", kind="post",
+                           fetched_at="2026-01-01T00:00:00+00:00",
+                           posts=[RawPost(url="http://b.example/1.html", title="T", body_html="<p>old</p>")])
         save(db, posts=[_post("1", "<p>old</p>"), _post("2", "<p>same</p>")])
-        snapshot_posts(archive)
+        # a sync starts: the posts as the exports show them are version 1
+        assert record_versions(archive, "2026-01-04T00:00:00+00:00") == set()
         save(db, posts=[_post("1", "<p>new</p>"), _post("2", "<p>same</p>"), _post("3", "<p>fresh</p>")])
-        # ... killed here. The next run snapshots again: the older snapshot must win.
-        snapshot_posts(archive)
-        assert archive.conn.execute(f"SELECT body_html FROM {SNAPSHOT_TABLE} WHERE id='1'").fetchone() == (
-            "<p>old</p>",)
-        new, changed, before = record_history(archive, "2026-01-05T00:00:00+00:00")
-        assert (new, changed, before) == ({"3"}, {"1"}, {"1", "2"})
-        rows = archive.conn.execute("SELECT post_id, body_html, body_sha256, replaced_at FROM post_history").fetchall()
-        assert rows == [("1", "<p>old</p>", hashlib.sha256(b"<p>old</p>").hexdigest(), "2026-01-05T00:00:00+00:00")]
+        # ... killed here, after the transform. The next sync's first call catches up:
+        assert record_versions(archive, "2026-01-05T00:00:00+00:00") == {"1"}
+        assert record_versions(archive, "2026-01-05T00:00:00+00:00") == set()  # nothing new: no row
+        save(db, posts=[_post("1", "<p>new</p>", title="Retitled"), _post("2", "<p>same</p>"),
+                        _post("3", "<p>fresh</p>")])
+        assert record_versions(archive, "2026-01-06T00:00:00+00:00") == {"1"}
+        rows = _versions(archive)
+    sha = lambda title, body: hashlib.sha256(f"{title}\0{body}".encode()).hexdigest()  # noqa: E731
+    assert rows == [
+        ("1", 1, "T", "<p>old</p>", sha("T", "<p>old</p>"), "2026-01-01T00:00:00+00:00", "2026-01-04T00:00:00+00:00"),
+        ("1", 2, "T", "<p>new</p>", sha("T", "<p>new</p>"), "2026-01-01T00:00:00+00:00", "2026-01-05T00:00:00+00:00"),
+        ("1", 3, "Retitled", "<p>new</p>", sha("Retitled", "<p>new</p>"), "2026-01-01T00:00:00+00:00",
+         "2026-01-06T00:00:00+00:00"),
+        ("2", 1, "T", "<p>same</p>", sha("T", "<p>same</p>"), None, "2026-01-04T00:00:00+00:00"),
+        ("3", 1, "T", "<p>fresh</p>", sha("T", "<p>fresh</p>"), None, "2026-01-05T00:00:00+00:00"),
+    ]
+
+
+def test_post_versions_take_in_the_history_an_older_blogport_kept(tmp_path: Path) -> None:
+    with Archive.in_dir(tmp_path) as archive:
+        db = sqlite_utils.Database(archive.conn)
+        save(db, posts=[_post("1", "<p>now</p>")])
+        archive.conn.execute("CREATE TABLE post_history (id INTEGER PRIMARY KEY, post_id TEXT NOT NULL, url TEXT,"
+                             " title TEXT, body_html TEXT, published TEXT, updated TEXT, replaced_at TEXT NOT NULL,"
+                             " body_sha256 TEXT)")
+        archive.conn.execute("INSERT INTO post_history (post_id, url, title, body_html, replaced_at)"
+                             " VALUES ('1', 'http://b.example/1.html', 'T', '<p>first</p>', '2026-01-02T00:00:00+00:00')")
+        assert record_versions(archive, "2026-01-07T00:00:00+00:00") == {"1"}
+        rows = [(r[0], r[1], r[3], r[6]) for r in _versions(archive)]
         tables = {r[0] for r in archive.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        assert SNAPSHOT_TABLE not in tables
+    assert rows == [("1", 1, "<p>first</p>", "2026-01-02T00:00:00+00:00"),
+                    ("1", 2, "<p>now</p>", "2026-01-07T00:00:00+00:00")]
+    assert "post_history" not in tables
 
 
 def test_deleted_at_is_set_once_and_cleared_when_a_post_comes_back(tmp_path: Path) -> None:
