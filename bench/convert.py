@@ -76,10 +76,11 @@ def ensure_pelican(folder: Path) -> tuple[Path | None, str]:
 
 def timed(cmd: list[str], cwd: Path) -> tuple[float, int, str]:
     """Wall-clock seconds, exit code and the whole output of one command."""
-    from bench.crawl import _env
+    from bench.crawl import _env, bench_cwd
 
     start = time.perf_counter()
-    done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=_env())
+    done = subprocess.run(cmd, cwd=bench_cwd() if cwd == PROJECT else cwd, capture_output=True, text=True,
+                          env=_env())
     elapsed = time.perf_counter() - start
     return elapsed, done.returncode, (done.stdout + done.stderr).strip()
 

@@ -45,6 +45,13 @@ TREE_ENV = "BLOGPORT_BENCH_TREE"
 one run); the fixture blogs and servers always come from this one."""
 
 
+def bench_cwd() -> Path:
+    """Where blogport's processes start: ``python -m``/``-c`` put their folder first on the
+    path, so the tree measured is the folder they start in."""
+    tree = os.environ.get(TREE_ENV)
+    return Path(tree) if tree else PROJECT
+
+
 def _env(tree: bool = True) -> dict[str, str]:
     """The environment of blogport's processes: this project (or ``$BLOGPORT_BENCH_TREE``)
     first on the path, and bytecode written as an installed package has it (a

@@ -88,10 +88,10 @@ print(json.dumps({"elapsed_s": time.perf_counter() - t, "maxrss_kb": ru.ru_maxrs
 
 
 def run_child(folder: Path) -> dict:
-    from bench.crawl import _env
+    from bench.crawl import _env, bench_cwd
 
     out = subprocess.run([sys.executable, "-c", CHILD, str(folder)], check=True, capture_output=True, text=True,
-                         env=_env())
+                         env=_env(), cwd=bench_cwd())
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

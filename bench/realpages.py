@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.crawl import PROJECT, _env, blogport_command
+from bench.crawl import PROJECT, _env, bench_cwd, blogport_command
 from bench.variety import TRANSFORM_CHILD, child_json
 
 REALDATA = PROJECT.parent / "shared" / "realdata"
@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         export = REALDATA / EXPORT
         crawled = tmp / "export-crawl"
         proc = subprocess.run([*blogport_command(), "crawl", str(export), "-o", str(crawled), "--no-progress"],
-                              capture_output=True, text=True, env=_env(), cwd=PROJECT)
+                              capture_output=True, text=True, env=_env(), cwd=bench_cwd())
         if proc.returncode in (0, 1):
             done = child_json(TRANSFORM_CHILD, str(crawled))
             print(f"real export {EXPORT} transformed: {done['posts']} posts, {done['comments']} comments in"
@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         proc = subprocess.run([*blogport_command(), "migrate", str(export), "-o", str(tmp / "export"),
                                "--no-progress", "--no-download-images", "--json"],
-                              capture_output=True, text=True, env=_env(), cwd=PROJECT)
+                              capture_output=True, text=True, env=_env(), cwd=bench_cwd())
         migrate_s = time.perf_counter() - started
         stages = json.loads(proc.stdout)["stages"] if proc.returncode in (0, 1) else {}
         t = stages.get("transform", {})

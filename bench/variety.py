@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from bench.blogs import BY_NAME, VARIANTS, BlogVariant
-from bench.crawl import PROJECT, _env, blogport_command, run_wget
+from bench.crawl import PROJECT, _env, bench_cwd, blogport_command, run_wget
 
 TRANSFORM_CHILD = """
 import json, sys, time
@@ -91,7 +91,7 @@ class Row:
 
 def child_json(code: str, *args: str) -> dict:
     out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=_env(),
-                         cwd=PROJECT)
+                         cwd=bench_cwd())
     if out.returncode:
         raise SystemExit(f"bench child failed ({out.returncode}):\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -122,11 +122,21 @@ def stop_server(proc: subprocess.Popen[str]) -> None:
 
 def timed_blogport(*args: str) -> tuple[float, subprocess.CompletedProcess[str]]:
     started = time.perf_counter()
-    proc = subprocess.run([*blogport_command(), *args], capture_output=True, text=True, env=_env(), cwd=PROJECT)
+    proc = subprocess.run([*blogport_command(), *args], capture_output=True, text=True, env=_env(), cwd=bench_cwd())
     elapsed = time.perf_counter() - started
     if proc.returncode not in (0, 1):
         raise SystemExit(f"blogport {args[0]} failed ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
     return elapsed, proc
+
+
+def migrate_stages(stdout: str) -> dict:
+    """The stages of ``migrate --json``'s object ({} when the output holds none)."""
+    for text in (stdout, *reversed(stdout.splitlines())):
+        try:
+            return dict(json.loads(text).get("stages") or {})
+        except (ValueError, AttributeError):
+            continue
+    return {}
 
 
 def bench_blog(variant: BlogVariant, posts: int, seed: int, tmp: Path) -> Row:
@@ -142,14 +152,15 @@ def bench_blog(variant: BlogVariant, posts: int, seed: int, tmp: Path) -> Row:
                                          "--no-progress", "--json")
     finally:
         stop_server(server)
-    stages = json.loads(proc.stdout)["stages"]
+    stages = migrate_stages(proc.stdout)
     done = child_json(TRANSFORM_CHILD, str(crawled))
     checked = child_json(VALIDATE_CHILD, str(migrated))
     return Row(
         blog=variant.name, posts=done["posts"], comments=done["comments"], crawl_s=crawl_s, wget_s=wget_s,
         migrate_s=migrate_s, transform_cpu_s=done["cpu_s"],
         comments_per_core_s=done["comments"] / done["cpu_s"] if done["cpu_s"] else 0.0,
-        export_s=float(stages["export"]["elapsed_s"]), validate_s=checked["wall_s"], migrate_exit=proc.returncode,
+        export_s=float(stages.get("export", {}).get("elapsed_s", 0.0)), validate_s=checked["wall_s"],
+        migrate_exit=proc.returncode,
     )
 
 
