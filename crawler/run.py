@@ -45,7 +45,6 @@ from crawler.sources import BackupFile, MirrorFolder, Source, source_for
 from crawler.summary import CrawlSummary
 from crawler.urls import blog_hosts
 from crawler.warc import WarcFile
-from crawler.wayback import WaybackArchive
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +119,8 @@ def note_trial(out_dir: Path, limit: int) -> None:
 def source_of(source: str, options: CrawlOptions) -> Source:
     """The source ``source`` names; with ``--wayback``, the blog's captures on that server."""
     if options.wayback:
+        from crawler.wayback import WaybackArchive  # its spider imports Scrapy: only for a Wayback server
+
         return WaybackArchive(source, options.wayback, options.cdx)
     return source_for(source, SOURCES)
 

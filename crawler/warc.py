@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import IO, Any, ClassVar
 from urllib.parse import urlsplit
 
-from scrapy.http import HtmlResponse
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
@@ -39,7 +38,6 @@ from crawler.capture_feeds import FeedCapture, feed_items, feed_kind, is_feed_ty
 from crawler.capture_rewrite import is_frame_wrapper, needs_unrewrite, replay_original, unrewrite_body
 from crawler.options import CrawlOptions
 from crawler.pipelines import ArchiveWriter, IssueItem, count_item, incomplete_reason, mark_incomplete
-from crawler.spider import page_item
 from crawler.summary import CrawlSummary
 from crawler.urls import blog_hosts, canonicalize, classify, comment_page_number, item_kind, post_url_of, same_blog
 from kernel.archive import Archive, utc_now
@@ -209,6 +207,8 @@ def best_captures(captures: Iterable[Capture], at: str | None = None) -> dict[st
 
 def blog_hosts_of(chosen: dict[str, Capture]) -> frozenset[str]:
     """The blog's hosts: the host of its captured home page, else the host most pages are on."""
+    from scrapy.http import HtmlResponse  # imported when a web archive is read: not at start-up
+
     homes: Counter[str] = Counter()
     pages: Counter[str] = Counter()
     for url, capture in chosen.items():
@@ -237,6 +237,8 @@ def store_captures(
     meta: dict[str, Any] | None = None, archive_label: str | None = None,
 ) -> CrawlSummary:
     """Archive the chosen captures of the blog in ``out_dir/blog.db`` (see the module docstring)."""
+    from scrapy.http import HtmlResponse  # imported when a web archive is read: not at start-up
+
     started = time.monotonic()
     hosts = blog_hosts_of(chosen)
     pages: list[tuple[str, str, Capture]] = []
@@ -311,6 +313,9 @@ def _record(archive: Archive, stored: list[tuple[str, Capture]], label: str | No
 
 
 def _item_for(url: str, kind: str, capture: Capture, per_page: dict[str, int], options: CrawlOptions) -> object:
+    from scrapy.http import HtmlResponse  # imported when a web archive is read: not at start-up
+
+    from crawler.spider import page_item
     if capture.status != 200:
         return IssueItem(url, "http", f"archived only with HTTP status {capture.status} ({capture.timestamp})")
     if len(capture.body) > options.max_page_bytes:

@@ -1,0 +1,41 @@
+"""Start-up: what needs no crawl imports no Scrapy or Twisted (about a second of start-up)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from fixtures.blogger import generate_blog
+from fixtures.export import render_blogger_export
+
+PROJECT = Path(__file__).resolve().parents[2]
+PROBE = """
+import json, sys
+from blogport.cli import main
+try:
+    main(sys.argv[1:], standalone_mode=False)
+except SystemExit:
+    pass
+print(json.dumps(sorted({m.split('.')[0] for m in sys.modules} & {'scrapy', 'twisted'})))
+"""
+
+
+def crawl_stack_imported(*args: str) -> list[str]:
+    proc = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, cwd=PROJECT,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_help_imports_no_crawler_stack() -> None:
+    assert crawl_stack_imported("--help") == []
+
+
+def test_export_file_migrate_imports_no_crawler_stack(tmp_path: Path) -> None:
+    export = tmp_path / "blog.xml"
+    export.write_bytes(render_blogger_export(generate_blog(seed=2, posts=3, big_thread=False)))
+    out = tmp_path / "out"
+    assert crawl_stack_imported("migrate", str(export), "-o", str(out), "--no-progress", "--no-download-images") == []
+    assert (out / "wordpress.xml").is_file() and (out / "report.html").is_file()
