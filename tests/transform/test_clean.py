@@ -169,3 +169,12 @@ def test_mojibake_shortcut_agrees_with_the_telltale_regex():
     samples += [chr(c) + chr(d) for c in (0xC2, 0xC3, 0xE2, 0xD0, 0xD1, 0x41) for d in range(0x7E, 0x2130, 7)]
     for text in samples:
         assert _may_be_mojibake(text) == (_MOJIBAKE_HINT.search(text) is not None), repr(text)
+
+
+def test_plain_body_test_agrees_with_its_regex():
+    from transform.clean import _PLAIN_BODY, _is_plain
+
+    samples = ["just text", "a<br>b", "a<BR />b", "a<br/>b", "&amp;lt;", "<<br>", "<br &amp;>", "a & b", "&nbsp;",
+               "&#39;x&#39;", "&#40;", "<b>x</b>", "x <br\t/> y", "&ampx;", "&", "<", "", "line<br  >", "<br/ >"]
+    for body in samples:
+        assert _is_plain(body) == bool(_PLAIN_BODY.fullmatch(body)), body
