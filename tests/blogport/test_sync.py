@@ -8,8 +8,10 @@ checked in the archive, the normalised tables and every export, as their consume
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import os
 import sqlite3
 import subprocess
 import xml.etree.ElementTree as ET
@@ -361,3 +363,24 @@ def test_human_summary(scenario: Scenario) -> None:
     assert proc.returncode == 0
     assert "posts: 0 new, 0 changed, 0 deleted" in proc.stdout
     assert "exports: unchanged" in proc.stdout
+
+
+def test_post_versions_as_a_person_reads_them_in_datasette(scenario: Scenario) -> None:
+    if os.environ.get("CI") == "true":
+        import datasette  # noqa: F401  (CI must have it: a missing consumer fails there)
+    datasette_app = pytest.importorskip("datasette.app", reason="datasette is not installed (pip install -e '.[test]')")
+    metadata = json.loads((scenario.out / "datasette-metadata.json").read_text(encoding="utf-8"))
+    ds = datasette_app.Datasette([str(scenario.out / "blog.db")], metadata=metadata)
+    edited = scenario.edited_post_id
+
+    async def fetch(path: str) -> Any:
+        response = await ds.client.get(path)
+        assert response.status_code == 200, (path, response.text[:300])
+        return response.json()
+
+    database = asyncio.run(fetch("/blog.json"))
+    assert not {t["name"]: t for t in database["tables"]}["post_versions"]["hidden"]
+    rows = asyncio.run(fetch(f"/blog/post_versions.json?post_id={edited}&_sort=version&_shape=objects"))["rows"]
+    assert [r["version"] for r in rows] == [1, 2]
+    assert rows[0]["body_html"] == scenario.before["edited"]["body_html"]
+    assert "This post was edited after the migration." in rows[1]["body_html"]
