@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+import warnings
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -127,9 +128,12 @@ def run_worker(url: str, *, idle_exit: float = 0.0, worker_id: str = "", log_lev
 
     install_reactor(DEFAULT_REACTOR)
     from scrapy.crawler import CrawlerProcess
+    from scrapy.exceptions import ScrapyDeprecationWarning
 
     from crawler.redis_spider import DistributedBlogSpider
 
+    # scrapy-redis 0.9.1 still calls APIs Scrapy 2.19 deprecates (Spider.log, stats with a spider)
+    warnings.filterwarnings("ignore", category=ScrapyDeprecationWarning, module=r"scrapy_redis\.")
     settings = worker_settings(url, options, log_level, in_flight)
     settings["LOG_INSTALL_ROOT_HANDLER"] = False  # blogport's own logging (-v, -q) stays
     for handler in logging.getLogger().handlers:  # Scrapy sets its own loggers to DEBUG

@@ -98,5 +98,9 @@ class ConditionalRobotsTxtMiddleware(RobotsTxtMiddleware):
             self._stats.inc_value("robotstxt/request_count")
         parser = self._parsers[netloc]
         if isinstance(parser, Deferred):
-            return await maybe_deferred_to_future(parser)
+            # each waiter gets its own Deferred: turned into an asyncio future, a Deferred hands
+            # its result to the first waiter only (the others got None: robots.txt not obeyed)
+            waiter: Deferred[Any] = Deferred()
+            parser.addBoth(lambda result: (waiter.callback(result), result)[1])
+            return await maybe_deferred_to_future(waiter)
         return parser
