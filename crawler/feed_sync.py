@@ -40,11 +40,12 @@ from crawler.feed_sync_store import issues_since, write_close
 from crawler.feeds import FeedContext, canonical_url, feed_url
 from crawler.items import PageItem
 from crawler.middlewares import OffsiteRedirect
-from crawler.pipelines import STAT_ERRORS, IssueItem
+from crawler.pipelines import STAT_ERRORS, STAT_FATAL_PATH, IssueItem
 from crawler.plan import ArchiveState, load_archive_state, plan_feed_changes
 from crawler.spider import GONE_STATUSES, STAT_FATAL_KIND, BlogSpider
 from crawler.urls import classify, item_kind, post_url_of
 from kernel.archive import utc_now
+from kernel.errors import is_disk_full
 from kernel.records import RawComment, RawPost
 from kernel.state import load_sync_state
 
@@ -311,20 +312,7 @@ class FeedSyncSpider(BlogSpider):
         stats = self.stats
         usable = self.feeds_unavailable is None
         failed = int(stats.get_value(STAT_ERRORS, 0) or 0)
-        stopped = stats.get_value(STAT_FATAL_KIND) is not None
         failures = list(self.failures)
-        if usable and not stopped and self.archive_path is not None:
-            feeds = self.source_via == "feeds"
-            write_close(
-                self.archive_path,
-                base=self.blog_url,
-                posts=list(self.feed_posts.values()) if feeds else [],
-                comments=self.feed_comments if feeds else [],
-                gone=self.gone_unstored,
-                validators=self.probed if failed == 0 and reason == "finished" else {},
-            )
-            # pages the pipeline found cut short or unreadable
-            failures += [f for f in issues_since(self.archive_path, self.first_issue) if f not in failures]
         self.report = {
             "usable": usable,
             "reason": self.feeds_unavailable,
@@ -336,6 +324,28 @@ class FeedSyncSpider(BlogSpider):
             "feed_bytes": int(stats.get_value(STAT_FEED_BYTES, 0) or 0),
             "finish_reason": reason,
         }
+        if not usable or stats.get_value(STAT_FATAL_KIND) is not None or self.archive_path is None:
+            return
+        feeds = self.source_via == "feeds"
+        try:
+            write_close(
+                self.archive_path,
+                base=self.blog_url,
+                posts=list(self.feed_posts.values()) if feeds else [],
+                comments=self.feed_comments if feeds else [],
+                gone=self.gone_unstored,
+                validators=self.probed if failed == 0 and reason == "finished" else {},
+            )
+            # pages the pipeline found cut short or unreadable
+            failures += [f for f in issues_since(self.archive_path, self.first_issue) if f not in failures]
+        except (sqlite3.Error, OSError) as exc:
+            if is_disk_full(exc):
+                stats.set_value(STAT_FATAL_KIND, "disk_full")
+                stats.set_value(STAT_FATAL_PATH, str(self.archive_path))
+                return
+            log.error("could not record what the feeds said in %s: %s", self.archive_path, exc)
+            failures.append(f"{self.archive_path}: {exc}")
+            self.report["failed"] = failed + 1
 
 
 def _header(response: Response, name: bytes) -> str | None:
