@@ -160,7 +160,7 @@ class ImageFetcher:
         already (the store is ``out_dir/images``)."""
         fetcher = cls(dest_dir, url_prefix, max_bytes=max_bytes, store_dir=Path(out_dir) / STORE_DIR,
                       hosts=source_hosts(source), settings=settings)
-        fetcher.prepare(itertools.chain((post.body_html for post in source.posts()), source.comment_bodies()))
+        fetcher.prepare(itertools.chain(source.post_bodies(), source.comment_bodies()))
         return fetcher
 
     @property

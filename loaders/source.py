@@ -339,6 +339,13 @@ class ExportSource:
         ]
         return parents_first(rows)
 
+    def post_bodies(self) -> Iterator[str]:
+        """The HTML body of every exported post and page, in plan order, read with a cursor."""
+        for (body,) in self.conn.execute(
+            "SELECT p.body_html FROM temp.export_plan x JOIN posts p ON p.id = x.post_id ORDER BY x.number"
+        ):
+            yield body or ""
+
     def comment_bodies(self) -> Iterator[str]:
         """The HTML body of every comment of an exported post, read with a cursor."""
         for (body,) in self.conn.execute(
