@@ -5,14 +5,14 @@
 These machines are noisy: each benchmark runs its reference tool in the same run and
 prints the ratio, so figures are compared within one run, never across runs.
 
-The default run (under ten minutes on a loaded two-core machine) benches four generated blogs
-of different families, languages, comment and cruft densities at 400 posts each (crawl and
+The default run (about ten minutes on a loaded two-core machine) benches four generated blogs
+of different families, languages, comment and cruft densities at 200 posts each (crawl and
 migrate against ``wget --mirror``, transform comments/s per core, validate against export),
 the real pages and export of ``../shared/realdata``, Blogger export files of 200 posts against
-``pelican-import``, and the export's peak memory at 2,000 and 20,000 posts. ``--big`` runs the
+``pelican-import``, and the export's peak memory at 500 and 5,000 posts. ``--big`` runs the
 blogs at 2,000 posts, the export-file comparison at 200 and 2,000 posts (pelican-import
 converts one file per post and comment with pandoc: about a quarter of an hour for 2,000
-posts) and the sync benchmark too. Names pick benchmarks: ``variety realpages convert
+posts), peak memory at 2,000 and 20,000 posts (about four minutes) and the sync benchmark. Names pick benchmarks: ``variety realpages convert
 export sync crawl transform``.
 """
 
@@ -26,7 +26,7 @@ BENCHES = [
     ("variety", "bench.variety", "blogs of four families: crawl and migrate vs wget, comments/s per core, validate"),
     ("realpages", "bench.realpages", "the real Blogger pages and export of ../shared/realdata"),
     ("convert", "bench.convert", "Blogger export files: blogport migrate vs pelican-import"),
-    ("export", "bench.export", "export to all formats, seconds and peak memory, 2,000 vs 20,000 posts"),
+    ("export", "bench.export", "export to all formats, seconds and peak memory for 10x the posts"),
     ("sync", "bench.sync", "unchanged sync after a full crawl: bytes and time share"),
     ("crawl", "bench.crawl", "blogport crawl vs wget --mirror on one 2,000-post blog"),
     ("transform", "bench.transform", "transform of one 2,000-post blog against dateparser"),
@@ -34,8 +34,8 @@ BENCHES = [
 DEFAULT = ("variety", "realpages", "convert", "export")
 BIG = ("variety", "realpages", "convert", "export", "sync")
 ARGS = {
-    False: {"variety": ["--posts", "400"], "convert": ["--sizes", "200"]},
-    True: {"variety": ["--posts", "2000"], "convert": ["--sizes", "200,2000"]},
+    False: {"variety": ["--posts", "200"], "convert": ["--sizes", "200"], "export": ["--sizes", "500,5000"]},
+    True: {"variety": ["--posts", "2000"], "convert": ["--sizes", "200,2000"], "export": ["--sizes", "2000,20000"]},
 }
 
 
