@@ -161,13 +161,13 @@ def main(argv: list[str] | None = None) -> int:
             listing.write_text("\n".join(urls) + "\n", encoding="utf-8")
             print(f"{len(urls)} blogs of {args.posts} posts; {os.cpu_count()} cores", flush=True)
             rows.append(("migrate, one blog after another", *sequential(urls, tmp)))
-            print(f"  {rows[-1][0]}: {rows[-1][1]:.1f} s", flush=True)
+            print(f"  {rows[-1][0]}: {rows[-1][1]:.1f} s, {rows[-1][2]} pages", flush=True)
             rows.append((f"batch, this machine (--jobs {args.jobs})", *batch_local(listing, tmp, args.jobs)))
-            print(f"  {rows[-1][0]}: {rows[-1][1]:.1f} s", flush=True)
+            print(f"  {rows[-1][0]}: {rows[-1][1]:.1f} s, {rows[-1][2]} pages", flush=True)
             for workers in counts:
                 rows.append((f"batch --redis, {workers} worker{'s' if workers > 1 else ''}",
                              *batch_redis(listing, tmp, workers, args.jobs)))
-                print(f"  {rows[-1][0]}: {rows[-1][1]:.1f} s", flush=True)
+                print(f"  {rows[-1][0]}: {rows[-1][1]:.1f} s, {rows[-1][2]} pages", flush=True)
     finally:
         server.stdin.close()
         server.wait(timeout=30)
