@@ -2,9 +2,11 @@
 
 Every source cuts the same way, by data it already reads:
 
-* a live blog, walked as HTML: the home page and its "Older Posts" pages list the posts
-  newest first; the first N permalinks they list are fetched with their comment pages, and
-  nothing else is followed (no archive, label or static pages, no Newer/Older post links);
+* a live blog, walked as HTML: the home page lists the newest posts, then the archive
+  widget's months (and years), newest first, list the older ones (the "Older Posts" pager
+  only where the widget shows none: Blogger's robots.txt refuses it); the first N
+  permalinks they list are fetched with their comment pages, and nothing else is followed
+  (no label or static pages, no Newer/Older post links);
 * a live blog read from its feeds: the posts feed gives the newest posts first; the first N
   entries are kept, and their comments are read from each post's own comments feed;
 * a saved mirror or a Blogger backup file: the N posts with the newest publication dates
@@ -15,20 +17,33 @@ Every source cuts the same way, by data it already reads:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from crawler.urls import canonicalize, classify, post_url_of
 
 if TYPE_CHECKING:
     from scrapy.http import Response, TextResponse
 
-#: Page kinds that list posts newest first, and lead to older ones through their pager.
-LISTING_KINDS = frozenset({"home", "index"})
+#: Page kinds that list posts newest first.
+LISTING_KINDS = frozenset({"home", "index", "archive"})
+_ARCHIVE_PERIOD = (re.compile(r"/(\d{4})/(?:(\d{2})/)?$"), re.compile(r"/(\d{4})_(\d{2})_\d{2}_archive\.html$"))
+
+
+def archive_period(url: str) -> tuple[int, int] | None:
+    """(year, month) of a month archive page, (year, 0) of a year page, else None."""
+    path = urlsplit(url).path
+    for pattern in _ARCHIVE_PERIOD:
+        found = pattern.search(path)
+        if found:
+            return int(found.group(1)), int(found.group(2) or 0)
+    return None
 
 
 def listed_posts(response: "TextResponse", scheme: str | None) -> list[str]:
@@ -50,6 +65,9 @@ class TrialCut:
     limit: int
     chosen: list[str] = field(default_factory=list)
     """The posts taken so far, newest first."""
+    listings: list[str] | None = None
+    """The archive pages still to read, newest first (from the first listing page)."""
+    asked: set[str] = field(default_factory=set)
 
     @property
     def full(self) -> bool:
@@ -72,8 +90,13 @@ class TrialCut:
                 if post not in self.chosen:
                     self.chosen.append(post)
                     wanted.append(post)
-            if not self.full and links.older:
-                wanted.append(links.older)
+            if self.listings is None:
+                periods = {u: archive_period(u) for u in links.archives}
+                self.listings = sorted((u for u, p in periods.items() if p), key=lambda u: periods[u], reverse=True)
+            following = next((u for u in self.listings if u not in self.asked), None) or links.older
+            if not self.full and following and following not in self.asked:
+                self.asked.add(following)
+                wanted.append(following)
             return wanted
         if kind in ("post", "comments"):
             post = post_url_of(url) if kind == "comments" else url
