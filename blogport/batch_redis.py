@@ -306,10 +306,12 @@ def run_redis(entries: list[BatchEntry], root: Path, template: MigrationConfig, 
             for entry in live:
                 coordinator.open(entry)
             last_reap = 0.0
+            requeued = 0
             while coordinator.crawling():
                 pool.check()
                 if time.monotonic() - last_reap >= REAP_INTERVAL_S:
                     moved = requeue_dead_workers(server)
+                    requeued += moved
                     if moved:
                         log.warning("%d requests of a worker that stopped answering were queued again", moved)
                     last_reap = time.monotonic()
@@ -323,4 +325,4 @@ def run_redis(entries: list[BatchEntry], root: Path, template: MigrationConfig, 
             coordinator.close()
             raise UnreachableError(f"lost Redis at {url} ({exc}); run the same command again to resume") from None
     outcomes = ordered(entries, [*pool.results, *coordinator.failed])
-    return BatchResult(root, "redis", outcomes, time.monotonic() - started, {"redis": url})
+    return BatchResult(root, "redis", outcomes, time.monotonic() - started, {"redis": url, "requeued": requeued})
