@@ -41,8 +41,8 @@ QUEUE_KEY = f"{PREFIX}:requests"
 JOBS_KEY = f"{PREFIX}:jobs"
 WORKERS_KEY = f"{PREFIX}:workers"
 OPTIONS_KEY = f"{PREFIX}:options"
-#: Seconds a worker's heartbeat lasts; it is renewed several times a second.
-HEARTBEAT_TTL_MS = 3000
+#: Milliseconds a worker's heartbeat lasts (a busy machine may stall a few seconds); renewed twice a second.
+HEARTBEAT_TTL_MS = 10000
 #: Score of a job put back after its worker died: it goes before every waiting job.
 REQUEUED_SCORE = -1000
 

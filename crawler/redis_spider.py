@@ -211,7 +211,8 @@ class DistributedBlogSpider(BlogSpider):
             if url in done:
                 continue
             done.add(url)
-            links = self.server.hget(stored_key(context.blog), url) if context.has_stored else None
+            # asked each time, never cached: a resumed batch publishes what its archive holds anew
+            links = self.server.hget(stored_key(context.blog), url)
             if links is not None:
                 if self.df.mark_seen(context.blog, url):
                     stack.extend(json.loads(links))
@@ -266,7 +267,7 @@ class WorkerHeartbeat:
                     pipe.execute()
             except Exception as exc:  # Redis went away: the spider's own calls report it
                 log.warning("heartbeat: %s", exc)
-            self.stopping.wait(HEARTBEAT_TTL_MS / 6000)
+            self.stopping.wait(0.5)
 
     def opened(self, spider: Any) -> None:
         self.server.set(heartbeat_key(spider.worker_id), str(time.time()), px=HEARTBEAT_TTL_MS)
