@@ -28,11 +28,12 @@ BENCHES = [
     ("convert", "bench.convert", "Blogger export files: blogport migrate vs pelican-import"),
     ("export", "bench.export", "export to all formats, seconds and peak memory for 10x the posts"),
     ("sync", "bench.sync", "unchanged sync after a full crawl: bytes and time share"),
+    ("batch", "bench.batch", "ten 200-post blogs: batch here and over Redis with 1, 2, 4 workers vs migrate one after another"),
     ("crawl", "bench.crawl", "blogport crawl vs wget --mirror on one 2,000-post blog"),
     ("transform", "bench.transform", "transform of one 2,000-post blog against dateparser"),
 ]
-DEFAULT = ("variety", "realpages", "convert", "export")
-BIG = ("variety", "realpages", "convert", "export", "sync")
+DEFAULT = ("variety", "realpages", "convert", "export", "batch")
+BIG = ("variety", "realpages", "convert", "export", "sync", "batch")
 ARGS = {
     False: {"variety": ["--posts", "200"], "convert": ["--sizes", "200"], "export": ["--sizes", "500,5000"]},
     True: {"variety": ["--posts", "2000"], "convert": ["--sizes", "200,2000"], "export": ["--sizes", "2000,20000"]},
