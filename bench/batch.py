@@ -133,6 +133,11 @@ def batch_redis(listing: Path, tmp: Path, workers: int, jobs: int) -> tuple[floa
         server.wait()
 
 
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the clean-up short
+    sys.exit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--blogs", type=int, default=10)
@@ -144,6 +149,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.serve:
         return serve(args.blogs, args.posts)
     counts = [int(n) for n in args.workers.split(",") if n.strip()]
+    # A SIGTERM (a timeout, a Ctrl-C of `make bench`) unwinds through the ``finally`` blocks, so
+    # the fixture server, redis-server and every worker are stopped with the bench.
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     server = subprocess.Popen([sys.executable, "-m", "bench.batch", "--serve", "--blogs", str(args.blogs),
                                "--posts", str(args.posts)], cwd=PROJECT, env=_env(), stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True)
