@@ -104,14 +104,8 @@ class BlogCrawl:
 
     def summary(self) -> CrawlSummary:
         elapsed = time.monotonic() - self.started
-        s = self.stats
-        return CrawlSummary(
-            source=self.start_url, out_dir=str(self.out_dir), via="html", pages_fetched=self.pages,
-            posts_found=int(s.get("blogport/posts", 0)), comments_found=int(s.get("blogport/comments", 0)),
-            errors=int(s.get("blogport/errors", 0)), elapsed_s=round(elapsed, 3),
-            pages_per_s=round(self.pages / elapsed, 1) if elapsed > 0 else 0.0,
-            robots_refused=int(s.get("blogport/issues/robots", 0)), issues=int(s.get("blogport/issues", 0)),
-        )
+        return CrawlSummary.from_stats(self.start_url, self.out_dir, "html", self.stats, pages=self.pages,
+                                       elapsed=elapsed)
 
 
 class _Named:

@@ -283,16 +283,5 @@ def crawl_mirror(folder: Path, out_dir: Path, options: CrawlOptions) -> CrawlSum
     elapsed = time.monotonic() - started
     values = counts.values
     read = values.get("pages_read", 0)
-    return CrawlSummary(
-        source=str(folder),
-        out_dir=str(out_dir),
-        via="mirror",
-        pages_fetched=read,
-        posts_found=values.get("blogport/posts", 0),
-        comments_found=values.get("blogport/comments", 0),
-        errors=values.get("blogport/errors", 0),
-        bytes_downloaded=total_bytes,
-        elapsed_s=round(elapsed, 3),
-        pages_per_s=round(read / elapsed, 1) if elapsed > 0 else 0.0,
-        issues=values.get("blogport/issues", 0) + len(unknown),
-    )
+    return CrawlSummary.from_stats(str(folder), out_dir, "mirror", values, pages=read, elapsed=elapsed,
+                                   bytes_downloaded=total_bytes, extra_issues=len(unknown))

@@ -36,6 +36,26 @@ class CrawlSummary:
     details: tuple[str, ...] = field(default_factory=tuple)
     """Extra summary lines from the source reader (export files)."""
 
+    @classmethod
+    def from_stats(cls, source: str, out_dir: Path | str, via: str, stats: Any, *, pages: int, elapsed: float,
+                   bytes_downloaded: int = 0, extra_issues: int = 0) -> "CrawlSummary":
+        """The summary of a crawl that counted its items with ``count_item`` (the ``blogport/...``
+        stats of a mirror, a web-archive file or a distributed crawl)."""
+        return cls(
+            source=source,
+            out_dir=str(out_dir),
+            via=via,
+            pages_fetched=pages,
+            posts_found=int(stats.get("blogport/posts", 0)),
+            comments_found=int(stats.get("blogport/comments", 0)),
+            errors=int(stats.get("blogport/errors", 0)),
+            bytes_downloaded=bytes_downloaded,
+            elapsed_s=round(elapsed, 3),
+            pages_per_s=round(pages / elapsed, 1) if elapsed > 0 else 0.0,
+            robots_refused=int(stats.get("blogport/issues/robots", 0)),
+            issues=int(stats.get("blogport/issues", 0)) + extra_issues,
+        )
+
     @property
     def exit_code(self) -> int:
         """0 when every page was archived; 1 when some failed or the run was interrupted."""

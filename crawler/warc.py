@@ -291,19 +291,7 @@ def store_captures(
     values = counts.values
     elapsed = time.monotonic() - started
     read = len(pages)
-    return CrawlSummary(
-        source=source,
-        out_dir=str(out_dir),
-        via=via,
-        pages_fetched=read,
-        posts_found=values.get("blogport/posts", 0),
-        comments_found=values.get("blogport/comments", 0),
-        errors=values.get("blogport/errors", 0),
-        bytes_downloaded=total,
-        elapsed_s=round(elapsed, 3),
-        pages_per_s=round(read / elapsed, 1) if elapsed > 0 else 0.0,
-        issues=values.get("blogport/issues", 0),
-    )
+    return CrawlSummary.from_stats(source, out_dir, via, values, pages=read, elapsed=elapsed, bytes_downloaded=total)
 
 
 def _record(archive: Archive, stored: list[tuple[str, Capture]], label: str | None) -> None:
