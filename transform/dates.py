@@ -25,6 +25,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -554,6 +555,17 @@ class DateReader:
         self._cache: dict[str, DisplayDate | None] = {}
         self._settings = dict(_DATEPARSER_SETTINGS_BASE)
         self._settings["DATE_ORDER"] = self.numeric_order
+        self._parser: Any = None
+
+    def _dateparser_instance(self) -> Any:
+        """One ``DateDataParser`` per reader (what ``dateparser.parse`` builds on every call),
+        restricted to the blog's language when dateparser knows it."""
+        if self._parser is None:
+            from dateparser.date import DateDataParser  # imported lazily: slow to import, rarely needed
+
+            languages = [self.language] if self.language in _dateparser_languages() else None
+            self._parser = DateDataParser(languages=languages, settings=self._settings)
+        return self._parser
 
     def read(self, text: str | None) -> DisplayDate | None:
         """A displayed string -> day and/or time of day (naive local), or None."""
@@ -577,15 +589,13 @@ class DateReader:
         return result
 
     def _dateparser(self, text: str) -> DisplayDate | None:
-        if not any(ch.isdigit() for ch in text):
-            return None  # no year in it ("Permalink", "Unknown"): dateparser could not read a day
-        import dateparser  # imported lazily: it is slow to import and rarely needed
-
+        if not may_hold_full_date(text):
+            return None  # no day and year written in it ("Permalink", "posted by X @ 9:51 PM")
         started = time.perf_counter()
         self.stats.dateparser_calls += 1
-        languages = [self.language] if self.language in _dateparser_languages() else None
         try:
-            dt = dateparser.parse(text, languages=languages, settings=self._settings)
+            data = self._dateparser_instance().get_date_data(text)
+            dt = data["date_obj"]
         except Exception as exc:  # dateparser raises assorted errors on odd input
             log.debug("dateparser failed on %r: %s", text, exc)
             dt = None
@@ -601,6 +611,18 @@ class DateReader:
             clock=(dt.hour, dt.minute, dt.second) if has_clock else None,
             shape="dateparser",
         )
+
+
+_CLOCK_IN_TEXT = re.compile(r"(?<!\d)\d{1,2}\s*[:h]\s*\d{2}(?::\d{2})?(?!\d)")
+_DIGIT_RUN = re.compile(r"\d+")
+
+
+def may_hold_full_date(text: str) -> bool:
+    """Whether a string could hold a day, a month and a year, all written (dateparser is asked
+    with every part required): two runs of digits besides a time of day, or one long run
+    ("20090815"). "posted by Chris @ 9:51 PM" and "5 comments" cannot."""
+    runs = _DIGIT_RUN.findall(_CLOCK_IN_TEXT.sub(" ", text))
+    return len(runs) >= 2 or any(len(run) >= 6 for run in runs)
 
 
 @lru_cache(maxsize=1)

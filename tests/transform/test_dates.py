@@ -10,6 +10,8 @@ from kernel.errors import BlogportError
 from kernel.records import RawComment, RawPost
 from transform.core import BlogContext, build_context, comment_date, post_date
 from transform.dates import (
+    _DATEPARSER_SETTINGS_BASE,
+    may_hold_full_date,
     DMY,
     MDY,
     DateReader,
@@ -74,14 +76,16 @@ def test_fast_path_agrees_with_dateparser_on_a_sample():
 
 def test_unreadable_goes_to_dateparser_then_flags_unparsed():
     reader = DateReader("en")
-    assert reader.read("the day after the storm of 09") is None
+    assert reader.read("the 2nd day after the storm of 09") is None
     assert reader.stats.dateparser_calls == 1
     # cached: a second look costs nothing
-    assert reader.read("the day after the storm of 09") is None
+    assert reader.read("the 2nd day after the storm of 09") is None
     assert reader.stats.dateparser_calls == 1
-    # without a digit there is no year to read: dateparser (slow to start) is not asked
-    assert reader.read("the day after the storm") is None
-    assert reader.read("Permalink") is None
+    # without a day and a year written there is nothing to read: dateparser (slow to start,
+    # seconds when the language is unknown) is not asked
+    for text in ("the day after the storm", "Permalink", "the day after the storm of 09",
+                 "posted by Chris @ 9:51 PM", "Posted at 8:41 PM | link | follow-ups | 5 comments"):
+        assert reader.read(text) is None
     assert reader.stats.dateparser_calls == 1
     ctx = BlogContext.simple("en", "UTC")
     raw = RawPost(url="http://b.example/2009/08/x.html", title="x", body_html="", date_header="the day after the storm")
@@ -255,3 +259,22 @@ def test_polish_dates_read_without_dateparser():
     assert reader.read("3 października 2011").day == date(2011, 10, 3)
     assert reader.read("1 wrzesień 2012").day == date(2012, 9, 1)
     assert reader.stats.dateparser_calls == 0
+
+
+def test_dateparser_is_asked_only_where_a_full_date_can_be_written():
+    # every string dateparser reads with day, month and year required passes the filter,
+    # and the reader's one DateDataParser answers as dateparser.parse does
+    readable = [("ru", "15 августа 2009 г."), ("ja", "2009年8月15日 21:50"), ("tr", "15 Ağustos 2009 Cumartesi"),
+                ("fi", "15. elokuuta 2009 klo 9.50"), ("el", "15 Αυγούστου 2009"), (None, "15 августа 2009 г."),
+                ("en", "2009.08.15 9:50 PM"), ("cs", "15. srpna 2009 21:50")]
+    for lang, text in readable:
+        reader = DateReader(lang)
+        settings = {**_DATEPARSER_SETTINGS_BASE, "DATE_ORDER": reader.numeric_order}
+        theirs = dateparser.parse(text, languages=[lang] if lang else None, settings=settings)
+        assert theirs is not None, text
+        assert may_hold_full_date(text), text
+        ours = reader._dateparser(text)
+        assert ours is not None and ours.day == theirs.date(), text
+    for text in ("posted by Chris @ 9:51 PM", "5 comments", "at 21h50", "Permalink", "August 2009"):
+        assert not may_hold_full_date(text), text
+        assert dateparser.parse(text, settings=_DATEPARSER_SETTINGS_BASE) is None, text
