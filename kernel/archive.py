@@ -130,7 +130,8 @@ class Archive:
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
         self.conn = conn
-        self.db = sqlite_utils.Database(conn)
+        # no sqlite-utils plugins are used: not loading them saves a scan of every installed package
+        self.db = sqlite_utils.Database(conn, execute_plugins=False)
         with self.transaction():
             for statement in _SCHEMA.split(";"):
                 if statement.strip():

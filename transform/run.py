@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
 from kernel.archive import open_archive, utc_now
 from kernel.wording import counted
 from transform.authors import merge_authors
@@ -150,7 +148,7 @@ def transform(out_dir: Path, options: TransformOptions,
 
         if progress is not None:
             progress(len(raw_posts), len(raw_posts))
-        db = sqlite_utils.Database(archive.conn)
+        db = archive.db
         save(db, authors=authors, tags=tags.values())
         for i in range(0, len(results), BATCH_POSTS):
             batch = results[i : i + BATCH_POSTS]
