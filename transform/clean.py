@@ -17,7 +17,6 @@ from urllib.parse import urljoin, urlsplit
 
 import ftfy
 import nh3
-from lxml import html as lxml_html
 from lxml.etree import _Element
 
 from crawler.extract_markup import inner_html
@@ -169,7 +168,7 @@ def convert_videos(root: _Element) -> Counter[str]:
         if rule is not None:
             if el.tag == "iframe" and url.startswith("https://") and rule.embed.format(id="") in url:
                 continue  # already a working embed
-            iframe = lxml_html.Element("iframe", src=rule.embed.format(id=rule.pattern.match(url).group(1)))
+            iframe = el.makeelement("iframe", {"src": rule.embed.format(id=rule.pattern.match(url).group(1))})
             for attr in ("width", "height"):
                 if el.get(attr):
                     iframe.set(attr, el.get(attr))
@@ -179,7 +178,7 @@ def convert_videos(root: _Element) -> Counter[str]:
             el.getparent().replace(el, iframe)
             done[f"video-embed:{rule.name}"] += 1
         elif "BLOG_video_class" in (el.get("class") or "") and el.tag == "object":
-            note = lxml_html.Element("em")
+            note = el.makeelement("em", {})
             note.text = _BLOGGER_VIDEO_NOTE
             note.tail = el.tail
             el.getparent().replace(el, note)
@@ -264,8 +263,7 @@ def html_to_text(html: str) -> str:
     """Plain text: one line per line break, a blank line between paragraphs, spaces collapsed."""
     if not html or not html.strip():
         return ""
-    root = lxml_html.fragment_fromstring(html, create_parent="div")
-    return element_text(root)
+    return element_text(parse_fragment(html))
 
 
 # sentinels while text is assembled: whitespace is squashed once, then these become breaks
@@ -306,12 +304,29 @@ def element_text(root: _Element) -> str:
     return _finish_text("".join(out))
 
 
+_SPLIT_ONLY_SPACE = re.compile("[\x1c-\x1f\x85\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
+"""What ``str.split()`` takes for whitespace besides ``_WS``'s characters (and which stays)."""
+
+
+def _squash_spaces(raw: str) -> str:
+    """``_WS.sub(" ", raw)`` but for the ends of the text (stripped in the end anyway): a
+    regex substitution per word costs more than the rest of the text's making, and
+    ``str.split`` does the same where the text holds none of the other spaces it splits on."""
+    if _SPLIT_ONLY_SPACE.search(raw) is None:
+        return " ".join(raw.split())
+    return _WS.sub(" ", raw)
+
+
 def _finish_text(raw: str) -> str:
-    text = _WS.sub(" ", raw)
+    text = _squash_spaces(raw)
     text = text.replace(_PRE_SPACE, " ").replace(_PARA, "\n\n").replace(_BR, "\n").replace(_TAB, "\t")
-    text = _LINE_ENDS.sub("\n", text)
-    text = _MANY_SPACES.sub(" ", text)
-    text = _MANY_BREAKS.sub("\n\n", text)
+    # each substitution only where it can match (most texts need none of them)
+    if " \n" in text or "\n " in text or "\t\n" in text or "\n\t" in text:
+        text = _LINE_ENDS.sub("\n", text)
+    if "  " in text:
+        text = _MANY_SPACES.sub(" ", text)
+    if "\n\n\n" in text:
+        text = _MANY_BREAKS.sub("\n\n", text)
     return text.strip()
 
 
