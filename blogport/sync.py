@@ -14,8 +14,8 @@ repeats that migration incrementally:
    with ``HEAD``, which finds the ones now answering ``404``/``410``. Every request of steps
    1 and 2 is made by Scrapy in the crawl's child process (``crawler.feed_sync``).
 3. Where the blog serves no feeds, sync runs the crawl in incremental mode
-   (``crawler.incremental``: the listings first, then the posts they say changed); a mirror,
-   an export file or a web archive is read again.
+   (``crawler.incremental``: the listings first, then the posts they say changed), in the
+   same crawl process as step 1; a mirror, an export file or a web archive is read again.
 4. When the archive changed, the exports are brought up to date (transform, export,
    validate). Every version of every post is a row of ``post_versions``: a post whose title
    or body changed gets its next version there, the older ones stay. Posts gone from the
@@ -154,11 +154,11 @@ def _run(archive: Archive, config: MigrationConfig, result: SyncResult, started:
     else:
         # The feeds are the cheap way to learn what changed, whichever way the archive was
         # filled (an HTML archive then fetches just the changed pages); where the blog serves
-        # none, the incremental HTML crawl takes over.
-        if not config.crawl.limit and sync_feeds(archive, config, result):  # a trial run: crawl.refresh
-            result.mode = "feeds"
-        else:
-            result.mode = "html"
+        # none, the incremental HTML crawl takes over, in the same crawl process. A trial
+        # run stays one: its own refresh (crawler.trial).
+        mode = None if config.crawl.limit else sync_feeds(archive, config, source.location, result)
+        result.mode = mode or "html"
+        if mode is None:
             _crawl(source, config, out_dir, result, refresh=True)
 
     noticed = _note_deletions(archive, deleted_before, started)
@@ -212,14 +212,7 @@ def _crawl(source: Source, config: MigrationConfig, out_dir: Path, result: SyncR
     """The source's full crawl (an unfinished migration is resumed) or its refresh (only
     what changed since)."""
     options = replace(config.crawl, progress=False)
-    summary = source.refresh(out_dir, options) if refresh else source.crawl(out_dir, options)
-    result.stages["crawl"] = summary
-    result.failed += int(getattr(summary, "errors", 0) or 0)
-    result.requests += int(getattr(summary, "pages_fetched", 0) or 0)
-    result.not_modified += int(getattr(summary, "not_modified", 0) or 0)
-    result.page_bytes += int(getattr(summary, "bytes_downloaded", 0) or 0)
-    if getattr(summary, "interrupted", False):
-        result.failures.append("the crawl was interrupted; run sync again to resume")
+    result.add_crawl(source.refresh(out_dir, options) if refresh else source.crawl(out_dir, options))
 
 
 def _counts_unchanged(archive: Archive) -> tuple[ItemCounts, ItemCounts]:

@@ -45,6 +45,17 @@ class SyncResult:
     elapsed_s: float = 0.0
     exit_code: int = 0
 
+    def add_crawl(self, summary: Any) -> None:
+        """Fold a crawl's summary (a ``CrawlSummary``) in: stage "crawl", its requests, 304s,
+        page bytes and failures."""
+        self.stages["crawl"] = summary
+        self.failed += int(getattr(summary, "errors", 0) or 0)
+        self.requests += int(getattr(summary, "pages_fetched", 0) or 0)
+        self.not_modified += int(getattr(summary, "not_modified", 0) or 0)
+        self.page_bytes += int(getattr(summary, "bytes_downloaded", 0) or 0)
+        if getattr(summary, "interrupted", False):
+            self.failures.append("the crawl was interrupted; run sync again to resume")
+
     @property
     def new(self) -> int:
         return self.posts.new + self.comments.new

@@ -8,7 +8,9 @@ starts this module for every crawl. Protocol:
   Closing stdin afterwards (the parent exited) stops the crawl gracefully.
 * stdout: one line per message, ``BLOGPORT {json}``: ``{"type": "progress", ...counts}``
   about four times a second, then ``{"type": "done", "stats": {...}, "fatal": ...,
-  "feeds_unavailable": ...}``.
+  "feeds_unavailable": ...}``. A feed sync job (``via`` "feed-sync") with ``fallback_html``
+  runs the incremental HTML crawl next, in the same reactor, when the feeds are not usable;
+  its counts are the done message's ``fallback`` (the same keys, for that crawl).
 * SIGINT (sent by the parent on Ctrl-C): Scrapy's graceful shutdown; the archive pipeline
   commits what it holds, so every page fetched so far is kept. A second SIGINT stops at once
   (the current batch of pages is rolled back; whole pages only).
@@ -28,11 +30,14 @@ import signal
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
 
 MESSAGE_PREFIX = "BLOGPORT "
 PROGRESS_INTERVAL = 0.25
+#: The ``via`` of a job that runs ``crawler.feed_sync.FeedSyncSpider`` (``blogport sync``).
+FEED_SYNC = "feed-sync"
 #: Environment variable holding the pid of the process that started the crawl process.
 PARENT_PID_ENV = "BLOGPORT_PARENT_PID"
 #: ``prctl`` option: the signal a process gets when its parent dies (linux/prctl.h).
@@ -162,6 +167,8 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     settings["EXTENSIONS"] = {**settings["EXTENSIONS"], "crawler.process.ProgressReporter": 500}
     via = job.get("via", "html")
     probe = via == "auto"
+    # a feed sync that finds no usable feeds runs the incremental HTML crawl in this reactor
+    fallback_html = via == FEED_SYNC and bool(job.get("fallback_html"))
     spider_cls, kwargs = _spider_for("feeds" if probe else via, job, options)
 
     settings["LOG_INSTALL_ROOT_HANDLER"] = True
@@ -181,6 +188,7 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
 
     threading.Thread(target=_watch_stdin, args=(stop,), daemon=True).start()
     crawlers: list[Any] = []
+    fallback_started: list[float] = []
     unreachable: list[str] = []
     from twisted.internet import defer, reactor
     from twisted.internet.error import ReactorNotRunning
@@ -206,6 +214,13 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
                     spider_cls, kwargs = _spider_for("html", job, options)
             crawlers.append(process.create_crawler(spider_cls))
             yield process.crawl(crawlers[0], **kwargs)
+            if fallback_html and _feeds_unusable(crawlers[0]):
+                # a fresh crawler (Scrapy's state is per crawler), the same settings: one
+                # robots.txt handling, throttle and retry policy for both spiders
+                html_cls, html_kwargs = _spider_for("html", job, replace(options, incremental=True))
+                fallback_started.append(time.monotonic())
+                crawlers.append(process.create_crawler(html_cls))
+                yield process.crawl(crawlers[1], **html_kwargs)
         finally:
             try:
                 reactor.stop()
@@ -218,7 +233,25 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         fatal = {"kind": "unreachable", "message": unreachable[0]} if unreachable else None
         return {"type": "done", "counts": {}, "finish_reason": "finished" if fatal else "shutdown", "fatal": fatal,
                 "via": via, "elapsed_s": time.monotonic() - started}
-    crawler = crawlers[0]
+    log.info("crawl process %d ran %s", os.getpid(),
+             ", ".join(f"{c.spider.name} ({c.stats.get_value('finish_reason')})" for c in crawlers if c.spider))
+    done = {"type": "done", **_outcome(crawlers[0], via), "elapsed_s": time.monotonic() - started}
+    if len(crawlers) > 1:  # the feed sync's HTML fallback: its own counts, as a crawl's
+        done["fallback"] = {**_outcome(crawlers[1], "html"), "elapsed_s": time.monotonic() - fallback_started[0]}
+    return done
+
+
+def _feeds_unusable(crawler: Any) -> bool:
+    """Whether a feed sync crawl ended normally and found the blog's feeds not usable."""
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    if stats.get("finish_reason") == "shutdown" or stats.get("blogport/fatal_kind"):
+        return False
+    report = getattr(crawler.spider, "report", None) or {}
+    return report.get("usable") is False
+
+
+def _outcome(crawler: Any, via: str) -> dict[str, Any]:
+    """What one crawler did, as the "done" message tells the parent."""
     stats = crawler.stats.get_stats() if crawler.stats else {}
     spider = crawler.spider
     fatal = None
@@ -229,13 +262,11 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
             "path": stats.get("blogport/fatal_path"),
         }
     return {
-        "type": "done",
         "via": via,
         "counts": snapshot(stats),
         "finish_reason": stats.get("finish_reason"),
         "fatal": fatal,
         "feeds_unavailable": getattr(spider, "feeds_unavailable", None),
-        "elapsed_s": time.monotonic() - started,
         "hosts": sorted(getattr(spider, "hosts", ()) or ()),
         "worker_failed": stats.get("blogport/worker_failed"),
         "report": getattr(spider, "report", None),
@@ -245,7 +276,7 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
 def _spider_for(via: str, job: dict[str, Any], options: Any) -> tuple[type, dict[str, Any]]:
     """The spider class and its arguments for ``via`` ("feeds", "html", or "feed-sync": what
     changed, told by the feeds, with ``spider_args``)."""
-    if via == "feed-sync":
+    if via == FEED_SYNC:
         from crawler.feed_sync import FeedSyncSpider as spider_cls
 
         kwargs: dict[str, Any] = {"blog_url": job["source"], **(job.get("spider_args") or {})}

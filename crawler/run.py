@@ -273,6 +273,13 @@ def _crawl_site(url: str, out_dir: Path, options: CrawlOptions, settings: dict[s
             return _summary_from(url, out_dir, via, result.last_progress, result, interrupted=True)
         tail = "\n".join(result.stderr_tail[-15:])
         raise RuntimeError(f"the crawl process stopped unexpectedly (exit code {result.returncode}):\n{tail}")
+    return crawl_summary(url, out_dir, via, done, result)
+
+
+def crawl_summary(url: str, out_dir: Path, via: str, done: dict[str, Any], result: ChildResult) -> CrawlSummary:
+    """The summary of a live crawl from its "done" message (a feed sync's HTML fallback too),
+    recorded in the archive with how it was filled. Raises as ``crawl`` does."""
+    archive_path = out_dir / ARCHIVE_NAME
     if done.get("worker_failed"):
         tail = "\n".join(result.stderr_tail[-15:])
         raise RuntimeError(f"the extraction process of the crawl failed (exit code {done['worker_failed']}):\n{tail}")

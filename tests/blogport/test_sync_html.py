@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
-from fixtures.blogger import generate_blog
+from fixtures.blogger import add_post, generate_blog
 from fixtures.server import FixtureServer
 from tests.blogport.blog_changes import nightly_changes
 from tests.blogport.cli_process import blogport
@@ -74,3 +76,42 @@ def test_sync_without_feeds_falls_back_to_an_incremental_crawl(tmp_path: Path) -
         assert export_files(out) == files
 
 
+#: What each crawl process logs (``-v``) as it ends: its pid and the spiders it ran.
+CRAWL_PROCESS = re.compile(r"crawl process (\d+) ran (.+)")
+
+
+def test_sync_without_feeds_asks_feeds_and_listings_in_one_crawl_process(tmp_path: Path) -> None:
+    blog = generate_blog(seed=13, posts=10, feeds=False)
+    out = tmp_path / "site"
+    with FixtureServer(blog) as server:
+        migrated = blogport("migrate", server.base_url + "/", "-o", str(out), "--no-throttle", "--no-progress",
+                            "--via", "html")
+        assert migrated.returncode in (0, 1), migrated.stderr
+        changed = add_post(blog, title="One Process", published=datetime.now(timezone.utc).replace(microsecond=0))
+        server.publish(changed)
+        server.clear_log()
+
+        synced = blogport("sync", str(out), "--json", "-v")
+        assert synced.returncode == 0, synced.stderr
+        processes = CRAWL_PROCESS.findall(synced.stderr)
+        assert len(processes) == 1, processes
+        assert processes[0][1].strip() == "blogport-feed-sync (finished), blogport-incremental (finished)"
+
+        data = json.loads(synced.stdout)
+        assert data["mode"] == "html" and data["posts"]["new"] == 1 and data["exports_updated"] is True
+        crawl = data["stages"]["crawl"]
+        assert crawl["via"] == "html" and crawl["errors"] == 0 and crawl["pages_fetched"] > 0
+        # the summary counts the feed probes and the HTML crawl's pages
+        assert data["requests"] > crawl["pages_fetched"]
+        assert any(r.path.startswith("/feeds/") for r in server.requests)
+        downloaded = {r.path for r in server.requests if r.status == 200 and r.bytes_sent}
+        assert changed.posts[-1].path in downloaded
+
+    conn = sqlite3.connect(out / "blog.db")
+    try:
+        assert conn.execute("SELECT title FROM posts WHERE id = ?", (changed.posts[-1].post_id,)).fetchone() == (
+            "One Process",)
+        (details,) = conn.execute("SELECT details FROM runs WHERE command = 'sync' ORDER BY id DESC LIMIT 1").fetchone()
+    finally:
+        conn.close()
+    assert json.loads(details)["mode"] == "html"
