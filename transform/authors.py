@@ -180,6 +180,8 @@ def whole_name(counts: Counter[str]) -> str:
     name written out in full ("Clara" -> "Clara María", "Emilio Cobos" -> "Emilio Cobos
     Álvarez") or with its accents ("Jose Perez" -> "José Pérez"). A different name ("KazoO"
     and "Daniel Guerrero") does not replace the most used one."""
+    if len(counts) == 1:
+        return next(iter(counts))  # one spelling: what the rest would choose, at once
     real = [(n, c) for n, c in counts.items() if not is_anonymous(n)]
     pool = real or list(counts.items())
     # most used; ties go to the first seen (Counter keeps insertion order)

@@ -336,6 +336,8 @@ _PARAGRAPHS_BODY = re.compile(rf"{_TEXT}(?:<p>{_TEXT}</p>{_TEXT})+", re.IGNORECA
 """Text, line breaks and bare paragraphs, never nested (classic templates' comments)."""
 _BR_TAG = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _P_TAG = re.compile(r"(</?p>)", re.IGNORECASE)
+_OTHER_MARKUP = re.compile(r"<(?!br\s*/?>|/?p>)|&(?!(?:amp|lt|gt|quot|apos|#39|nbsp);)", re.IGNORECASE)
+"""A ``<`` or ``&`` that starts none of the tokens ``_TEXT`` and ``_PARAGRAPHS_BODY`` allow."""
 _PLAIN_TOKEN = re.compile(r"<br\s*/?>|&(?:amp|lt|gt|quot|apos|#39|nbsp);", re.IGNORECASE)
 
 
@@ -357,6 +359,8 @@ def _escape_text(text: str) -> str:
 def _plain_body(body_html: str, rules: tuple[CruftRule, ...]) -> tuple[str, str] | None:
     """(html, text) of a body that is only text and line breaks (most comments), without a
     parser; None when the body has markup or could hold a text-rule's cruft."""
+    if _OTHER_MARKUP.search(body_html):
+        return None  # a tag or entity neither shape allows (the first ``<div`` of most posts)
     if _is_plain(body_html):
         lowered = body_html.lower()
         for rule in rules:

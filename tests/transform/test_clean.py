@@ -178,3 +178,33 @@ def test_plain_body_test_agrees_with_its_regex():
                "&#39;x&#39;", "&#40;", "<b>x</b>", "x <br\t/> y", "&ampx;", "&", "<", "", "line<br  >", "<br/ >"]
     for body in samples:
         assert _is_plain(body) == bool(_PLAIN_BODY.fullmatch(body)), body
+
+
+def test_shortcuts_agree_with_the_rules_they_stand_for_on_random_markup():
+    # bodies made of the tokens the plain-text shapes allow and of near misses (and the
+    # sentinels of element_text): the quick rejection never turns down a body either shape
+    # takes, and the text is finished as the regexes alone finish it
+    import random
+
+    from transform import clean
+
+    tokens = ["a", "é", " ", "\n", "\t", "\xa0", "\u2009", "\u3000", "<br>", "<BR/>", "<br />", "<p>", "</P>",
+              "<pre>", "<b>", "&amp;", "&nbsp;", "&copy;", "&", "<", "< p>", "<p class=x>", "\x1f", "\u2028",
+              "\x00", "\x01", "\x02", "\x03"]
+    rng = random.Random(5)
+    for _ in range(5000):
+        body = "".join(rng.choice(tokens) for _ in range(rng.randint(0, 12)))
+        if clean._PLAIN_BODY.fullmatch(body) or clean._PARAGRAPHS_BODY.fullmatch(body):
+            assert clean._OTHER_MARKUP.search(body) is None, repr(body)
+        assert clean._finish_text(body) == _finish_text_by_regex(body), repr(body)
+
+
+def _finish_text_by_regex(raw: str) -> str:
+    from transform import clean
+
+    text = clean._WS.sub(" ", raw)
+    text = text.replace(clean._PRE_SPACE, " ").replace(clean._PARA, "\n\n").replace(clean._BR, "\n")
+    text = text.replace(clean._TAB, "\t")
+    text = clean._LINE_ENDS.sub("\n", text)
+    text = clean._MANY_SPACES.sub(" ", text)
+    return clean._MANY_BREAKS.sub("\n\n", text).strip()
