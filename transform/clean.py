@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from html import unescape
 from urllib.parse import urljoin, urlsplit
 
@@ -356,25 +357,38 @@ def _escape_text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\xa0", "&nbsp;")
 
 
+@lru_cache(maxsize=16)
+def _hints(rules: tuple[CruftRule, ...], text_rules_only: bool) -> tuple[str, ...] | None:
+    """Every hint of the rules (text rules only, or all), in one tuple; None when one of
+    them has no hints (it can fire on any body)."""
+    chosen = [rule for rule in rules if rule.text or not text_rules_only]
+    if any(not rule.hints for rule in chosen):
+        return None
+    return tuple(dict.fromkeys(h for rule in chosen for h in rule.hints))
+
+
+def _may_fire(body_html: str, hints: tuple[str, ...] | None) -> bool:
+    if hints is None:
+        return True
+    lowered = body_html.lower()
+    return any(h in lowered for h in hints)
+
+
 def _plain_body(body_html: str, rules: tuple[CruftRule, ...]) -> tuple[str, str] | None:
     """(html, text) of a body that is only text and line breaks (most comments), without a
     parser; None when the body has markup or could hold a text-rule's cruft."""
     if _OTHER_MARKUP.search(body_html):
         return None  # a tag or entity neither shape allows (the first ``<div`` of most posts)
     if _is_plain(body_html):
-        lowered = body_html.lower()
-        for rule in rules:
-            if rule.text and (not rule.hints or any(h in lowered for h in rule.hints)):
-                return None
+        if _may_fire(body_html, _hints(rules, text_rules_only=True)):
+            return None
         parts = [unescape(p) for p in _BR_TAG.split(body_html)]
         safe = "<br>".join(_escape_text(p) for p in parts).strip()
         return safe, _finish_text(_BR.join(parts))
     if not _PARAGRAPHS_BODY.fullmatch(body_html):
         return None
-    lowered = body_html.lower()
-    for rule in rules:  # an element rule could match a paragraph's text too
-        if not rule.hints or any(h in lowered for h in rule.hints):
-            return None
+    if _may_fire(body_html, _hints(rules, text_rules_only=False)):  # an element rule could match a paragraph's text too
+        return None
     html_out: list[str] = []
     text_out: list[str] = []
     for piece in _P_TAG.split(body_html):
