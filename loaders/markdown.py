@@ -27,7 +27,6 @@ make the folder a site its engine builds (and show each post's comment thread) c
 
 from __future__ import annotations
 
-import json
 import logging
 import multiprocessing
 import os
@@ -45,8 +44,8 @@ from loaders.images import DEFAULT_MAX_BYTES, ImageFetcher
 from loaders.links import LinkRewriter
 from loaders.pelican import PELICANCONF_MARKER, metadata_block, pelicanconf
 from loaders.site import replace_previous, write_site
-from loaders.site_body import (WINDOWS_RESERVED, body_text, comment_dict, comments_key, front_matter, post_front,
-                                 protect_liquid)
+from loaders.site_body import (WINDOWS_RESERVED, body_text, comment_dict, comments_json, comments_key, front_matter,
+                               post_front, protect_liquid)
 from loaders.site_flavors import FLAVORS, FLAVORS_BY_NAME, Flavor
 from loaders.source import CommentRow, ExportSource, Ledger, PostRow, parse_iso, xml_safe
 from loaders.urls import UrlMap
@@ -254,7 +253,7 @@ class _Workers:
     def _get_pool(self) -> Any:
         if self._pool is None:
             context = multiprocessing.get_context(_START_METHOD)
-            context.set_forkserver_preload([__name__])
+            context.set_forkserver_preload([__name__, "loaders.html_markdown"])
             self._pool = context.Pool(self.workers)
         return self._pool
 
@@ -355,7 +354,7 @@ def write_markdown(source: ExportSource, out_dir: Path, *, flavor: str = "hugo",
             if cpath is not None:
                 ids = {c.id for c in comments}
                 payload = [comment_dict(c, c.parent_id in ids, b) for c, b in zip(comments, comment_bodies)]
-                data = json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+                data = comments_json(payload) + "\n"
                 files.append((cpath, data.encode("utf-8")))
                 written.append(str(cpath))
                 result.comment_files += 1

@@ -6,13 +6,11 @@ comment records of the data files the site templates render."""
 from __future__ import annotations
 
 import html as html_lib
+import json
 import re
-from datetime import datetime
 from typing import Any
 
-import yaml
-from markdownify import MarkdownConverter
-
+from loaders.front_matter import front_matter
 from loaders.pelican import meta_date, meta_value, save_as, tags_field
 from loaders.site_flavors import FLAVORS_BY_NAME
 from loaders.source import CommentRow, PostRow, parse_iso, xml_safe
@@ -20,7 +18,6 @@ from loaders.urls import new_url
 
 _ENDRAW = re.compile(r"\{%-?\s*endraw\s*-?%\}")
 _SHORTCODE = re.compile(r"\{\{([<%])(.*?)([>%])\}\}", re.DOTALL)
-_ENTITY_LIKE = re.compile(r"&(?=#?\w+;)")
 _JEKYLL_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
@@ -43,48 +40,6 @@ def comments_key(post: PostRow) -> str:
     return "post-" + re.sub(r"[^A-Za-z0-9_-]", "_", post.id)
 
 
-_BaseDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-
-class _FrontMatterDumper(_BaseDumper):  # type: ignore[misc, valid-type]
-    """Safe YAML whose datetimes are RFC 3339 (``2009-08-15T09:50:00-07:00``), as Hugo documents."""
-
-
-def _represent_datetime(dumper: yaml.SafeDumper, data: datetime) -> yaml.Node:  # type: ignore[name-defined]
-    return dumper.represent_scalar("tag:yaml.org,2002:timestamp", data.isoformat())
-
-
-class Quoted(str):
-    """A front-matter string written double-quoted: no YAML reader (PyYAML, go-yaml in Hugo,
-    Psych in Jekyll) can take it for a number, boolean, date or comment."""
-
-
-def _represent_quoted(dumper: yaml.SafeDumper, data: Quoted) -> yaml.Node:  # type: ignore[name-defined]
-    return dumper.represent_scalar("tag:yaml.org,2002:str", str(data), style='"')
-
-
-def _quote_values(value: Any) -> Any:
-    if isinstance(value, str):
-        return Quoted(value)
-    if isinstance(value, list):
-        return [_quote_values(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _quote_values(v) for k, v in value.items()}
-    return value
-
-
-_FrontMatterDumper.add_representer(datetime, _represent_datetime)
-_FrontMatterDumper.add_representer(Quoted, _represent_quoted)
-
-
-def front_matter(data: dict[str, Any]) -> str:
-    """YAML front matter between ``---`` lines; every string value double-quoted, dates as
-    RFC 3339 timestamps."""
-    body = yaml.dump(_quote_values(data), Dumper=_FrontMatterDumper, allow_unicode=True, sort_keys=False,
-                     default_flow_style=False, width=10_000)
-    return f"---\n{body}---\n"
-
-
 def protect_liquid(markdown: str) -> str:
     """Jekyll: a body with ``{{`` or ``{%`` inside ``{% raw %}``, any ``{% endraw %}`` in it split."""
     if "{{" not in markdown and "{%" not in markdown:
@@ -101,28 +56,11 @@ def protect_shortcodes(markdown: str) -> str:
     return _SHORTCODE.sub(lambda m: "{{" + m.group(1) + "/*" + m.group(2) + "*/" + m.group(3) + "}}", markdown)
 
 
-class _TextConverter(MarkdownConverter):
-    """markdownify, with text that showed HTML as text kept text: a ``<`` of the text is written
-    ``&lt;`` and an ``&`` that would read as an entity ``&amp;``, so no Markdown engine takes
-    ``&lt;img onerror=...&gt;`` in the source for markup (code keeps its characters: Markdown
-    shows code literally)."""
-
-    def escape(self, text: str, parent_tags: Any) -> str:
-        return super().escape(_ENTITY_LIKE.sub("&amp;", text).replace("<", "&lt;"), parent_tags)
-
-    def convert_img(self, el: Any, text: str, parent_tags: Any) -> str:
-        if el.attrs.get("alt"):
-            el.attrs["alt"] = _ENTITY_LIKE.sub("&amp;", el.attrs["alt"]).replace("<", "&lt;")
-        return super().convert_img(el, text, parent_tags)
-
-
-_CONVERTER_OPTIONS = {"heading_style": "ATX", "bullets": "-", "strip": ["script", "style"]}
-
-
 def html_to_markdown(html: str) -> str:
-    text = _TextConverter(**_CONVERTER_OPTIONS).convert(html)
-    text = re.sub(r"\n{3,}", "\n\n", text).strip()
-    return text
+    """A post body as Markdown (``loaders.html_markdown``, imported on first use: start-up)."""
+    from loaders.html_markdown import html_to_markdown as convert
+
+    return convert(html)
 
 
 def pelican_meta(post: PostRow, pattern: str | None, comment_file: str | None) -> dict[str, str]:
@@ -216,6 +154,41 @@ def comment_dict(c: CommentRow, parent_known: bool, body_html: str) -> dict[str,
         "orphan": c.orphan,
         "deleted": c.deleted,
     }
+
+
+_JSON_STRING = json.encoder.encode_basestring  # the C encoder where built; ensure_ascii=False
+
+
+def _json_scalar(value: Any) -> str | None:
+    if isinstance(value, str):
+        return _JSON_STRING(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if type(value) is int:
+        return int.__repr__(value)
+    return None
+
+
+def comments_json(records: list[dict[str, Any]]) -> str:
+    """``json.dumps(records, ensure_ascii=False, indent=2, sort_keys=True)`` for a list of flat
+    records, each value encoded by the C encoder (the indenting encoder is pure Python and was
+    the slowest part of writing comment files); anything else goes through ``json.dumps``."""
+    items: list[str] = []
+    for record in records:
+        if not isinstance(record, dict) or not record or not all(isinstance(k, str) for k in record):
+            return json.dumps(records, ensure_ascii=False, indent=2, sort_keys=True)
+        fields: list[str] = []
+        for key in sorted(record):
+            value = _json_scalar(record[key])
+            if value is None:
+                return json.dumps(records, ensure_ascii=False, indent=2, sort_keys=True)
+            fields.append(f"    {_JSON_STRING(key)}: {value}")
+        items.append("  {\n" + ",\n".join(fields) + "\n  }")
+    return "[\n" + ",\n".join(items) + "\n]" if items else "[]"
 
 
 def body_text(html: str, flavor: str) -> str:

@@ -1,0 +1,122 @@
+"""The export's fast paths write exactly what the libraries they stand in for write: the
+Markdown of real Blogger bodies (markdownify on its own BeautifulSoup tree), YAML front matter
+(PyYAML) and comment data files (``json.dumps``)."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from lxml import etree
+from markdownify import MarkdownConverter
+
+from loaders.front_matter import _direct, front_matter, yaml_dump
+from loaders.html_markdown import _TextConverter, html_to_markdown
+from loaders.site_body import comments_json
+from tests.conftest import realdata_path
+
+REAL_EXPORTS = (
+    "ecoal95-blogger-to-wordpress/blog.xml",
+    "alantsai-blogger-to-wyam/blog-03-22-2018.xml",
+    "pelican/bloggerexport.xml",
+)
+REAL_PAGES = (
+    "metascraper/integration__fastersite__input.html",
+    "haul/blogspot.html",
+    "nreadability/SampleInput_02.html",
+)
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def _reference(html: str) -> str:
+    """markdownify as shipped: a new converter on BeautifulSoup's own tree."""
+    converter = MarkdownConverter.__new__(_TextConverter)
+    MarkdownConverter.__init__(converter, heading_style="ATX", bullets="-", strip=["script", "style"])
+    return re.sub(r"\n{3,}", "\n\n", converter.convert(html)).strip()
+
+
+def _real_bodies() -> list[str]:
+    bodies: list[str] = []
+    for rel in REAL_EXPORTS:
+        tree = etree.parse(str(realdata_path(rel)), etree.XMLParser(resolve_entities=False, no_network=True, recover=True))
+        bodies += [c.text or "" for c in tree.iter(f"{ATOM}content") if c.get("type") == "html"]
+    bodies += [realdata_path(rel).read_text(encoding="utf-8", errors="replace") for rel in REAL_PAGES]
+    return bodies
+
+
+def test_markdown_of_real_bodies_is_markdownifys() -> None:
+    bodies = _real_bodies()
+    assert len(bodies) > 300
+    different = [b[:120] for b in bodies if html_to_markdown(b) != _reference(b)]
+    assert different == []
+    assert any("<pre" in b for b in bodies) and any("<table" in b for b in bodies)
+
+
+def test_markdown_inside_pre_and_text_kept_text() -> None:
+    html = "<pre><b>x</b> *y*</pre><p>&lt;img onerror=x&gt; <code>&lt;b&gt;</code> <b>bold</b></p>"
+    assert html_to_markdown(html) == _reference(html)
+    assert "&lt;img onerror=x>" in html_to_markdown(html) and "**bold**" in html_to_markdown(html)
+
+
+_ALPHABET = [*"ab XY\"\\'#:-{}[]&*!|>%@`,?~=01\t\n\r", "\x00", "\x07", "\x1b", "\x7f", "\x85", "\x9f", "\xa0",
+             "é", "\u2027", "\u2028", "\u2029", "\u202a", "\ufeff", "\ufffe", "\ufffd", "\ud7ff", "\ue000", "😀", "中"]
+
+
+def _text(rng: random.Random) -> str:
+    return "".join(rng.choice(_ALPHABET) for _ in range(rng.randint(0, 12)))
+
+
+def _front(rng: random.Random) -> dict[str, Any]:
+    zones = [None, timezone.utc, timezone(timedelta(hours=-7)), timezone(timedelta(hours=5, minutes=30))]
+    data: dict[str, Any] = {}
+    for key in rng.sample(["title", "slug", "author", "tags", "date", "draft", "url", "aliases", "blogger_id",
+                           "date_raw", "layout", "lastmod"], rng.randint(1, 8)):
+        if key in ("tags", "aliases"):
+            data[key] = [_text(rng) for _ in range(rng.randint(0, 3))]
+        elif key in ("date", "lastmod"):
+            data[key] = datetime(2009, 8, 15, 9, 50, rng.randint(0, 59), rng.choice([0, 123456]),
+                                 tzinfo=rng.choice(zones))
+        elif key == "draft":
+            data[key] = rng.choice([True, False])
+        else:
+            data[key] = _text(rng)
+    return data
+
+
+def test_front_matter_written_directly_is_pyyamls() -> None:
+    rng = random.Random(14)
+    direct = 0
+    for _ in range(20_000):
+        data = _front(rng)
+        written = _direct(data)
+        if written is not None:
+            direct += 1
+            assert written == yaml_dump(data), data
+    assert direct > 1_000
+
+
+def test_front_matter_pyyaml_where_it_escapes() -> None:
+    data = {"title": "smile 😀 \u2028 tab\t", "tags": [], "draft": True,
+            "date": datetime(2009, 8, 15, 9, 50, tzinfo=timezone(timedelta(hours=-7)))}
+    assert _direct(data) is None
+    assert front_matter(data) == (
+        '---\ntitle: "smile \\U0001F600 \\L tab\\t"\ntags: []\ndraft: true\ndate: 2009-08-15T09:50:00-07:00\n---\n')
+    plain = {"title": 'a "quoted" \\ title', "tags": ["x", "y"]}
+    assert front_matter(plain) == '---\ntitle: "a \\"quoted\\" \\\\ title"\ntags:\n- "x"\n- "y"\n---\n'
+
+
+def test_comment_files_are_json_dumps() -> None:
+    rng = random.Random(14)
+    for _ in range(5_000):
+        records: list[dict[str, Any]] = [
+            {rng.choice(["id", "parent_id", "author", "body_html", "depth", "é"]):
+             rng.choice([_text(rng), None, True, False, 0, 7, -3, 10**20])
+             for _ in range(rng.randint(0, 6))}
+            for _ in range(rng.randint(0, 4))
+        ]
+        assert comments_json(records) == json.dumps(records, ensure_ascii=False, indent=2, sort_keys=True)
+    nested = [{"x": [1, 2], "y": 1.5}]
+    assert comments_json(nested) == json.dumps(nested, ensure_ascii=False, indent=2, sort_keys=True)
