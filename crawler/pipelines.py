@@ -27,8 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from crawler.extract_page import DecodedPage, page_item, warm_up
 from crawler.items import PageItem
-from crawler.process import die_with_parent
+from crawler.process import die_with_parent, quiet_gc
+from crawler.urls import comment_page_number, post_url_of
 from kernel.archive import Archive
 from kernel.errors import DiskFullError, is_disk_full
 from kernel.records import BlogInfo
@@ -102,8 +104,11 @@ class BlogInfoItem:
 class FetchedPage:
     """A fetched page whose records the archive pipeline still has to extract.
 
-    The HTML spider yields these so that extraction (``crawler.spider.page_item``) and the
-    archive writes can run in a second process while the spider keeps fetching.
+    The HTML spider yields these so that extraction (``crawler.extract_page.page_item``) and
+    the archive writes can run in a second process while the spider keeps fetching. ``text``
+    is the body as the spider's response decoded it (with its ``encoding``): the extraction
+    process then parses it without Scrapy. A page without it (from a distributed worker) is
+    decoded by a Scrapy ``HtmlResponse``.
     """
 
     url: str
@@ -114,6 +119,18 @@ class FetchedPage:
     last_modified: str | None = None
     content_type: str | None = None
     comment_offset: int | None = None
+    text: str | None = None
+    encoding: str | None = None
+
+
+def _response(page: FetchedPage) -> Any:
+    """What extraction reads for a fetched page (see ``FetchedPage``)."""
+    headers = {b"Content-Type": page.content_type.encode("latin-1")} if page.content_type else None
+    if page.text is not None and page.encoding:
+        return DecodedPage(page.url, page.status, page.body, page.text, page.encoding, headers)
+    from scrapy.http import HtmlResponse  # only for pages that come without their text
+
+    return HtmlResponse(page.url, status=page.status, body=page.body, headers=headers)
 
 
 def incomplete_reason(body: bytes, item: PageItem) -> str | None:
@@ -149,13 +166,7 @@ class PageExtractor:
         self.comments_per_page: dict[str, int] = {}
 
     def __call__(self, page: FetchedPage) -> PageItem:
-        from scrapy.http import HtmlResponse
-
-        from crawler.spider import page_item
-        from crawler.urls import comment_page_number, post_url_of
-
-        headers = {"Content-Type": page.content_type} if page.content_type else None
-        response = HtmlResponse(page.url, status=page.status, body=page.body, headers=headers)
+        response = _response(page)
         offset = page.comment_offset
         if page.kind == "comments" and offset is None:
             first = self.comments_per_page.get(post_url_of(page.url))
@@ -301,6 +312,9 @@ def _worker_main(
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the crawl process decides when to stop
     parent = parent or os.getppid()
     die_with_parent(parent)
+    quiet_gc()
+    warm_up()  # before the first pages arrive
+    quiet_gc(settled=True)
     try:
         _worker_loop(path, batch_pages, batch_seconds, inbox, counts, comments_per_page, parent)
     except (sqlite3.Error, OSError) as exc:
@@ -354,11 +368,15 @@ class ArchivePipeline:
     ``BLOGPORT_ARCHIVE`` setting. The archive is opened at the first item, so a source
     that turns out not to be a blog leaves no ``blog.db`` behind.
 
-    ``FetchedPage`` items are extracted here. The first ``BLOGPORT_WORKER_AFTER`` pages are
-    extracted and written inline; a larger blog then switches (with
-    ``BLOGPORT_EXTRACT_WORKER``, the default) to a second process that extracts and writes,
-    fed in order through a queue, so fetching and extraction use two cores. Its counts come
-    back through shared memory into the crawler's stats.
+    ``FetchedPage`` items are extracted here. A small blog's pages are extracted and written
+    inline. A big one (with ``BLOGPORT_EXTRACT_WORKER``, the default) goes to a second
+    process that extracts and writes, fed in order through a queue, so fetching and
+    extraction use two cores: it starts right after the first page whose blog details
+    announce at least ``BLOGPORT_WORKER_AFTER`` posts (the home page, usually the first),
+    or once that many pages were extracted inline when the blog announces no count. It
+    imports no Scrapy (``crawler.extract_page``), so it is ready within a fraction of a
+    second, while the crawl's first pages wait in the queue. Its counts come back through
+    shared memory into the crawler's stats.
     """
 
     def __init__(
@@ -533,7 +551,8 @@ class ArchivePipeline:
             if len(self._outbox) >= 8:
                 self._send()
             return item
-        if isinstance(item, FetchedPage):
+        fetched = isinstance(item, FetchedPage)
+        if fetched:
             item = self.extractor(item)
             self.pages_inline += 1
         if self.writer is None:
@@ -546,9 +565,15 @@ class ArchivePipeline:
         if not self._write(lambda: writer.add(item)):
             return item
         count_item(self.stats, item, self.limit)
-        if self.use_worker and self.pages_inline >= self.worker_after:
+        if self.use_worker and fetched and (self.pages_inline >= self.worker_after or self._big_blog(item)):
             self._start_worker()
         return item
+
+    def _big_blog(self, item: PageItem) -> bool:
+        """Whether the page's blog details announce at least ``worker_after`` posts (to
+        archive: a trial run's ``--limit`` counts)."""
+        expected = posts_expected(item.blog_info, self.limit) if item.status == 200 else None
+        return expected is not None and expected >= self.worker_after
 
     def close_spider(self) -> None:
         if self.worker is not None:

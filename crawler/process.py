@@ -23,6 +23,7 @@ starts this module for every crawl. Protocol:
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -42,8 +43,22 @@ FEED_SYNC = "feed-sync"
 PARENT_PID_ENV = "BLOGPORT_PARENT_PID"
 #: ``prctl`` option: the signal a process gets when its parent dies (linux/prctl.h).
 PR_SET_PDEATHSIG = 1
+#: Garbage-collection thresholds of the crawl's processes (Python's default: 700, 10, 10).
+#: A crawl allocates many short-lived objects per page (requests, responses, deferreds,
+#: trees) that reference counting frees; collecting every 700 allocations cost the crawl
+#: process about a tenth of its time.
+GC_THRESHOLDS = (10_000, 20, 20)
 
 log = logging.getLogger(__name__)
+
+
+def quiet_gc(*, settled: bool = False) -> None:
+    """Collect garbage less often (``GC_THRESHOLDS``); once ``settled`` (the start-up
+    imports done), leave the objects that live as long as the process out of every later
+    collection (``gc.freeze``)."""
+    gc.set_threshold(*GC_THRESHOLDS)
+    if settled:
+        gc.freeze()
 
 
 def die_with_parent(parent: int | None) -> None:
@@ -148,6 +163,7 @@ def _watch_stdin(stop: Any) -> None:
 
 
 def run_job(job: dict[str, Any]) -> dict[str, Any]:
+    quiet_gc()
     from crawler.options import CrawlOptions
     from crawler.settings import DEFAULT_REACTOR, build_settings
 
@@ -173,6 +189,7 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
 
     settings["LOG_INSTALL_ROOT_HANDLER"] = True
     process = CrawlerProcess(settings)
+    quiet_gc(settled=True)
     if settings["LOG_LEVEL"] == "WARNING":
         # Without the Referer middleware (off: a crawl sends no Referer), Scrapy warns once
         # per crawl that redirects drop the header; that is intended.
@@ -307,7 +324,24 @@ def main() -> int:
     logging.getLogger("scrapy").propagate = True
     result = run_job(job)
     emit(sys.stdout, result)
+    _exit_now(0)
     return 0
+
+
+def _exit_now(code: int) -> None:
+    """Exit without the interpreter's teardown of every module Scrapy loaded (half a second
+    or more, which the parent waits for): the archive is committed and closed by now; the
+    exit handlers (the extraction worker's join among them) and the log's flush still run."""
+    import atexit
+
+    atexit._run_exitfuncs()
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -6,10 +6,11 @@ static pages and a post's further comment pages. Every URL is canonicalised
 (``crawler.urls``) before it is requested and goes through the spider's own seen-set, so
 each page is fetched once per crawl. Only the blog's own hosts are visited.
 
-Extraction is ``crawler.extract``'s job, run by ``page_item`` below: the spider yields each
-fetched page as a ``FetchedPage`` and the archive pipeline turns it into a ``PageItem`` with its
-records (in a second process, so fetching and extraction use two cores; a page whose
-extraction fails is still stored, with ``error``). The spider also yields ``IssueItem``s for
+Extraction is ``crawler.extract``'s job, run by ``crawler.extract_page.page_item``: the
+spider yields each fetched page as a ``FetchedPage`` (with the text its response decoded)
+and the archive pipeline turns it into a ``PageItem`` with its records (in a second
+process on a big blog, so fetching and extraction use two cores; a page whose extraction
+fails is still stored, with ``error``). The spider also yields ``IssueItem``s for
 what could not be stored (robots.txt refusals, oversized pages, HTTP and network failures).
 Link discovery (``crawler.links.discover_links``) scans the page's anchors without a parse;
 only extraction reads the page with lxml.
@@ -39,6 +40,7 @@ from scrapy.http import HtmlResponse, Request, Response, TextResponse
 from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
 
+from crawler.extract_page import page_item, response_header
 from crawler.items import PageItem
 from crawler.links import discover_links, extract_links
 from crawler.middlewares import OffsiteRedirect
@@ -67,8 +69,6 @@ log = logging.getLogger(__name__)
 REUSABLE_KINDS = frozenset({"post", "page", "comments"})
 #: Request priorities: navigation pages first, so post links are discovered early.
 PRIORITY = {"home": 40, "archive": 30, "index": 20, "label": 10, "page": 5, "post": 0, "comments": -5}
-#: Comments per page when the first page's count is unknown (Blogger shows 200 per page).
-DEFAULT_COMMENTS_PER_PAGE = 200
 #: Statuses at which a stored page counts as gone from the blog.
 GONE_STATUSES = frozenset({404, 410})
 
@@ -116,50 +116,6 @@ def load_known_refusals(archive_path: Path | None) -> set[str]:
         return set()
     finally:
         conn.close()
-
-
-def _header(response: Response, name: bytes) -> str | None:
-    value = response.headers.get(name)
-    return value.decode("latin-1") if value else None
-
-
-def page_item(response: Response, url: str, kind: str, *, comment_offset: int | None = None) -> PageItem:
-    """The ``PageItem`` for one fetched (or saved) page, with the records extracted from it.
-
-    ``kind`` is the item kind (``post``, ``page``, ``comments``, ``home``, ``archive``...).
-    Extraction failures never raise: the page comes back with ``error`` set.
-    """
-    from crawler import extract
-
-    item = PageItem(
-        url=url,
-        status=response.status,
-        body=response.body,
-        kind=kind,
-        etag=_header(response, b"ETag"),
-        last_modified=_header(response, b"Last-Modified"),
-        content_type=_header(response, b"Content-Type"),
-    )
-    if not isinstance(response, TextResponse):
-        item.error = "not an HTML page"
-        return item
-    try:
-        if kind in ("post", "page"):
-            item.posts = [extract.extract_post(response)]
-        elif kind == "comments":
-            number = comment_page_number(url)
-            offset = comment_offset if comment_offset is not None else (number - 1) * DEFAULT_COMMENTS_PER_PAGE
-            item.comments = list(
-                extract.extract_comments(response, post_url_of(url), page=number, position_offset=offset)
-            )
-        elif kind == "home":
-            item.blog_info = extract.extract_blog_info(response)
-    except extract.ExtractionError as exc:
-        item.error = str(exc) or type(exc).__name__
-    except Exception as exc:  # a page the extractor chokes on is stored with the reason
-        log.warning("extraction failed for %s: %s: %s", url, type(exc).__name__, exc)
-        item.error = f"{type(exc).__name__}: {exc}"
-    return item
 
 
 class BlogSpider(scrapy.Spider):
@@ -331,13 +287,13 @@ class BlogSpider(scrapy.Spider):
                     status=status,
                     body=response.body,
                     kind=kind,
-                    content_type=_header(response, b"Content-Type"),
+                    content_type=response_header(response, b"Content-Type"),
                     error=f"HTTP {status}",
                 )
             return
         if not isinstance(response, TextResponse):
             yield PageItem(url=url, status=status, body=response.body, kind=kind,
-                           content_type=_header(response, b"Content-Type"), error="not an HTML page")
+                           content_type=response_header(response, b"Content-Type"), error="not an HTML page")
             return
         # records are extracted by the archive pipeline (in its own process)
         yield FetchedPage(
@@ -345,10 +301,12 @@ class BlogSpider(scrapy.Spider):
             status=status,
             body=response.body,
             kind=kind,
-            etag=_header(response, b"ETag"),
-            last_modified=_header(response, b"Last-Modified"),
-            content_type=_header(response, b"Content-Type"),
+            etag=response_header(response, b"ETag"),
+            last_modified=response_header(response, b"Last-Modified"),
+            content_type=response_header(response, b"Content-Type"),
             comment_offset=meta.get("comment_offset"),
+            text=response.text,  # decoded once, here: the extraction process parses it as it is
+            encoding=response.encoding,
         )
         yield from self._after_page(response, url)
 

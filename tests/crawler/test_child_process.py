@@ -77,6 +77,18 @@ def test_killing_blogport_kills_its_crawl_and_extraction_processes(tmp_path: Pat
                 )
 
             _wait_for(worker_running, "the extraction worker to start")
+
+            def posts_stored() -> bool:
+                try:
+                    conn = sqlite3.connect(f"file:{out / 'blog.db'}?mode=ro", uri=True)
+                    try:
+                        return conn.execute("SELECT count(*) FROM raw_posts").fetchone()[0] > 0
+                    finally:
+                        conn.close()
+                except sqlite3.Error:
+                    return False
+
+            _wait_for(posts_stored, "the extraction worker to store posts")  # it writes when killed
             family = crawl_pids + [c for pid in crawl_pids for c in _children(pid)]
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=WAIT_S)
