@@ -20,6 +20,12 @@ SKIPPED = "skipped"
 LINK_PREFERENCE = ("markdown", "wxr", "sqlite")
 
 
+def _flat_dict(value: Any) -> dict[str, Any]:
+    """``dataclasses.asdict`` of a dataclass whose fields are all strings or None, without its
+    recursive deep copy (a report of thousands of items spent seconds in it)."""
+    return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+
+
 @dataclass(frozen=True)
 class Finding:
     """One problem the report shows: what, where it came from, where it went."""
@@ -37,7 +43,7 @@ class Finding:
     item_id: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return _flat_dict(self)
 
 
 @dataclass(frozen=True)
@@ -54,7 +60,7 @@ class Placement:
     reason: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return _flat_dict(self)
 
 
 @dataclass(frozen=True)

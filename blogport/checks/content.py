@@ -9,10 +9,10 @@ import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Callable
+from html import unescape
 from typing import Any
 from urllib.parse import urlsplit
 
-import lxml.html
 from lxml import etree
 
 from blogport.checks.base import ERROR, WARNING, Finding
@@ -20,6 +20,7 @@ from blogport.checks.context import Context
 from blogport.checks.cruft import CruftScanner, load_scanner
 from blogport.checks.images import ImageTally
 from loaders.image_urls import is_blogger_image_host
+from transform.cruft import parse_fragment
 
 _HTML_IMG = re.compile(r"<img\b[^>]*?\bsrc\s*=\s*[\"']([^\"']+)", re.I)
 _HTML_A = re.compile(r"<a\b[^>]*?\bhref\s*=\s*[\"']([^\"']+)", re.I)
@@ -29,12 +30,32 @@ _AUTHOR_CRUFT = re.compile(rf"\bsaid\s*(\.\.\.|…)\s*$|[a-z](?:{_MONTHS}) \d{{1
 _MD_A = re.compile(r"(?<!!)\[[^\]]*\]\(\s*<?([^)\s>]+)")
 
 
+_STRING_VALUE = etree.XPath("string()")
+
+
+_BR_OR_ENTITY = re.compile(r"<br\s*/?>|&(?:amp|lt|gt|quot|#39|nbsp);", re.I)
+_BR = re.compile(r"<br\s*/?>", re.I)
+_NOT_PLAIN = re.compile("[<&\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+"""Markup, or a character the HTML parser may drop or refuse."""
+
+
+def _plain_text(html: str) -> str | None:
+    """The text of a body that is only text, line breaks and the common entities (most
+    comments), without a parser; None for any other body."""
+    if _NOT_PLAIN.search(_BR_OR_ENTITY.sub("", html)):
+        return None
+    return " ".join(unescape(_BR.sub("", html)).split())
+
+
 @functools.lru_cache(maxsize=4096)
 def html_text(html: str) -> str:
     if not html or not html.strip():
         return ""
+    plain = _plain_text(html)
+    if plain is not None:
+        return plain
     try:
-        return " ".join(lxml.html.fragment_fromstring(html, create_parent="div").text_content().split())
+        return " ".join(_STRING_VALUE(parse_fragment(html)).split())  # what lxml.html's text_content() gives
     except (etree.ParserError, ValueError):
         return " ".join(re.sub(r"<[^>]+>", " ", html).split())
 

@@ -758,3 +758,29 @@ def test_cruft_phrases_found_in_one_pass_are_the_ones_each_phrase_finds() -> Non
              "said.. not quite", "Share to Facebook"]
     for text in texts:
         assert bool(union.search(text)) == any(p.pattern.search(text) for p in SUSPICIOUS_PHRASES), text
+
+
+def test_case_folded_phrases_find_whatever_the_case_insensitive_regexes_find() -> None:
+    """The scanner skips a body whose case-folded text holds none of the phrases: every
+    character a phrase's regex takes for one of its letters folds to that letter, one for one."""
+    import sys
+
+    from blogport.checks.cruft import SUSPICIOUS_PHRASES, _literals, fold_case
+
+    literals = _literals(SUSPICIOUS_PHRASES)
+    assert literals is not None and len(literals) == len(SUSPICIOUS_PHRASES)
+    chars = sorted(set("".join(p.literal or "" for p in SUSPICIOUS_PHRASES)))
+    any_char = re.compile("[" + "".join(re.escape(c) for c in chars) + "]", re.I)
+    odd = []
+    for code in range(sys.maxunicode + 1):
+        ch = chr(code)
+        if len(fold_case(ch)) != 1:
+            odd.append(hex(code))
+        elif any_char.fullmatch(ch):
+            for c in chars:
+                if re.fullmatch(re.escape(c), ch, re.I):
+                    assert fold_case(ch) == fold_case(c), (hex(code), c)
+    assert odd == []
+    for text in ("EMAİL THIS", "Share to Twitter", "ſhare to twitter", "Blog Widget by Lin\u212aWithin", "nothing"):
+        found = any(p.pattern.search(text) for p in SUSPICIOUS_PHRASES)
+        assert found == any(literal in fold_case(text) for literal in literals), text
