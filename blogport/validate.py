@@ -249,6 +249,24 @@ def _write_atomic(path: Path, text: str) -> None:
         raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
+def report_json(data: dict[str, Any]) -> str:
+    """``report.json``'s text: one top-level key a line, and one item a line in its lists (the
+    ledger, the findings, the months). Each line is written by the json module's C encoder;
+    an indented dump goes through its Python encoder, a third of the validation of a big blog."""
+
+    def dump(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False)
+
+    lines = []
+    for key, value in data.items():
+        if isinstance(value, list) and value:
+            items = ",\n  ".join(dump(item) for item in value)
+            lines.append(f" {dump(key)}: [\n  {items}\n ]")
+        else:
+            lines.append(f" {dump(key)}: {dump(value)}")
+    return "{\n" + ",\n".join(lines) + "\n}"
+
+
 _SEVERITY_ORDER = {ERROR: 0, WARNING: 1}
 
 
@@ -324,7 +342,7 @@ def validate(out_dir: Path, options: ValidateOptions, progress: Progress = _no_p
         archive.close()
     from blogport.report.render import render_html
 
-    _write_atomic(report.json_path, json.dumps(report.as_dict(), ensure_ascii=False, indent=1, sort_keys=False))
+    _write_atomic(report.json_path, report_json(report.as_dict()))
     _write_atomic(report.html_path, render_html(report))
     log.info("validation report written to %s", report.html_path)
     return report

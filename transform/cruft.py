@@ -117,9 +117,21 @@ def _regex(expr: str) -> re.Pattern[str]:
 def may_hold_cruft(body_html: str, item_type: str, rules: tuple[CruftRule, ...] = RULES) -> bool:
     """False when no rule can fire on ``body_html`` (none of any applicable rule's ``hints``
     is in it): such a body need not be parsed to strip or look for cruft."""
+    hints = _item_hints(rules, item_type)
+    if hints is None:
+        return True
     lowered = body_html.lower()
-    return any(item_type in rule.applies_to and (not rule.hints or any(h in lowered for h in rule.hints))
-               for rule in rules)
+    return any(h in lowered for h in hints)
+
+
+@lru_cache(maxsize=32)
+def _item_hints(rules: tuple[CruftRule, ...], item_type: str) -> tuple[str, ...] | None:
+    """Every hint of the rules that apply to ``item_type``; None when one of them has none
+    (or when none applies, an empty tuple: nothing can fire)."""
+    chosen = [rule for rule in rules if item_type in rule.applies_to]
+    if any(not rule.hints for rule in chosen):
+        return None
+    return tuple(dict.fromkeys(h for rule in chosen for h in rule.hints))
 
 
 def strip_cruft(root: _Element, item_type: str, rules: tuple[CruftRule, ...] = RULES,

@@ -42,8 +42,13 @@ CASE_FOLD = str.maketrans({"\u017f": "s", "\u0130": "i", "\u0131": "i", "\u212a"
 string's length and sends each character to what the regex compares it as."""
 
 
+_ODD_CASE = re.compile("[\u017f\u0130\u0131\u212a]")
+
+
 def fold_case(text: str) -> str:
-    return text.translate(CASE_FOLD).lower()
+    if _ODD_CASE.search(text):  # rare: the table is applied only where it changes something
+        text = text.translate(CASE_FOLD)
+    return text.lower()
 
 
 SUSPICIOUS_PHRASES: tuple[Phrase, ...] = (
