@@ -56,6 +56,8 @@ class IncrementalSpider(BlogSpider):
         spider.listings: list[Listing] = []
         spider.stored_listings: dict[str, Listing] = {}
         spider.planned = False
+        spider.unchanged_links: dict[str, frozenset[str]] = {}
+        """Links of the listings that answered 304, read once from their stored copies."""
         spider.state = ArchiveState()
         if spider.archive_path is not None and spider.archive_path.exists():
             conn = sqlite3.connect(f"file:{spider.archive_path}?mode=ro", uri=True)
@@ -96,13 +98,21 @@ class IncrementalSpider(BlogSpider):
             if stored_html is None:
                 return
             # unchanged: its posts are still there; nothing on it asks for a fetch
-            links = self._links(self._stored_response(url))
+            links = self.unchanged_links[url] = self._links(self._stored_response(url))
             posts = tuple(ListedPost(link) for link in sorted(links) if classify(link) == "post")
             self.listings.append(Listing(url, posts))
             return
         self.listings.append(read_listing(url, response.body))
         if stored_html is not None:
             self.stored_listings[url] = read_listing(url, stored_html)
+
+    def _navigate(self, response: Any, url: str, kind: str) -> Iterator[Request]:
+        """An unchanged page's links (a listing's, as ``_read_listing`` read them)."""
+        links = self.unchanged_links.pop(url, None)
+        if links is None:
+            yield from super()._navigate(response, url, kind)
+        else:
+            yield from self.follow(links, url)
 
     def _after_page(self, response: Response, url: str) -> Iterator[Request]:
         changed_post = response.meta.get("kind") in ("post", "page")
