@@ -23,7 +23,13 @@ LINK_PREFERENCE = ("markdown", "wxr", "sqlite")
 def _flat_dict(value: Any) -> dict[str, Any]:
     """``dataclasses.asdict`` of a dataclass whose fields are all strings or None, without its
     recursive deep copy (a report of thousands of items spent seconds in it)."""
-    return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    names = _FIELD_NAMES.get(type(value))
+    if names is None:
+        names = _FIELD_NAMES[type(value)] = tuple(f.name for f in dataclasses.fields(value))
+    return {name: getattr(value, name) for name in names}
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
 @dataclass(frozen=True)
