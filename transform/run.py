@@ -2,8 +2,9 @@
 
 Reads every raw post with its comments from the archive, runs the pure core
 (:func:`transform.core.transform_post`) on each, merges author identities across the blog,
-and upserts the models with :func:`transform.store.save` in batches (each batch one
-transaction; rows are keyed on the source's ids, so a re-run updates in place).
+and upserts the models with :func:`transform.store.save` in batches, all in one transaction
+(rows are keyed on the source's ids, so a re-run updates in place; the full-text indexes are
+rebuilt once at the end, :func:`transform.store.search_index_rebuilt_after`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from transform.core import BlogContext, TransformedPost, build_context, transfor
 from transform.dates import check_language, parse_timezone
 from transform.models import Tag
 from transform.options import TransformOptions
-from transform.store import save
+from transform.store import save, search_index_rebuilt_after
 
 log = logging.getLogger(__name__)
 
@@ -149,15 +150,16 @@ def transform(out_dir: Path, options: TransformOptions,
         if progress is not None:
             progress(len(raw_posts), len(raw_posts))
         db = archive.db
-        save(db, authors=authors, tags=tags.values())
-        for i in range(0, len(results), BATCH_POSTS):
-            batch = results[i : i + BATCH_POSTS]
-            save(
-                db,
-                posts=[r.post for r in batch],
-                comments=[c for r in batch for c in r.comments],
-                cruft_hits=[h for r in batch for h in r.cruft_hits],
-            )
+        with archive.transaction(), search_index_rebuilt_after(db):
+            save(db, authors=authors, tags=tags.values())
+            for i in range(0, len(results), BATCH_POSTS):
+                batch = results[i : i + BATCH_POSTS]
+                save(
+                    db,
+                    posts=[r.post for r in batch],
+                    comments=[c for r in batch for c in r.comments],
+                    cruft_hits=[h for r in batch for h in r.cruft_hits],
+                )
 
         comments = [c for r in results for c in r.comments]
         cruft: Counter[str] = Counter()
