@@ -8,7 +8,8 @@ not. In one run:
   alone (what Scrapy's selector builds) and for the whole extraction; with selectolax
   installed (``pip install selectolax``), its Lexbor parse of the same pages beside lxml's,
   the measurement behind keeping lxml (the extraction is XPath over lxml trees);
-* the extracted pages are stored in an archive and transformed: comments per CPU second;
+* the extracted pages are stored in an archive each and transformed: comments per CPU second,
+  and the pure core alone (the rest is a fixed cost per archive: these blogs have one post);
 * the real Blogger export with the most comments is migrated (``blogport migrate FILE``, all
   formats and the report, as a subprocess) and converted by ``pelican-import --blogger -m
   markdown`` when pelican and pandoc are installed: the speed ratio.
@@ -28,6 +29,26 @@ from pathlib import Path
 
 from bench.crawl import PROJECT, _env, bench_cwd, blogport_command
 from bench.variety import TRANSFORM_CHILD, child_json
+
+CORE_CHILD = """
+import json, logging, sys, time
+from pathlib import Path
+from kernel.archive import open_archive
+from transform.core import build_context, transform_post
+from transform.options import TransformOptions
+logging.disable(logging.WARNING)
+blogs = []
+for folder in sys.argv[1:]:
+    with open_archive(Path(folder)) as archive:
+        blogs.append((list(archive.raw_posts()), archive.blog_info()))
+cpu, comments = time.process_time(), 0
+for raw_posts, info in blogs:
+    ctx = build_context(raw_posts, info, TransformOptions())
+    comments += sum(len(transform_post(raw, ctx).comments) for raw in raw_posts)
+print(json.dumps({"cpu_s": time.process_time() - cpu, "comments": comments}))
+"""
+"""The pure core alone (``build_context`` and ``transform_post`` of each archive's posts, read
+beforehand): the transform without its fixed cost per archive (open, schema, writes)."""
 
 REALDATA = PROJECT.parent / "shared" / "realdata"
 EXPORT = "ecoal95-blogger-to-wordpress/blog.xml"
@@ -121,6 +142,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"real pages transformed: {done['posts']} posts, {done['comments']} comments ({stored} extracted)"
               f" in {done['cpu_s']:.2f} s CPU = {rate:,.0f} comments/s per core,"
               f" {(done['posts'] + done['comments']) / done['cpu_s']:,.0f} posts and comments/s")
+        core = child_json(CORE_CHILD, *map(str, folders))
+        fixed = (done["cpu_s"] - core["cpu_s"]) / len(folders) if folders else 0.0
+        print(f"  of which the core (dates, cleaning, threads of {done['posts']} posts): {core['cpu_s']:.2f} s CPU ="
+              f" {core['comments'] / core['cpu_s'] if core['cpu_s'] else 0:,.0f} comments/s per core,"
+              f" {core['cpu_s'] / max(1, done['posts']) * 1e3:.1f} ms per post; fixed cost per archive"
+              f" (open, schema, writes; each page is a blog of its own) {fixed * 1e3:.1f} ms")
         export = REALDATA / EXPORT
         crawled = tmp / "export-crawl"
         proc = subprocess.run([*blogport_command(), "crawl", str(export), "-o", str(crawled), "--no-progress"],
