@@ -210,7 +210,7 @@ def export(out_dir: Path, options: ExportOptions,
     files: list[str] = []
     warnings: list[str] = []
     try:
-        db = sqlite_utils.Database(conn)
+        db = sqlite_utils.Database(conn, execute_plugins=False)  # no plugins used: no scan of every package
         if "sqlite" in options.formats:
             ensure_db_shape(db)
         source = ExportSource(conn)
