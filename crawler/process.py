@@ -190,6 +190,10 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     settings["LOG_INSTALL_ROOT_HANDLER"] = True
     process = CrawlerProcess(settings)
     quiet_gc(settled=True)
+    # Scrapy's root handler filters by LOG_LEVEL, but the root logger lets every record
+    # through to it: without this, each page's "Crawled"/"Scraped" debug records are made
+    # (and dropped) however quiet the crawl
+    logging.getLogger("scrapy").setLevel(settings["LOG_LEVEL"])
     if settings["LOG_LEVEL"] == "WARNING":
         # Without the Referer middleware (off: a crawl sends no Referer), Scrapy warns once
         # per crawl that redirects drop the header; that is intended.
