@@ -259,14 +259,18 @@ class WorkerHeartbeat:
         return cls(crawler)
 
     def _beat(self, worker: str) -> None:
+        failing = False
         while not self.stopping.is_set():
             try:
                 with self.server.pipeline(transaction=True) as pipe:
                     pipe.set(heartbeat_key(worker), str(time.time()), px=HEARTBEAT_TTL_MS)
                     pipe.sadd(WORKERS_KEY, worker)
                     pipe.execute()
-            except Exception as exc:  # Redis went away: the spider's own calls report it
-                log.warning("heartbeat: %s", exc)
+                failing = False
+            except Exception as exc:  # Redis went away: crawler.redis_worker.RedisWatch reports it
+                if not failing:
+                    log.debug("heartbeat: %s", exc)
+                failing = True
             self.stopping.wait(0.5)
 
     def opened(self, spider: Any) -> None:
