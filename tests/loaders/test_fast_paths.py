@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 import random
 import re
+import sqlite3
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 from lxml import etree
@@ -15,8 +17,12 @@ from markdownify import MarkdownConverter
 
 from loaders.front_matter import _direct, front_matter, yaml_dump
 from loaders.html_markdown import _TextConverter, html_to_markdown
+from loaders.links import LinkRewriter
 from loaders.site_body import comments_json
+from loaders.source import ExportSource
+from loaders.urls import UrlMap
 from tests.conftest import realdata_path
+from tests.loaders.test_links import build_linky
 
 REAL_EXPORTS = (
     "ecoal95-blogger-to-wordpress/blog.xml",
@@ -120,3 +126,23 @@ def test_comment_files_are_json_dumps() -> None:
         assert comments_json(records) == json.dumps(records, ensure_ascii=False, indent=2, sort_keys=True)
     nested = [{"x": [1, 2], "y": 1.5}]
     assert comments_json(nested) == json.dumps(nested, ensure_ascii=False, indent=2, sort_keys=True)
+
+
+def test_link_rewriter_sees_the_blog_where_its_case_insensitive_pattern_does(tmp_path: Path) -> None:
+    conn = sqlite3.connect(build_linky(tmp_path / "out") / "blog.db", isolation_level=None)
+    try:
+        source = ExportSource(conn)
+        rewriter = LinkRewriter(source, UrlMap(source, "hugo"))
+    finally:
+        conn.close()
+    rng = random.Random(14)
+    pieces = ["<a href=", "HREF = '", "href=\"/", "/", "//", "\\", " ", "\t", "\n", "x", "<p>", "LINKY.BLOGSPOT.",
+              "linky.blogspot.co.uk", "Linky.Blogspot.", "linky.blogspot", "\u0130", "\u0131", "\u017f", "\u212a",
+              "\u212b", "é", "li\u212ay", "hre\u017f", "Ｈref=/"]
+    found = 0
+    for _ in range(20_000):
+        html = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 8)))
+        expected = rewriter._mentions.search(html) is not None
+        assert rewriter.mentions(html) == expected, html
+        found += expected
+    assert 1_000 < found < 19_000
