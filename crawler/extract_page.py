@@ -1,5 +1,9 @@
 """One fetched page into a ``PageItem`` with its records, without importing Scrapy.
 
+``FetchedPage`` is a page the HTML spider fetched; ``PageExtractor`` turns it into the
+``PageItem`` the archive stores (a page that arrived visibly incomplete is stored with the
+reason and none of its records, see ``incomplete_reason``).
+
 ``page_item`` runs ``crawler.extract`` on a response: a Scrapy ``TextResponse`` (spiders, a
 saved mirror, a web archive) or a ``DecodedPage``, the page as the crawl process already
 decoded it. The extraction process of a live crawl (``crawler.pipelines``) reads only
@@ -14,6 +18,8 @@ document with the base URL Scrapy's ``get_base_url`` finds.
 from __future__ import annotations
 
 import logging
+import re
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -24,6 +30,15 @@ log = logging.getLogger(__name__)
 
 #: Comments per page when the first page's count is unknown (Blogger shows 200 per page).
 DEFAULT_COMMENTS_PER_PAGE = 200
+#: ``PageItem.error`` of a page that arrived incomplete; the reason follows.
+INCOMPLETE = "incomplete page: "
+#: Page kinds of a live crawl whose HTML must be whole (see ``incomplete_reason``).
+WHOLE_KINDS = frozenset({"home", "archive", "index", "label", "post", "page", "comments"})
+#: How far from the end of a page its closing tags are looked for, in bytes.
+_TAIL = 65536
+#: A declared comment count above this is not a count (a misread id); it is not compared.
+_MAX_DECLARED = 100000
+_CLOSING = (("</body>", re.compile(rb"</body\s*>", re.IGNORECASE)), ("</html>", re.compile(rb"</html\s*>", re.IGNORECASE)))
 
 
 class DecodedPage:
@@ -113,3 +128,88 @@ def page_item(response: Any, url: str, kind: str, *, comment_offset: int | None 
         log.warning("extraction failed for %s: %s: %s", url, type(exc).__name__, exc)
         item.error = f"{type(exc).__name__}: {exc}"
     return item
+
+
+@dataclass(frozen=True)
+class FetchedPage:
+    """A fetched page whose records the archive pipeline still has to extract.
+
+    The HTML spider yields these so that extraction (``crawler.extract_page.page_item``) and
+    the archive writes can run in a second process while the spider keeps fetching. ``text``
+    is the body as the spider's response decoded it (with its ``encoding``): the extraction
+    process then parses it without Scrapy. A page without it (from a distributed worker) is
+    decoded by a Scrapy ``HtmlResponse``.
+    """
+
+    url: str
+    status: int
+    body: bytes
+    kind: str
+    etag: str | None = None
+    last_modified: str | None = None
+    content_type: str | None = None
+    comment_offset: int | None = None
+    text: str | None = None
+    encoding: str | None = None
+
+
+def _response(page: FetchedPage) -> Any:
+    """What extraction reads for a fetched page (see ``FetchedPage``)."""
+    headers = {b"Content-Type": page.content_type.encode("latin-1")} if page.content_type else None
+    if page.text is not None and page.encoding:
+        return DecodedPage(page.url, page.status, page.body, page.text, page.encoding, headers)
+    from scrapy.http import HtmlResponse  # only for pages that come without their text
+
+    return HtmlResponse(page.url, status=page.status, body=page.body, headers=headers)
+
+
+def incomplete_reason(body: bytes, item: PageItem) -> str | None:
+    """Why a fetched HTML page is visibly incomplete (it ended early: a dropped connection
+    on a body with no Content-Length), or None. A whole Blogger page closes ``</body>`` and
+    ``</html>``, and a post whose comments all fit on its page shows as many as it declares."""
+    tail = body[-_TAIL:]
+    for tag, pattern in _CLOSING:
+        if not pattern.search(tail):
+            return f"ends after {len(body)} bytes, before its closing {tag}"
+    for post in item.posts:
+        declared = post.comment_count
+        if post.comment_pages or declared is None or declared > _MAX_DECLARED:
+            continue
+        if len(post.comments) < declared:
+            return f"{len(post.comments)} of the {declared} comments it declares"
+    return None
+
+
+def mark_incomplete(item: PageItem, reason: str) -> PageItem:
+    """The page is stored (with the reason) but none of its records: a cut post or thread
+    never reaches the exports, and the page is fetched again on the next run."""
+    item.error = INCOMPLETE + reason
+    item.posts, item.comments, item.blog_info = [], [], None
+    return item
+
+
+class PageExtractor:
+    """Turns ``FetchedPage``s into ``PageItem``s, remembering how many comments each post's
+    first page holds so that further comment pages continue the numbering."""
+
+    def __init__(self) -> None:
+        self.comments_per_page: dict[str, int] = {}
+
+    def __call__(self, page: FetchedPage) -> PageItem:
+        response = _response(page)
+        offset = page.comment_offset
+        if page.kind == "comments" and offset is None:
+            first = self.comments_per_page.get(post_url_of(page.url))
+            if first:
+                offset = (comment_page_number(page.url) - 1) * first
+        item = page_item(response, page.url, page.kind, comment_offset=offset)
+        item.etag, item.last_modified, item.content_type = page.etag, page.last_modified, page.content_type
+        if page.status == 200 and page.kind in WHOLE_KINDS:
+            reason = incomplete_reason(page.body, item)
+            if reason is not None:
+                log.warning("%s: incomplete page (%s); it is fetched again on the next run", page.url, reason)
+                return mark_incomplete(item, reason)
+        for post in item.posts:
+            if post.comment_pages:
+                self.comments_per_page[page.url] = len(post.comments)
+        return item

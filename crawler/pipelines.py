@@ -1,12 +1,8 @@
 """The archive pipeline: every item a spider yields ends up in ``DIR/blog.db``.
 
-``ArchiveWriter`` stores whole pages (``Archive.store_page``), crawl issues
-(``Archive.record_issue``) and blog info (``Archive.set_blog_info``), several pages per
-transaction for speed: a batch is committed when it holds ``BLOGPORT_BATCH_PAGES`` pages or
-its oldest page has waited ``BLOGPORT_BATCH_SECONDS``, and on close. A run killed at any
-moment leaves whole pages: a batch is committed completely or not at all.
-
-``ArchivePipeline`` wraps the writer for Scrapy and keeps the counts the progress display
+``ArchivePipeline`` extracts the records of fetched pages (``crawler.extract_page``) and
+writes them with ``crawler.archive_writer.ArchiveWriter`` (whole pages, in transactions of
+several pages) for Scrapy and keeps the counts the progress display
 shows in the crawler's stats (``blogport/...`` keys), never in spider attributes.
 
 A full disk ends the crawl at once: the batch being written is rolled back (every page
@@ -20,20 +16,48 @@ it waiting.
 from __future__ import annotations
 
 import logging
-import re
 import sqlite3
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from crawler.extract_page import DecodedPage, page_item, warm_up
+# the names spiders and sources import from here
+from crawler.archive_writer import (  # noqa: F401
+    FAILURE_KINDS,
+    STAT_BYTES,
+    STAT_COMMENTS,
+    STAT_DATED_POSTS,
+    STAT_ERRORS,
+    STAT_EXPECTED,
+    STAT_FATAL_KIND,
+    STAT_FATAL_MESSAGE,
+    STAT_FATAL_PATH,
+    STAT_FETCHED,
+    STAT_GONE,
+    STAT_ISSUES,
+    STAT_NOT_MODIFIED,
+    STAT_POSTS,
+    STAT_REUSED,
+    STAT_STORED,
+    ArchiveWriter,
+    BlogInfoItem,
+    IssueItem,
+    count_item,
+    posts_expected,
+)
+from crawler.extract_page import (  # noqa: F401
+    INCOMPLETE,
+    WHOLE_KINDS,
+    FetchedPage,
+    PageExtractor,
+    incomplete_reason,
+    mark_incomplete,
+    warm_up,
+)
 from crawler.items import PageItem
 from crawler.process import die_with_parent, quiet_gc
-from crawler.urls import comment_page_number, post_url_of
 from kernel.archive import Archive
 from kernel.errors import DiskFullError, is_disk_full
-from kernel.records import BlogInfo
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -41,244 +65,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Issue kinds that mean a page the blog has was not archived (they count as errors).
-FAILURE_KINDS = frozenset({"size", "http", "network", "parse", "incomplete"})
-#: ``PageItem.error`` of a page that arrived incomplete; the reason follows.
-INCOMPLETE = "incomplete page: "
-#: Page kinds of a live crawl whose HTML must be whole (see ``incomplete_reason``).
-WHOLE_KINDS = frozenset({"home", "archive", "index", "label", "post", "page", "comments"})
-#: How far from the end of a page its closing tags are looked for, in bytes.
-_TAIL = 65536
-#: A declared comment count above this is not a count (a misread id); it is not compared.
-_MAX_DECLARED = 100000
-_CLOSING = (("</body>", re.compile(rb"</body\s*>", re.IGNORECASE)), ("</html>", re.compile(rb"</html\s*>", re.IGNORECASE)))
-
-# Stats keys shared by the spider, the pipeline and the progress display.
-STAT_FETCHED = "blogport/pages_fetched"
-STAT_STORED = "blogport/pages_stored"
-STAT_POSTS = "blogport/posts"
-STAT_COMMENTS = "blogport/comments"
-STAT_ERRORS = "blogport/errors"
-STAT_NOT_MODIFIED = "blogport/not_modified"
-STAT_GONE = "blogport/gone"
-STAT_REUSED = "blogport/reused"
-STAT_ISSUES = "blogport/issues"
-STAT_BYTES = "downloader/response_bytes"
-STAT_DATED_POSTS = "blogport/posts_of_kind_post"
-"""Posts found that are blog posts, not static pages (what ``STAT_EXPECTED`` counts)."""
-STAT_EXPECTED = "blogport/posts_expected"
-"""How many posts the blog says it has (its archive widget's month counts, or the posts
-feed's total), at most the trial run's ``--limit``: the progress display's total."""
-STAT_FATAL_KIND = "blogport/fatal_kind"
-STAT_FATAL_MESSAGE = "blogport/fatal_message"
-STAT_FATAL_PATH = "blogport/fatal_path"
-
 #: Exit code of the extraction worker when the disk is full (errno ENOSPC).
 DISK_FULL_EXIT = 28
 #: Seconds between checks that the extraction worker still takes batches.
 WORKER_CHECK_S = 0.5
-
-
-@dataclass(frozen=True)
-class IssueItem:
-    """A URL that was not stored or not parsed, and why (``crawl_issues`` row)."""
-
-    url: str
-    kind: str
-    """One of ``kernel.archive.ISSUE_KINDS``."""
-    reason: str
-    failure: bool | None = None
-    """Whether it counts as a failed page (default: by kind, see ``FAILURE_KINDS``)."""
-
-    @property
-    def is_failure(self) -> bool:
-        return self.kind in FAILURE_KINDS if self.failure is None else self.failure
-
-
-@dataclass(frozen=True)
-class BlogInfoItem:
-    info: BlogInfo
-
-
-@dataclass(frozen=True)
-class FetchedPage:
-    """A fetched page whose records the archive pipeline still has to extract.
-
-    The HTML spider yields these so that extraction (``crawler.extract_page.page_item``) and
-    the archive writes can run in a second process while the spider keeps fetching. ``text``
-    is the body as the spider's response decoded it (with its ``encoding``): the extraction
-    process then parses it without Scrapy. A page without it (from a distributed worker) is
-    decoded by a Scrapy ``HtmlResponse``.
-    """
-
-    url: str
-    status: int
-    body: bytes
-    kind: str
-    etag: str | None = None
-    last_modified: str | None = None
-    content_type: str | None = None
-    comment_offset: int | None = None
-    text: str | None = None
-    encoding: str | None = None
-
-
-def _response(page: FetchedPage) -> Any:
-    """What extraction reads for a fetched page (see ``FetchedPage``)."""
-    headers = {b"Content-Type": page.content_type.encode("latin-1")} if page.content_type else None
-    if page.text is not None and page.encoding:
-        return DecodedPage(page.url, page.status, page.body, page.text, page.encoding, headers)
-    from scrapy.http import HtmlResponse  # only for pages that come without their text
-
-    return HtmlResponse(page.url, status=page.status, body=page.body, headers=headers)
-
-
-def incomplete_reason(body: bytes, item: PageItem) -> str | None:
-    """Why a fetched HTML page is visibly incomplete (it ended early: a dropped connection
-    on a body with no Content-Length), or None. A whole Blogger page closes ``</body>`` and
-    ``</html>``, and a post whose comments all fit on its page shows as many as it declares."""
-    tail = body[-_TAIL:]
-    for tag, pattern in _CLOSING:
-        if not pattern.search(tail):
-            return f"ends after {len(body)} bytes, before its closing {tag}"
-    for post in item.posts:
-        declared = post.comment_count
-        if post.comment_pages or declared is None or declared > _MAX_DECLARED:
-            continue
-        if len(post.comments) < declared:
-            return f"{len(post.comments)} of the {declared} comments it declares"
-    return None
-
-
-def mark_incomplete(item: PageItem, reason: str) -> PageItem:
-    """The page is stored (with the reason) but none of its records: a cut post or thread
-    never reaches the exports, and the page is fetched again on the next run."""
-    item.error = INCOMPLETE + reason
-    item.posts, item.comments, item.blog_info = [], [], None
-    return item
-
-
-class PageExtractor:
-    """Turns ``FetchedPage``s into ``PageItem``s, remembering how many comments each post's
-    first page holds so that further comment pages continue the numbering."""
-
-    def __init__(self) -> None:
-        self.comments_per_page: dict[str, int] = {}
-
-    def __call__(self, page: FetchedPage) -> PageItem:
-        response = _response(page)
-        offset = page.comment_offset
-        if page.kind == "comments" and offset is None:
-            first = self.comments_per_page.get(post_url_of(page.url))
-            if first:
-                offset = (comment_page_number(page.url) - 1) * first
-        item = page_item(response, page.url, page.kind, comment_offset=offset)
-        item.etag, item.last_modified, item.content_type = page.etag, page.last_modified, page.content_type
-        if page.status == 200 and page.kind in WHOLE_KINDS:
-            reason = incomplete_reason(page.body, item)
-            if reason is not None:
-                log.warning("%s: incomplete page (%s); it is fetched again on the next run", page.url, reason)
-                return mark_incomplete(item, reason)
-        for post in item.posts:
-            if post.comment_pages:
-                self.comments_per_page[page.url] = len(post.comments)
-        return item
-
-
-class ArchiveWriter:
-    """Batched, transactional writes of spider items into an archive."""
-
-    def __init__(self, archive: Archive, batch_pages: int = 50, batch_seconds: float = 1.0) -> None:
-        self.archive = archive
-        self.batch_pages = max(1, batch_pages)
-        self.batch_seconds = batch_seconds
-        self._pending: list[Any] = []
-        self._pending_pages = 0
-        self._oldest = 0.0
-
-    def add(self, item: Any) -> None:
-        if not self._pending:
-            self._oldest = time.monotonic()
-        self._pending.append(item)
-        if isinstance(item, PageItem):
-            self._pending_pages += 1
-        if self._pending_pages >= self.batch_pages or time.monotonic() - self._oldest >= self.batch_seconds:
-            self.flush()
-
-    def flush(self) -> None:
-        if not self._pending:
-            return
-        items, self._pending, self._pending_pages = self._pending, [], 0
-        archive = self.archive
-        with archive.transaction():
-            for item in items:
-                if isinstance(item, PageItem):
-                    incomplete = bool(item.error and item.error.startswith(INCOMPLETE))
-                    if incomplete and archive.has_whole_page(item.url):
-                        # a whole copy is stored already: keep it, record the failed fetch
-                        archive.record_issue(item.url, "incomplete", item.error[len(INCOMPLETE):])
-                        continue
-                    archive.store_page(
-                        item.url,
-                        status=item.status,
-                        body=item.body,
-                        kind=item.kind,
-                        etag=item.etag,
-                        last_modified=item.last_modified,
-                        content_type=item.content_type,
-                        error=item.error,
-                        posts=item.posts,
-                        comments=item.comments,
-                    )
-                    if incomplete:
-                        archive.record_issue(item.url, "incomplete", item.error[len(INCOMPLETE):])
-                    elif item.error and item.status == 200:
-                        archive.record_issue(item.url, "parse", item.error)
-                    if item.blog_info is not None:
-                        archive.set_blog_info(item.blog_info)
-                elif isinstance(item, IssueItem):
-                    archive.record_issue(item.url, item.kind, item.reason)
-                elif isinstance(item, BlogInfoItem):
-                    archive.set_blog_info(item.info)
-
-
-def posts_expected(info: BlogInfo | None, limit: int = 0) -> int | None:
-    """The posts the archive widget's month counts add up to (at most ``limit`` when given),
-    or None when the widget shows no counts."""
-    counts = [m.count for m in (info.archive_months if info is not None else ()) if m.count is not None]
-    if not counts:
-        return None
-    return min(sum(counts), limit) if limit > 0 else sum(counts)
-
-
-def count_item(stats: Any, item: Any, limit: int = 0) -> None:
-    """Add one item to the ``blogport/...`` counts (a Scrapy stats collector or a dict-like
-    object with ``inc_value``). A page with the blog's details sets ``STAT_EXPECTED`` on a
-    collector that has ``set_value``."""
-    if isinstance(item, PageItem):
-        expected = posts_expected(item.blog_info, limit) if item.status == 200 else None
-        if expected and hasattr(stats, "set_value"):
-            stats.set_value(STAT_EXPECTED, expected)
-        stats.inc_value(STAT_STORED)
-        if item.status != 200:  # an error page, or a stored page the blog no longer serves
-            return
-        if item.posts:
-            stats.inc_value(STAT_POSTS, len(item.posts))
-            stats.inc_value(STAT_DATED_POSTS, sum(1 for p in item.posts if p.kind == "post"))
-        n_comments = len(item.comments) + sum(len(p.comments) for p in item.posts)
-        if n_comments:
-            stats.inc_value(STAT_COMMENTS, n_comments)
-        if item.error and item.status == 200:  # stored, but extraction failed or it is incomplete
-            stats.inc_value(STAT_ERRORS)
-            stats.inc_value(STAT_ISSUES)
-            kind = "incomplete" if item.error.startswith(INCOMPLETE) else "parse"
-            stats.inc_value(f"blogport/issues/{kind}")
-    elif isinstance(item, IssueItem):
-        stats.inc_value(STAT_ISSUES)
-        stats.inc_value(f"blogport/issues/{item.kind}")
-        if item.is_failure:
-            stats.inc_value(STAT_ERRORS)
-
 
 #: Counts the extraction worker keeps (shared memory), in this order.
 WORKER_KEYS = (

@@ -40,19 +40,12 @@ from scrapy.http import HtmlResponse, Request, Response, TextResponse
 from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
 
-from crawler.extract_page import page_item, response_header
+from crawler.archive_writer import STAT_FETCHED, STAT_GONE, STAT_NOT_MODIFIED, STAT_REUSED, IssueItem
+from crawler.extract_page import FetchedPage, page_item, response_header
 from crawler.items import PageItem
 from crawler.links import discover_links, extract_links
 from crawler.middlewares import OffsiteRedirect
 from crawler.trial import TrialCut
-from crawler.pipelines import (
-    STAT_FETCHED,
-    STAT_GONE,
-    STAT_NOT_MODIFIED,
-    STAT_REUSED,
-    FetchedPage,
-    IssueItem,
-)
 from crawler.urls import (
     blog_hosts,
     canonicalize,
