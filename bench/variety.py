@@ -6,7 +6,10 @@ For each blog of ``bench.blogs.VARIANTS``, served on 127.0.0.1 by ``bench.serve`
 process, one after the other against that same server (one untimed ``wget`` pass first, so
 both tools meet a server that has rendered every page once):
 
-* ``blogport crawl URL --via html --no-throttle`` (a subprocess, as a user runs it);
+* ``blogport crawl URL --via html --no-throttle`` (a subprocess, as a user runs it), its wall
+  time and the CPU seconds of its processes (the command, the crawl process, the extraction
+  worker): on a machine of two cores, CPU seconds near twice the wall time mean the crawl is
+  bound by the CPU, not by the blog;
 * ``wget --mirror --reject-regex '\\?'`` (recursive, query links rejected);
 * ``blogport migrate URL --via html --no-throttle`` into a fresh folder: crawl, transform,
   every export and the validation report, the whole run a user waits for;
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import shutil
 import subprocess
 import sys
@@ -66,6 +70,7 @@ class Row:
     posts: int
     comments: int
     crawl_s: float
+    crawl_cpu_s: float
     wget_s: float
     migrate_s: float
     transform_cpu_s: float
@@ -120,13 +125,24 @@ def stop_server(proc: subprocess.Popen[str]) -> None:
         proc.wait(timeout=10)
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def timed_blogport(*args: str) -> tuple[float, subprocess.CompletedProcess[str]]:
-    started = time.perf_counter()
+    elapsed, _cpu, proc = timed_blogport_cpu(*args)
+    return elapsed, proc
+
+
+def timed_blogport_cpu(*args: str) -> tuple[float, float, subprocess.CompletedProcess[str]]:
+    """Wall seconds, CPU seconds of every process it ran (waited for), and the result."""
+    started, cpu = time.perf_counter(), _children_cpu()
     proc = subprocess.run([*blogport_command(), *args], capture_output=True, text=True, env=_env(), cwd=bench_cwd())
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, _children_cpu() - cpu
     if proc.returncode not in (0, 1):
         raise SystemExit(f"blogport {args[0]} failed ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
-    return elapsed, proc
+    return elapsed, cpu, proc
 
 
 def migrate_stages(stdout: str) -> dict:
@@ -144,8 +160,8 @@ def bench_blog(variant: BlogVariant, posts: int, seed: int, tmp: Path) -> Row:
     try:
         run_wget(url, tmp / "warm-up")
         crawled = tmp / "crawl"
-        crawl_s, _ = timed_blogport("crawl", url, "-o", str(crawled), "--via", "html", "--no-throttle",
-                                    "--no-progress")
+        crawl_s, crawl_cpu_s, _ = timed_blogport_cpu("crawl", url, "-o", str(crawled), "--via", "html",
+                                                     "--no-throttle", "--no-progress")
         wget_s = run_wget(url, tmp / "wget")["seconds"]
         migrated = tmp / "migrate"
         migrate_s, proc = timed_blogport("migrate", url, "-o", str(migrated), "--via", "html", "--no-throttle",
@@ -156,7 +172,8 @@ def bench_blog(variant: BlogVariant, posts: int, seed: int, tmp: Path) -> Row:
     done = child_json(TRANSFORM_CHILD, str(crawled))
     checked = child_json(VALIDATE_CHILD, str(migrated))
     return Row(
-        blog=variant.name, posts=done["posts"], comments=done["comments"], crawl_s=crawl_s, wget_s=wget_s,
+        blog=variant.name, posts=done["posts"], comments=done["comments"], crawl_s=crawl_s, crawl_cpu_s=crawl_cpu_s,
+        wget_s=wget_s,
         migrate_s=migrate_s, transform_cpu_s=done["cpu_s"],
         comments_per_core_s=done["comments"] / done["cpu_s"] if done["cpu_s"] else 0.0,
         export_s=float(stages.get("export", {}).get("elapsed_s", 0.0)), validate_s=checked["wall_s"],
@@ -164,12 +181,13 @@ def bench_blog(variant: BlogVariant, posts: int, seed: int, tmp: Path) -> Row:
     )
 
 
-HEADER = (f"{'blog':<18} {'posts':>5} {'comments':>8} {'crawl s':>7} {'wget s':>6} {'wget/crawl':>10}"
+HEADER = (f"{'blog':<18} {'posts':>5} {'comments':>8} {'crawl s':>7} {'cpu s':>5} {'wget s':>6} {'wget/crawl':>10}"
           f" {'migrate s':>9} {'migrate/wget':>12} {'comments/s/core':>15} {'export s':>8} {'validate s':>10}")
 
 
 def format_row(r: Row) -> str:
-    return (f"{r.blog:<18} {r.posts:>5} {r.comments:>8} {r.crawl_s:>7.2f} {r.wget_s:>6.2f} {r.crawl_vs_wget:>10.2f}"
+    return (f"{r.blog:<18} {r.posts:>5} {r.comments:>8} {r.crawl_s:>7.2f} {r.crawl_cpu_s:>5.1f} {r.wget_s:>6.2f}"
+            f" {r.crawl_vs_wget:>10.2f}"
             f" {r.migrate_s:>9.2f} {r.migrate_vs_wget:>12.2f} {r.comments_per_core_s:>15,.0f} {r.export_s:>8.2f}"
             f" {r.validate_s:>10.2f}")
 
