@@ -172,12 +172,14 @@ def test_mojibake_shortcut_agrees_with_the_telltale_regex():
 
 
 def test_plain_body_test_agrees_with_its_regex():
-    from transform.clean import _PLAIN_BODY, _is_plain
+    from transform.clean import _PARAGRAPHS_BODY, _PLAIN_BODY, _plain_body
 
     samples = ["just text", "a<br>b", "a<BR />b", "a<br/>b", "&amp;lt;", "<<br>", "<br &amp;>", "a & b", "&nbsp;",
-               "&#39;x&#39;", "&#40;", "<b>x</b>", "x <br\t/> y", "&ampx;", "&", "<", "", "line<br  >", "<br/ >"]
+               "&#39;x&#39;", "&#40;", "<b>x</b>", "x <br\t/> y", "&ampx;", "&", "<", "", "line<br  >", "<br/ >",
+               "<p>a</p>", "<p>a</p><p>b", "a</p><p>b</p>", "<P>a</p>x<p>b</P>", "<p><p>a</p></p>", "</p>", "<p>"]
     for body in samples:
-        assert _is_plain(body) == bool(_PLAIN_BODY.fullmatch(body)), body
+        shape = _PLAIN_BODY.fullmatch(body) or _PARAGRAPHS_BODY.fullmatch(body)
+        assert (_plain_body(body, ()) is not None) == bool(shape), body
 
 
 def test_shortcuts_agree_with_the_rules_they_stand_for_on_random_markup():
@@ -188,7 +190,8 @@ def test_shortcuts_agree_with_the_rules_they_stand_for_on_random_markup():
 
     from transform import clean
 
-    tokens = ["a", "é", " ", "\n", "\t", "\xa0", "\u2009", "\u3000", "<br>", "<BR/>", "<br />", "<p>", "</P>",
+    tokens = ["a", "é", " ", "\n", "\t", "\xa0", "\u2009", "\u3000", "<br>", "<BR/>", "<br />", "<p>", "</P>", "<p>",
+              "</p>", "<p> x </p>", "\n \t\n", "  \n", "\n\n\n\n", "&apos;", "&#39;",
               "<pre>", "<b>", "&amp;", "&nbsp;", "&copy;", "&", "<", "< p>", "<p class=x>", "\x1f", "\u2028",
               "\x00", "\x01", "\x02", "\x03"]
     rng = random.Random(5)
@@ -196,6 +199,9 @@ def test_shortcuts_agree_with_the_rules_they_stand_for_on_random_markup():
         body = "".join(rng.choice(tokens) for _ in range(rng.randint(0, 12)))
         if clean._PLAIN_BODY.fullmatch(body) or clean._PARAGRAPHS_BODY.fullmatch(body):
             assert clean._OTHER_MARKUP.search(body) is None, repr(body)
+            assert clean._plain_body(body, ()) is not None, repr(body)
+        else:
+            assert clean._plain_body(body, ()) is None, repr(body)
         assert clean._finish_text(body) == _finish_text_by_regex(body), repr(body)
 
 
