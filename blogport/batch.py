@@ -26,7 +26,7 @@ from typing import Any
 from blogport.batch_board import Board
 from blogport.config import MigrationConfig
 from blogport.migrate import migrate
-from blogport.validate import ValidateOptions
+from blogport.validate_options import ValidateOptions
 from kernel.archive import ARCHIVE_NAME
 from kernel.errors import BlogportError, InterruptedRun, SourceError
 

@@ -47,7 +47,7 @@ def batch(ctx: click.Context, blog_list: Path, root: Path, redis_url: str | None
     from blogport.batch_board import Board
     from blogport.config import MigrationConfig
     from blogport.migrate import prepare_out_dir
-    from blogport.validate import ValidateOptions
+    from blogport.validate_options import ValidateOptions
 
     entries = read_list(blog_list)
     template = MigrationConfig(

@@ -38,7 +38,7 @@ from blogport.batch_board import Board
 from blogport.config import MigrationConfig, save_config
 from blogport.lock import acquire, release
 from blogport.migrate import check_out_dir, prepare_out_dir, source_identity
-from blogport.validate import ValidateOptions
+from blogport.validate_options import ValidateOptions
 from crawler.pipelines import ArchiveWriter, FetchedPage, IssueItem, PageExtractor, count_item
 from crawler.redis_messages import BlogFatal, decode, page_links
 from crawler.redis_queue import (

@@ -215,7 +215,7 @@ def migrate(ctx: click.Context, source: str, out_dir: Path, no_validate: bool, m
             max_warnings: int | None, force: bool, as_json: bool, **kw: Any) -> None:
     """Crawl, transform, export and validate in one go."""
     from blogport.migrate import migrate as run_migrate
-    from blogport.validate import ValidateOptions
+    from blogport.validate_options import ValidateOptions
 
     display = _display(ctx, as_json, kw["no_progress"])
     config = MigrationConfig(

@@ -23,7 +23,7 @@ from blogport.config import MigrationConfig, save_config
 from blogport.lock import LOCK_NAME, hold_lock
 from blogport.runs import finish_run, start_run
 from blogport.stages import SilentDisplay, disk_full_guard
-from blogport.validate import ValidateOptions
+from blogport.validate_options import ValidateOptions
 from kernel.archive import ARCHIVE_NAME, Archive
 from kernel.errors import ExportError, InterruptedRun
 from loaders.atomic import TEMP_NAME, remove_stale_temps

@@ -51,6 +51,7 @@ from blogport.checks.exports import check_exports
 from blogport.checks.ledger import build_ledger, reconcile_totals
 from blogport.checks.threads import check_threads
 from blogport.report.chart import MonthCounts
+from blogport.validate_options import ValidateOptions
 from kernel.errors import DiskFullError, ExportError
 from loaders.atomic import atomic_write
 
@@ -72,14 +73,6 @@ CHECK_TITLES = {
 
 __all__ = ["ValidateOptions", "Report", "Finding", "LedgerEntry", "Placement", "MonthCounts", "validate",
            "ERROR", "WARNING", "OK", "DEGRADED", "FAILED", "DELETED", "CHECKS"]
-
-
-@dataclass(frozen=True)
-class ValidateOptions:
-    max_errors: int = 0
-    """Exit 1 when more errors than this are found."""
-    max_warnings: int | None = None
-    """Exit 1 when more warnings than this are found; None: warnings never fail."""
 
 
 @dataclass(frozen=True)

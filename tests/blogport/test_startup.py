@@ -18,15 +18,21 @@ try:
     main(sys.argv[1:], standalone_mode=False)
 except SystemExit:
     pass
-print(json.dumps(sorted({m.split('.')[0] for m in sys.modules} & {'scrapy', 'twisted'})))
+print(json.dumps(sorted(({m.split('.')[0] for m in sys.modules} & {'scrapy', 'twisted'})
+                        | ({m for m in sys.modules} & {'blogport.validate', 'blogport.checks'}))))
 """
 
 
-def crawl_stack_imported(*args: str) -> list[str]:
+def imported(*args: str) -> list[str]:
+    """Which of Scrapy, Twisted and the validation checks the command imported."""
     proc = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, cwd=PROJECT,
                           timeout=600)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def crawl_stack_imported(*args: str) -> list[str]:
+    return [m for m in imported(*args) if m in ("scrapy", "twisted")]
 
 
 def test_help_imports_no_crawler_stack() -> None:
@@ -39,3 +45,12 @@ def test_export_file_migrate_imports_no_crawler_stack(tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert crawl_stack_imported("migrate", str(export), "-o", str(out), "--no-progress", "--no-download-images") == []
     assert (out / "wordpress.xml").is_file() and (out / "report.html").is_file()
+
+
+def test_migrate_without_the_report_imports_no_checks(tmp_path: Path) -> None:
+    export = tmp_path / "blog.xml"
+    export.write_bytes(render_blogger_export(generate_blog(seed=2, posts=3, big_thread=False)))
+    out = tmp_path / "out"
+    args = ("migrate", str(export), "-o", str(out), "--no-progress", "--no-download-images", "--no-validate")
+    assert imported(*args) == []
+    assert (out / "wordpress.xml").is_file() and not (out / "report.html").exists()
