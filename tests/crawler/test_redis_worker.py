@@ -79,6 +79,21 @@ def _watching(db: redis.Redis) -> bool:
         return False
 
 
+def _exit_after_redis_stops(redis_server: RedisServer, ready: Callable[[], bool], what: str) -> tuple[int, str]:
+    """Start worker w1 (``--redis-wait 3``), wait until ``ready``, stop Redis: the worker's
+    exit code and standard error."""
+    proc = _worker(redis_server.url, "--redis-wait", "3")
+    try:
+        _until(ready, proc, what)
+        redis_server.stop()
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    return proc.returncode, stderr
+
+
 def _one_error_line(stderr: str) -> str:
     assert "Traceback" not in stderr, stderr[-3000:]
     errors = [line for line in stderr.splitlines() if line.startswith("blogport: error:")]
@@ -89,16 +104,8 @@ def _one_error_line(stderr: str) -> str:
 def test_a_worker_gives_up_on_a_redis_that_went_away(redis_server: RedisServer) -> None:  # noqa: F811
     db = redis.Redis.from_url(redis_server.url)
     save_options(db, asdict(CrawlOptions(via="html", autothrottle=False)))
-    proc = _worker(redis_server.url, "--redis-wait", "3")
-    try:
-        _until(lambda: _watching(db), proc, "spider")
-        redis_server.stop()
-        _, stderr = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    assert proc.returncode == 2, stderr[-3000:]
+    code, stderr = _exit_after_redis_stops(redis_server, lambda: _watching(db), "spider")
+    assert code == 2, stderr[-3000:]
     line = _one_error_line(stderr)
     assert f"lost Redis at {redis_server.url}" in line and "no answer for 3 s" in line
 
@@ -106,16 +113,8 @@ def test_a_worker_gives_up_on_a_redis_that_went_away(redis_server: RedisServer) 
 def test_a_worker_waiting_for_a_batch_gives_up_on_a_redis_that_went_away(
         redis_server: RedisServer) -> None:  # noqa: F811
     db = redis.Redis.from_url(redis_server.url)
-    proc = _worker(redis_server.url, "--redis-wait", "3")
-    try:
-        _until(lambda: bool(db.sismember(WORKERS_KEY, "w1")), proc, "heartbeat")
-        redis_server.stop()
-        _, stderr = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    assert proc.returncode == 2, stderr[-3000:]
+    code, stderr = _exit_after_redis_stops(redis_server, lambda: bool(db.sismember(WORKERS_KEY, "w1")), "heartbeat")
+    assert code == 2, stderr[-3000:]
     assert f"lost Redis at {redis_server.url}" in _one_error_line(stderr)
 
 
