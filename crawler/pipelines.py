@@ -355,15 +355,14 @@ class ArchivePipeline:
         if not self._write(lambda: writer.add(item)):
             return item
         count_item(self.stats, item, self.limit)
-        if self.use_worker and fetched and (self.pages_inline >= self.worker_after or self._big_blog(item)):
+        if self.use_worker and fetched and (self.pages_inline >= self.worker_after or self._big_blog()):
             self._start_worker()
         return item
 
-    def _big_blog(self, item: PageItem) -> bool:
-        """Whether the page's blog details announce at least ``worker_after`` posts (to
-        archive: a trial run's ``--limit`` counts)."""
-        expected = posts_expected(item.blog_info, self.limit) if item.status == 200 else None
-        return expected is not None and expected >= self.worker_after
+    def _big_blog(self) -> bool:
+        """Whether a page's blog details announced at least ``worker_after`` posts to archive
+        (``count_item`` keeps the count, a trial run's ``--limit`` included)."""
+        return int(self.stats.get_value(STAT_EXPECTED) or 0) >= self.worker_after
 
     def close_spider(self) -> None:
         if self.worker is not None:
