@@ -83,7 +83,7 @@ class RedisLost:
     def failed(self, exc: Exception) -> bool:
         """Record a failed attempt; True when it is time to give up."""
         now = time.monotonic()
-        self.reason = f"{type(exc).__name__}: {exc}" if not str(exc) else str(exc)
+        self.reason = str(exc) or type(exc).__name__
         if self.since is None:
             self.since = now
             log.warning("Redis at %s does not answer (%s): asking again for up to %.0f s", self.url, self.reason,
