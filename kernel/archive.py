@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -78,6 +79,11 @@ CREATE TABLE IF NOT EXISTS captures (
 );
 """
 
+_SCHEMA_STATEMENTS = tuple(s.strip() for s in _SCHEMA.split(";") if s.strip())
+_RAW_OBJECTS = frozenset(re.search(r"IF NOT EXISTS (\w+)", s).group(1) for s in _SCHEMA_STATEMENTS)  # type: ignore[union-attr]
+"""The tables and indexes of ``_SCHEMA``: an archive that has them all (and its schema version)
+is opened without writing to it."""
+
 ISSUE_KINDS = ("robots", "size", "http", "network", "parse", "incomplete", "offsite", "xml")
 """Kinds of ``crawl_issues`` rows: refused by robots.txt, over the size limit, an HTTP
 error status, a network failure, a page that failed to parse, a page that arrived
@@ -119,10 +125,13 @@ class StoredPage:
 class Archive:
     """A ``blog.db`` archive. Use as a context manager or call ``close()``."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, _opened: "_Opened | None" = None) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=30)
+        if _opened is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=30)
+        else:  # open_archive has checked the file on this connection and read its schema
+            conn = _opened.conn
         # Pages of a few tens of KB each: 16 KiB database pages keep each one in fewer
         # overflow pages (measured by bench/crawl.py). Takes effect only for a new file.
         conn.execute(f"PRAGMA page_size={PAGE_SIZE}")
@@ -132,10 +141,16 @@ class Archive:
         self.conn = conn
         # no sqlite-utils plugins are used: not loading them saves a scan of every installed package
         self.db = sqlite_utils.Database(conn, execute_plugins=False)
+        if _opened is None:
+            objects = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
+            versioned = _RAW_OBJECTS <= objects and self.get_meta("schema_version") is not None
+        else:
+            objects, versioned = _opened.objects, _opened.version is not None
+        if _RAW_OBJECTS <= objects and versioned:
+            return  # a complete archive is only looked at: no write, no transaction to commit
         with self.transaction():
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
+            for statement in _SCHEMA_STATEMENTS:
+                conn.execute(statement)
             if self.get_meta("schema_version") is None:
                 self._set_meta(conn, "schema_version", SCHEMA_VERSION)
 
@@ -374,27 +389,41 @@ def open_archive(out_dir: str | Path, need: str = "raw") -> Archive:
     if not path.is_file():
         raise ArchiveError(no_archive_message(path, out_dir))
     tables, missing = ARCHIVE_NEEDS[need]
+    # the checks read the file on the connection the archive then uses (nothing is written
+    # before they pass): one connection and one read of the schema instead of two
+    conn = sqlite3.connect(str(path), isolation_level=None, timeout=30)
     try:
-        probe = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            present = {r[0] for r in probe.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            rows = conn.execute("SELECT type, name FROM sqlite_master").fetchall()
+            present = {name for kind, name in rows if kind == "table"}
             version = None
             if "meta" in present:
-                row = probe.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+                row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
                 version = row[0] if row else None
             live = raw = 0
             if need == "normalised" and tables <= present:
-                (live,) = probe.execute("SELECT count(*) FROM posts WHERE deleted_at IS NULL").fetchone()
+                (live,) = conn.execute("SELECT count(*) FROM posts WHERE deleted_at IS NULL").fetchone()
                 if "raw_posts" in present:
-                    (raw,) = probe.execute("SELECT count(*) FROM raw_posts").fetchone()
-        finally:
-            probe.close()
-    except sqlite3.DatabaseError as exc:
-        raise ArchiveError(f"{path} is not a blogport archive ({exc})") from None
-    if not tables <= present:
-        raise ArchiveError(missing.format(path=path, out_dir=out_dir))
-    if version is not None and str(version) != str(SCHEMA_VERSION):
-        raise ArchiveError(f"{path} has archive schema version {version}; this blogport reads {SCHEMA_VERSION}")
-    if need == "normalised" and live == 0 and raw:
-        raise ArchiveError(f"{path} holds {raw} crawled posts but none transformed: run blogport transform {out_dir} first")
-    return Archive(path)
+                    (raw,) = conn.execute("SELECT count(*) FROM raw_posts").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise ArchiveError(f"{path} is not a blogport archive ({exc})") from None
+        if not tables <= present:
+            raise ArchiveError(missing.format(path=path, out_dir=out_dir))
+        if version is not None and str(version) != str(SCHEMA_VERSION):
+            raise ArchiveError(f"{path} has archive schema version {version}; this blogport reads {SCHEMA_VERSION}")
+        if need == "normalised" and live == 0 and raw:
+            raise ArchiveError(f"{path} holds {raw} crawled posts but none transformed: run blogport transform {out_dir} first")
+        return Archive(path, _opened=_Opened(conn, frozenset(name for _, name in rows), version))
+    except BaseException:
+        conn.close()
+        raise
+
+
+@dataclass(frozen=True)
+class _Opened:
+    """A connection ``open_archive`` checked the file on, the names in its schema and its
+    schema version (None when unset)."""
+
+    conn: sqlite3.Connection
+    objects: frozenset[str]
+    version: Any

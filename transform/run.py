@@ -2,9 +2,9 @@
 
 Reads every raw post with its comments from the archive, runs the pure core
 (:func:`transform.core.transform_post`) on each, merges author identities across the blog,
-and upserts the models with :func:`transform.store.save` in batches, all in one transaction
-(rows are keyed on the source's ids, so a re-run updates in place; the full-text indexes are
-rebuilt once at the end, :func:`transform.store.search_index_rebuilt_after`).
+and upserts the models in batches, all in one transaction with the run's summary
+(``meta.last_transform``): rows are keyed on the source's ids, so a re-run updates in place;
+the full-text indexes are made once at the end, :func:`transform.store.search_index_rebuilt_after`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from transform.core import BlogContext, TransformedPost, build_context, transfor
 from transform.dates import check_language, parse_timezone
 from transform.models import Tag
 from transform.options import TransformOptions
-from transform.store import save, search_index_rebuilt_after
+from transform.store import search_index_rebuilt_after
 
 log = logging.getLogger(__name__)
 
@@ -149,49 +149,49 @@ def transform(out_dir: Path, options: TransformOptions,
 
         if progress is not None:
             progress(len(raw_posts), len(raw_posts))
-        db = archive.db
-        with archive.transaction(), search_index_rebuilt_after(db):
-            save(db, authors=authors, tags=tags.values())
-            for i in range(0, len(results), BATCH_POSTS):
-                batch = results[i : i + BATCH_POSTS]
-                save(
-                    db,
-                    posts=[r.post for r in batch],
-                    comments=[c for r in batch for c in r.comments],
-                    cruft_hits=[h for r in batch for h in r.cruft_hits],
-                )
-
-        comments = [c for r in results for c in r.comments]
-        cruft: Counter[str] = Counter()
-        for r in results:
-            for h in r.cruft_hits:
-                cruft[h.rule] += h.count
-        elapsed = time.perf_counter() - started
-        stats = ctx.dates.stats
-        summary = TransformSummary(
-            posts=len(results),
-            comments=len(comments),
-            authors=len(authors),
-            tags=len(tags),
-            unparsed_dates=sum(1 for r in results if r.post.date_flag == "unparsed")
-            + sum(1 for c in comments if c.date_flag == "unparsed"),
-            orphans=sum(1 for c in comments if c.orphan),
-            cycles=sum(1 for c in comments if c.cycle),
-            cruft_removed=dict(sorted(cruft.items())),
-            elapsed_s=round(elapsed, 3),
-            comments_per_s=round(len(comments) / elapsed, 1) if elapsed > 0 else 0.0,
-            timezone=ctx.tz_name,
-            timezone_source=ctx.tz_source,
-            language=ctx.language,
-            date_only=sum(1 for r in results if r.post.date_flag == "date-only")
-            + sum(1 for c in comments if c.date_flag == "date-only"),
-            dateparser_calls=stats.dateparser_calls,
-            dateparser_s=round(stats.dateparser_seconds, 3),
-            comments_without_post=without_post,
-            duplicate_posts=duplicates,
-            failures=tuple(failures),
-        )
-        archive.set_meta("last_transform", {"at": utc_now(), **summary.as_dict()})
+        # one transaction: the tables, their rows, the full-text indexes and the summary of
+        # the run that made them are committed together (one commit to pay for, not three)
+        with archive.transaction():
+            with search_index_rebuilt_after(archive.db) as save:
+                save(authors=authors, tags=tags.values())
+                for i in range(0, len(results), BATCH_POSTS):
+                    batch = results[i : i + BATCH_POSTS]
+                    save(
+                        posts=[r.post for r in batch],
+                        comments=[c for r in batch for c in r.comments],
+                        cruft_hits=[h for r in batch for h in r.cruft_hits],
+                    )
+            comments = [c for r in results for c in r.comments]
+            cruft: Counter[str] = Counter()
+            for r in results:
+                for h in r.cruft_hits:
+                    cruft[h.rule] += h.count
+            elapsed = time.perf_counter() - started
+            stats = ctx.dates.stats
+            summary = TransformSummary(
+                posts=len(results),
+                comments=len(comments),
+                authors=len(authors),
+                tags=len(tags),
+                unparsed_dates=sum(1 for r in results if r.post.date_flag == "unparsed")
+                + sum(1 for c in comments if c.date_flag == "unparsed"),
+                orphans=sum(1 for c in comments if c.orphan),
+                cycles=sum(1 for c in comments if c.cycle),
+                cruft_removed=dict(sorted(cruft.items())),
+                elapsed_s=round(elapsed, 3),
+                comments_per_s=round(len(comments) / elapsed, 1) if elapsed > 0 else 0.0,
+                timezone=ctx.tz_name,
+                timezone_source=ctx.tz_source,
+                language=ctx.language,
+                date_only=sum(1 for r in results if r.post.date_flag == "date-only")
+                + sum(1 for c in comments if c.date_flag == "date-only"),
+                dateparser_calls=stats.dateparser_calls,
+                dateparser_s=round(stats.dateparser_seconds, 3),
+                comments_without_post=without_post,
+                duplicate_posts=duplicates,
+                failures=tuple(failures),
+            )
+            archive.set_meta("last_transform", {"at": utc_now(), **summary.as_dict()})
     for line in summary.summary_lines():
         log.info("%s", line)
     return summary

@@ -6,10 +6,12 @@ and never duplicates them. Foreign keys are real; full-text search covers posts 
 
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import Protocol
 
 import sqlite_utils
 
@@ -98,6 +100,8 @@ _ADDED_COLUMNS = {"comments": {"cycle": "INTEGER NOT NULL DEFAULT 0"}}
 
 _FTS: dict[str, tuple[str, ...]] = {"posts": ("title", "body_text"), "comments": ("body_text",)}
 """Full-text search (FTS5, Porter stemming, kept current by triggers) over these columns."""
+_TRIGGERS = ("ai", "ad", "au")
+"""The suffixes of each index's triggers: after insert, after delete, after update."""
 
 
 def fts_statements(table: str, columns: tuple[str, ...]) -> list[str]:
@@ -120,16 +124,17 @@ def fts_statements(table: str, columns: tuple[str, ...]) -> list[str]:
 
 
 _SCHEMA_STATEMENTS = tuple(s.strip() for s in NORMALISED_SCHEMA.split(";") if s.strip())
-_SCHEMA_OBJECTS = frozenset(
+
+
+_TABLE_OBJECTS = frozenset(
     re.search(r"IF NOT EXISTS (\w+)", s).group(1) for s in _SCHEMA_STATEMENTS  # type: ignore[union-attr]
-) | {f"{t}_fts" for t in _FTS} | {f"{t}_{k}" for t in _FTS for k in ("ai", "ad", "au")}
+)
+_SCHEMA_OBJECTS = _TABLE_OBJECTS | {f"{t}_fts" for t in _FTS} | {f"{t}_{k}" for t in _FTS for k in _TRIGGERS}
 
 
-def ensure_schema(db: sqlite_utils.Database) -> None:
-    """Create the normalised tables and their full-text search. Safe to repeat: a database
-    that has them all is only looked at (one query); what is missing is made in one
-    transaction (each statement its own commit cost more than the transform of a small blog)."""
-    conn: sqlite3.Connection = db.conn
+def _schema_present(conn: sqlite3.Connection) -> tuple[set[str], list[tuple[str, str, str]]]:
+    """(the names in the schema, the (table, column, declaration) of ``_ADDED_COLUMNS`` that
+    a present table lacks)."""
     present = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
     missing_columns = [
         (table, name, decl)
@@ -139,10 +144,22 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         for name, decl in columns.items()
         if name not in have
     ]
+    return present, missing_columns
+
+
+def _table_statements(missing_columns: list[tuple[str, str, str]]) -> list[str]:
+    return [*_SCHEMA_STATEMENTS, *(f"ALTER TABLE {table} ADD COLUMN {name} {decl}" for table, name, decl in missing_columns)]
+
+
+def ensure_schema(db: sqlite_utils.Database) -> None:
+    """Create the normalised tables and their full-text search. Safe to repeat: a database
+    that has them all is only looked at (one query); what is missing is made in one
+    transaction (each statement its own commit cost more than the transform of a small blog)."""
+    conn: sqlite3.Connection = db.conn
+    present, missing_columns = _schema_present(conn)
     if _SCHEMA_OBJECTS <= present and not missing_columns:
         return
-    statements = list(_SCHEMA_STATEMENTS)
-    statements += [f"ALTER TABLE {table} ADD COLUMN {name} {decl}" for table, name, decl in missing_columns]
+    statements = _table_statements(missing_columns)
     for table, columns in _FTS.items():
         if f"{table}_fts" not in present:
             statements += fts_statements(table, columns)
@@ -160,24 +177,43 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         conn.execute("COMMIT")
 
 
+class Saver(Protocol):
+    def __call__(self, *, authors: Iterable[Author] = (), tags: Iterable[Tag] = (), posts: Iterable[Post] = (),
+                 comments: Iterable[Comment] = (), cruft_hits: Iterable[CruftHit] = ()) -> None: ...
+
+
 @contextmanager
-def search_index_rebuilt_after(db: sqlite_utils.Database) -> Iterator[None]:
-    """Saves that rewrite most rows, inside the caller's transaction: the full-text triggers
-    are set aside while they run and each index is rebuilt once from its table at the end
-    (then the triggers are made again), which costs a third of indexing row by row (and a
-    row updated by a trigger is indexed twice). A failure rolls the caller's transaction
-    back with the triggers."""
-    ensure_schema(db)
+def search_index_rebuilt_after(db: sqlite_utils.Database) -> Iterator[Saver]:
+    """Saves that rewrite most rows, inside the caller's transaction: yields a ``save`` of
+    the same arguments as :func:`save`, for a schema known to be there. The full-text
+    triggers are set aside while the saves run and each index is made once from its table
+    at the end (then the triggers are made again), which costs a third of indexing row by
+    row (and a row updated by a trigger is indexed twice). An index that is not there yet
+    (the first transform of an archive) is created only then, before its one rebuild. A
+    failure rolls the caller's transaction back with the triggers."""
     conn: sqlite3.Connection = db.conn
     if not conn.in_transaction:
         raise RuntimeError("search_index_rebuilt_after needs an open transaction")
+    present, missing_columns = _schema_present(conn)
+    if not _TABLE_OBJECTS <= present or missing_columns:
+        for statement in _table_statements(missing_columns):
+            conn.execute(statement)
     for table in _FTS:
-        for suffix in ("ai", "ad", "au"):
-            conn.execute(f'DROP TRIGGER IF EXISTS "{table}_{suffix}"')
-    yield
+        for suffix in _TRIGGERS:
+            if f"{table}_{suffix}" in present:
+                conn.execute(f'DROP TRIGGER "{table}_{suffix}"')
+    yield functools.partial(_write, conn)
+    # a save() of the caller's may have made the indexes meanwhile (it ensures the schema)
+    present = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
     for table, columns in _FTS.items():
+        create, _fill, *triggers = fts_statements(table, columns)
+        if f"{table}_fts" not in present:
+            conn.execute(create)  # filled by the rebuild: the same index, to the byte
+        for suffix in _TRIGGERS:
+            if f"{table}_{suffix}" in present:
+                conn.execute(f'DROP TRIGGER "{table}_{suffix}"')
         conn.execute(f"INSERT INTO \"{table}_fts\"(\"{table}_fts\") VALUES('rebuild')")
-        for statement in fts_statements(table, columns)[2:]:  # the triggers
+        for statement in triggers:
             conn.execute(statement)
 
 
@@ -204,47 +240,11 @@ def save(
     """
     ensure_schema(db)
     conn: sqlite3.Connection = db.conn
-    posts = list(posts)
-    comments = list(comments)
-    cruft_hits = list(cruft_hits)
     own_transaction = not conn.in_transaction
     if own_transaction:
         conn.execute("BEGIN IMMEDIATE")
     try:
-        conn.executemany(
-            "INSERT INTO authors (id, name, url, is_owner) VALUES (?,?,?,?) ON CONFLICT(id) DO UPDATE"
-            " SET name=excluded.name, url=excluded.url, is_owner=MAX(authors.is_owner, excluded.is_owner)",
-            [(a.id, a.name, a.url, int(a.is_owner)) for a in authors],
-        )
-        conn.executemany(
-            "INSERT INTO tags (id, name, url) VALUES (?,?,?) ON CONFLICT(id) DO UPDATE"
-            " SET name=excluded.name, url=excluded.url",
-            [(t.id, t.name, t.url) for t in tags],
-        )
-        conn.executemany(
-            _upsert_sql("posts", _POST_COLUMNS),
-            [tuple(getattr(p, c) for c in _POST_COLUMNS) for p in posts],
-        )
-        conn.executemany("DELETE FROM post_tags WHERE post_id = ?", [(p.id,) for p in posts])
-        conn.executemany(
-            "INSERT OR IGNORE INTO post_tags (post_id, tag_id) VALUES (?, ?)",
-            [(p.id, t) for p in posts for t in p.tags],
-        )
-        conn.executemany(
-            _upsert_sql("comments", _COMMENT_COLUMNS),
-            [
-                tuple(int(v) if isinstance(v, bool) else v for v in (getattr(c, col) for col in _COMMENT_COLUMNS))
-                for c in comments
-            ],
-        )
-        items = {(h.item_type, h.item_id) for h in cruft_hits}
-        items |= {("post", p.id) for p in posts} | {("comment", c.id) for c in comments}
-        conn.executemany("DELETE FROM cruft_hits WHERE item_type = ? AND item_id = ?", sorted(items))
-        conn.executemany(
-            "INSERT INTO cruft_hits (item_type, item_id, rule, count) VALUES (?,?,?,?)"
-            " ON CONFLICT(item_type, item_id, rule) DO UPDATE SET count=excluded.count",
-            [(h.item_type, h.item_id, h.rule, h.count) for h in cruft_hits],
-        )
+        _write(conn, authors=authors, tags=tags, posts=posts, comments=comments, cruft_hits=cruft_hits)
     except BaseException:
         if own_transaction:
             conn.execute("ROLLBACK")
@@ -252,3 +252,52 @@ def save(
     else:
         if own_transaction:
             conn.execute("COMMIT")
+
+
+def _write(
+    conn: sqlite3.Connection,
+    *,
+    authors: Iterable[Author] = (),
+    tags: Iterable[Tag] = (),
+    posts: Iterable[Post] = (),
+    comments: Iterable[Comment] = (),
+    cruft_hits: Iterable[CruftHit] = (),
+) -> None:
+    """The upserts of :func:`save`, in the caller's transaction."""
+    posts = list(posts)
+    comments = list(comments)
+    cruft_hits = list(cruft_hits)
+    conn.executemany(
+        "INSERT INTO authors (id, name, url, is_owner) VALUES (?,?,?,?) ON CONFLICT(id) DO UPDATE"
+        " SET name=excluded.name, url=excluded.url, is_owner=MAX(authors.is_owner, excluded.is_owner)",
+        [(a.id, a.name, a.url, int(a.is_owner)) for a in authors],
+    )
+    conn.executemany(
+        "INSERT INTO tags (id, name, url) VALUES (?,?,?) ON CONFLICT(id) DO UPDATE"
+        " SET name=excluded.name, url=excluded.url",
+        [(t.id, t.name, t.url) for t in tags],
+    )
+    conn.executemany(
+        _upsert_sql("posts", _POST_COLUMNS),
+        [tuple(getattr(p, c) for c in _POST_COLUMNS) for p in posts],
+    )
+    conn.executemany("DELETE FROM post_tags WHERE post_id = ?", [(p.id,) for p in posts])
+    conn.executemany(
+        "INSERT OR IGNORE INTO post_tags (post_id, tag_id) VALUES (?, ?)",
+        [(p.id, t) for p in posts for t in p.tags],
+    )
+    conn.executemany(
+        _upsert_sql("comments", _COMMENT_COLUMNS),
+        [
+            tuple(int(v) if isinstance(v, bool) else v for v in (getattr(c, col) for col in _COMMENT_COLUMNS))
+            for c in comments
+        ],
+    )
+    items = {(h.item_type, h.item_id) for h in cruft_hits}
+    items |= {("post", p.id) for p in posts} | {("comment", c.id) for c in comments}
+    conn.executemany("DELETE FROM cruft_hits WHERE item_type = ? AND item_id = ?", sorted(items))
+    conn.executemany(
+        "INSERT INTO cruft_hits (item_type, item_id, rule, count) VALUES (?,?,?,?)"
+        " ON CONFLICT(item_type, item_id, rule) DO UPDATE SET count=excluded.count",
+        [(h.item_type, h.item_id, h.rule, h.count) for h in cruft_hits],
+    )

@@ -53,3 +53,39 @@ def test_another_schema_version_is_refused(tmp_path: Path) -> None:
         archive.set_meta("schema_version", 99)
     with pytest.raises(ArchiveError, match="schema version 99"):
         open_archive(tmp_path)
+
+
+def test_an_archive_made_before_a_table_was_added_gets_it_when_opened(tmp_path: Path) -> None:
+    with Archive.in_dir(tmp_path) as archive:
+        archive.conn.execute("DROP TABLE captures")
+    with open_archive(tmp_path) as archive:
+        assert archive.conn.execute("SELECT count(*) FROM captures").fetchone() == (0,)
+        assert archive.get_meta("schema_version") == 1
+
+
+def test_a_complete_archive_is_opened_without_a_write(tmp_path: Path) -> None:
+    with Archive.in_dir(tmp_path) as archive:
+        archive.set_meta("x", 1)
+    db = tmp_path / "blog.db"
+    before = db.read_bytes()
+    with open_archive(tmp_path) as archive:
+        assert archive.conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert archive.conn.execute("PRAGMA foreign_keys").fetchone() == (1,)
+        # nothing was written: the write-ahead log holds no frame
+        assert (tmp_path / "blog.db-wal").stat().st_size == 0
+    assert db.read_bytes() == before
+    assert not (tmp_path / "blog.db-wal").exists()
+
+
+def test_a_complete_archive_opens_while_a_crawl_writes_to_it(tmp_path: Path) -> None:
+    with Archive.in_dir(tmp_path) as archive:
+        archive.set_meta("x", 1)
+    writer = sqlite3.connect(tmp_path / "blog.db", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # a crawl's write in progress holds the write lock
+    writer.execute("INSERT INTO meta (key, value) VALUES ('y', '2')")
+    try:
+        with open_archive(tmp_path) as archive:  # opening takes no write lock: no wait
+            assert archive.get_meta("x") == 1 and archive.get_meta("y") is None
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()

@@ -99,3 +99,45 @@ def test_an_index_rebuilt_after_the_saves_is_the_one_the_triggers_keep(tmp_path:
     rebuilt.conn.execute("ROLLBACK")
     assert _schema(rebuilt.conn) == _schema(by_triggers.conn)
     assert _search(rebuilt.conn, "owl") == []
+
+
+def test_a_first_save_makes_the_index_at_the_end_the_same_as_one_made_before(tmp_path: Path) -> None:
+    from transform.store import save, search_index_rebuilt_after
+
+    texts = ["ducks swimming in the pond", "a walk in the rain", "swimmers and walkers"]
+    made_before = sqlite_utils.Database(sqlite3.connect(tmp_path / "a.db", isolation_level=None), execute_plugins=False)
+    ensure_schema(made_before)  # the whole schema first, the empty indexes and their triggers too
+    fresh = sqlite_utils.Database(sqlite3.connect(tmp_path / "b.db", isolation_level=None), execute_plugins=False)
+    for db in (made_before, fresh):
+        db.conn.execute("BEGIN IMMEDIATE")
+        with search_index_rebuilt_after(db) as save_rows:
+            save_rows(posts=[_post(n, t) for n, t in enumerate(texts)])
+            names = {r[0] for r in db.conn.execute("SELECT name FROM sqlite_master")}
+            assert "posts" in names and "posts_ai" not in names
+            # in an archive transformed for the first time, no index until the rows are in
+            assert ("posts_fts" in names) == (db is made_before)
+        db.conn.execute("COMMIT")
+    assert _schema(fresh.conn) == _schema(made_before.conn)
+    # the same index to the byte, the blog's empty comments index included
+    for table in ("posts_fts_data", "posts_fts_idx", "posts_fts_docsize", "posts_fts_config",
+                  "comments_fts_data", "comments_fts_idx", "comments_fts_config"):
+        rows = f"SELECT * FROM {table} ORDER BY 1"
+        assert fresh.conn.execute(rows).fetchall() == made_before.conn.execute(rows).fetchall(), table
+    assert _search(fresh.conn, "swim") == [1] and _search(fresh.conn, "rain") == [2]
+    # the triggers keep it current from then on
+    save(fresh, posts=[_post(7, "herons fishing")])
+    assert _search(fresh.conn, "heron") == [4]
+
+
+def test_a_save_that_makes_the_schema_itself_inside_a_first_rebuild(tmp_path: Path) -> None:
+    from transform.store import save, search_index_rebuilt_after
+
+    db = sqlite_utils.Database(sqlite3.connect(tmp_path / "blog.db", isolation_level=None), execute_plugins=False)
+    db.conn.execute("BEGIN IMMEDIATE")
+    with search_index_rebuilt_after(db):
+        save(db, posts=[_post(1, "owls hooting")])  # ensures the whole schema, triggers and all
+    db.conn.execute("COMMIT")
+    assert _search(db.conn, "owl") == [1]
+    db.conn.execute("INSERT INTO posts_fts(posts_fts) VALUES('integrity-check')")
+    triggers = {r[0] for r in db.conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'")}
+    assert triggers == {f"{t}_{k}" for t in _FTS for k in ("ai", "ad", "au")}
