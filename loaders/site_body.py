@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from loaders.front_matter import front_matter
+from loaders.markdown_fast import simple_markdown
 from loaders.pelican import meta_date, meta_value, save_as, tags_field
 from loaders.site_flavors import FLAVORS_BY_NAME
 from loaders.source import CommentRow, PostRow, parse_iso, xml_safe
@@ -57,7 +58,11 @@ def protect_shortcodes(markdown: str) -> str:
 
 
 def html_to_markdown(html: str) -> str:
-    """A post body as Markdown (``loaders.html_markdown``, imported on first use: start-up)."""
+    """A post body as Markdown: a simple body by ``loaders.markdown_fast``, any other by
+    markdownify (``loaders.html_markdown``, imported on first use: start-up)."""
+    fast = simple_markdown(html)
+    if fast is not None:
+        return fast
     from loaders.html_markdown import html_to_markdown as convert
 
     return convert(html)

@@ -1,6 +1,7 @@
 """The export's fast paths write exactly what the libraries they stand in for write: the
-Markdown of real Blogger bodies (markdownify on its own BeautifulSoup tree), YAML front matter
-(PyYAML) and comment data files (``json.dumps``)."""
+Markdown of real Blogger bodies (markdownify on its own BeautifulSoup tree, and the Markdown of
+simple bodies written without either), YAML front matter (PyYAML) and comment data files
+(``json.dumps``)."""
 
 from __future__ import annotations
 
@@ -18,10 +19,12 @@ from markdownify import MarkdownConverter
 from loaders.front_matter import _direct, front_matter, yaml_dump
 from loaders.html_markdown import _TextConverter, html_to_markdown
 from loaders.links import LinkRewriter
+from loaders.markdown_fast import simple_markdown
 from loaders.site_body import comments_json
 from loaders.source import ExportSource
 from loaders.urls import UrlMap
 from tests.conftest import realdata_path
+from fixtures.blogger import generate_blog
 from tests.loaders.test_links import build_linky
 
 REAL_EXPORTS = (
@@ -65,6 +68,78 @@ def test_markdown_inside_pre_and_text_kept_text() -> None:
     html = "<pre><b>x</b> *y*</pre><p>&lt;img onerror=x&gt; <code>&lt;b&gt;</code> <b>bold</b></p>"
     assert html_to_markdown(html) == _reference(html)
     assert "&lt;img onerror=x>" in html_to_markdown(html) and "**bold**" in html_to_markdown(html)
+
+
+def test_simple_bodies_without_bs4_are_markdownifys() -> None:
+    """Every body the fast path takes converts as markdownify converts it; it takes the plain
+    real bodies and every body of the fixture blog, and leaves the others to markdownify."""
+    real = _real_bodies()
+    taken = [b for b in real if simple_markdown(b) is not None]
+    assert [b[:120] for b in taken if simple_markdown(b) != _reference(b)] == []
+    assert 300 < len(taken) < len(real)
+    blog = generate_blog(seed=7, posts=60)
+    fixture = [p.body_html for p in blog.posts] + [c.body_html for p in blog.posts for c in p.comments]
+    assert [b[:120] for b in fixture if simple_markdown(b) is None or simple_markdown(b) != _reference(b)] == []
+
+
+def test_simple_markdown_leaves_what_it_does_not_know_to_markdownify() -> None:
+    for html in ("a<b>", "x < y", "<b>x</i>", "AT&T", "&foo;", "&#0;", "&#150;", "<!-- c -->x", "<a href=x>y</a>",
+                 "<p/>", "</br>", '<a href="1" href="2">x</a>', "<pre>x</pre>", "<h2>x</h2>", "<ul><li>x</li></ul>",
+                 "<script>x</script>", "<p>open", "<o:p></o:p>"):
+        assert simple_markdown(html) is None, html
+    assert simple_markdown("<p>a_b &lt;img onerror=x&gt;</p>") == _reference("<p>a_b &lt;img onerror=x&gt;</p>")
+
+
+_MARKUP_TEXT = ["word", " ", "  ", "\n", "\t", "\r\n", "a_b", "*x*", "&amp;", "&lt;b&gt;", "&nbsp;", "&#233;", "&#x41;",
+                "&quot;", "\xa0", "#", "1.", "-", "[x]", "&#32;", "&#160;", "\\", "`", ">", "&amp;lt;"]
+_MARKUP_TAGS = ["p", "div", "b", "strong", "i", "em", "a", "a", "span", "u", "font", "P", "B"]
+
+
+def _markup_attrs(rng: random.Random, name: str) -> str:
+    out = ""
+    if name.lower() == "a":
+        for key in rng.sample(["href", "title", "class", "HREF"], rng.randint(0, 2)):
+            value = rng.choice(["http://x.org/a_b", "http://x.org/", 't"i', "", "a&amp;b", "word", "?a=1&amp;b=2"])
+            quote = "'" if '"' in value else rng.choice(['"', "'"])
+            out += rng.choice([" ", "\n", "  "]) + key + rng.choice(["=", " = "]) + quote + value + quote
+    elif name.lower() == "img":
+        for key in rng.sample(["src", "alt", "title", "width"], rng.randint(0, 3)):
+            value = rng.choice(["http://x.org/1.png", "a <b> &amp;lt; c", 't"', "", "x_y*z"])
+            quote = "'" if '"' in value else '"'
+            out += " " + key + "=" + quote + value + quote
+    elif rng.random() < 0.3:
+        out += ' style="text-align:center"'
+    return out + (" " if rng.random() < 0.1 else "")
+
+
+def _markup(rng: random.Random, depth: int = 0) -> str:
+    parts = []
+    for _ in range(rng.randint(0, 5)):
+        r = rng.random()
+        if r < 0.4 or depth > 3:
+            parts.append("".join(rng.choice(_MARKUP_TEXT) for _ in range(rng.randint(1, 4))))
+        elif r < 0.5:
+            parts.append(rng.choice(["<br>", "<br/>", "<br />", "<BR>"]))
+        elif r < 0.55:
+            parts.append("<img" + _markup_attrs(rng, "img") + rng.choice([">", "/>"]))
+        else:
+            tag = rng.choice(_MARKUP_TAGS)
+            parts.append(f"<{tag}{_markup_attrs(rng, tag)}>" + _markup(rng, depth + 1) + f"</{tag}>")
+    return "".join(parts)
+
+
+def test_simple_markdown_of_generated_markup_is_markdownifys() -> None:
+    """Whitespace around and inside blocks, entities, escapes, links that are their own text,
+    titles and alt texts with quotes: generated bodies convert as markdownify converts them."""
+    rng = random.Random(14)
+    taken = 0
+    for _ in range(5_000):
+        html = _markup(rng)
+        fast = simple_markdown(html)
+        if fast is not None:
+            taken += 1
+            assert fast == _reference(html), html
+    assert taken > 4_000
 
 
 _ALPHABET = [*"ab XY\"\\'#:-{}[]&*!|>%@`,?~=01\t\n\r", "\x00", "\x07", "\x1b", "\x7f", "\x85", "\x9f", "\xa0",
