@@ -5,6 +5,10 @@ the stage that was interrupted keeps what it stored, nothing after it runs, and
 ``InterruptedRun`` (exit 130) says to run the same command again. The output folder is
 checked first: a folder that holds another blog's archive, or files that are not
 blogport's, is refused unless ``force``.
+
+A live blog whose export fetches pictures keeps its crawl process once the crawl has ended
+(``crawler.run.KeptCrawlProcess``): the export has it fetch the pictures in its own reactor
+(``loaders.images.download_through``), and it is ended when the export ends, however it ends.
 """
 
 from __future__ import annotations
@@ -214,7 +218,8 @@ def migrate(
     ``InterruptedRun`` when the run was interrupted (nothing after that stage ran) and
     ``DiskFullError`` when the disk filled up. ``crawl_with`` replaces the crawl stage (a
     distributed batch has filled the archive already; it returns that crawl's summary)."""
-    from crawler.run import crawl
+    from crawler.run import KeptCrawlProcess, crawl
+    from loaders.images import download_through, downloads_images
     from loaders.run import export
     from transform.run import transform
 
@@ -231,17 +236,27 @@ def migrate(
             save_config(archive, config)
             run_id = start_run(archive, "migrate", config.source)
         result = MigrateResult(out_dir)
+        # the pictures the export will fetch: by the crawl's own process, kept for them
+        kept = KeptCrawlProcess() if crawl_with is None and downloads_images(config.export) else None
+
+        def export_stage() -> Any:
+            with download_through(kept):
+                return export(out_dir, config.export, progress=show.progress)
+
         try:
-            crawl_stage = crawl_with or (lambda: crawl(config.source, out_dir, config.crawl))
+            crawl_stage = crawl_with or (lambda: crawl(config.source, out_dir, config.crawl, keep=kept))
             crawled = run_stage("crawl", show, out_dir, crawl_stage, what=config.source, live=False)
             result.stages["crawl"] = crawled
             if crawled.interrupted:
                 raise InterruptedRun("crawl")
             result.stages["transform"] = run_stage(
                 "transform", show, out_dir, lambda: transform(out_dir, config.transform, progress=show.progress))
-            result.stages["export"] = run_stage(
-                "export", show, out_dir, lambda: export(out_dir, config.export, progress=show.progress),
-                what=", ".join(config.export.formats))
+            try:
+                result.stages["export"] = run_stage("export", show, out_dir, export_stage,
+                                                    what=", ".join(config.export.formats))
+            finally:
+                if kept is not None:
+                    kept.close()
             codes = [result.stages["crawl"].exit_code, result.stages["transform"].exit_code]
             if validate:
                 from blogport.validate import validate as run_validate
@@ -252,6 +267,8 @@ def migrate(
                 codes.append(report.exit_code)
             result.exit_code = max(codes)
         except BaseException as exc:
+            if kept is not None:
+                kept.close()  # an earlier stage failed: the export's pictures are not needed
             status = exc.exit_code if isinstance(exc, InterruptedRun) else 2
             _finish(out_dir, run_id, result, status)
             raise

@@ -13,6 +13,10 @@ restarted within one program. Protocol:
   ...}`` or ``{"type": "image", "url": ..., "ok": false, "error": ..., "cause": ...}``,
   then ``{"type": "done"}``.
 
+The same job also runs inside the crawl process of a ``migrate``, in the crawl's own reactor,
+once its crawl has ended (``crawler.process``, ``images_after``; ``image_crawler``): the
+export's pictures are then fetched with no second Python and Scrapy start.
+
 What the pipeline does: retries with backoff (``crawler.middlewares.BackoffRetryMiddleware``,
 5xx, 429 and network errors), redirects followed only within the allowed hosts (any request,
 redirects included, to another host is refused by ``HostGuardMiddleware``), a size limit
@@ -311,6 +315,26 @@ def _watch_stdin() -> None:
     timer.start()
 
 
+def _quiet_failures(log_level: str) -> None:
+    if log_level == "WARNING":
+        # every failure is reported to the parent, which summarises them
+        for name in ("scrapy.pipelines.files", "scrapy.pipelines.media", "scrapy.core.scraper"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def image_crawler(job: dict[str, Any], reactor: str) -> tuple[Any, dict[str, Any]]:
+    """A Scrapy crawler for ``job`` and its spider's arguments, for a process whose reactor
+    (``reactor``, its dotted name) is installed already: the crawl process runs it after its
+    crawl (``crawler.process``). Its messages are this module's."""
+    from scrapy.crawler import Crawler
+
+    settings = build_settings(job)
+    settings["TWISTED_REACTOR"] = reactor
+    Path(job["store"]).mkdir(parents=True, exist_ok=True)
+    _quiet_failures(settings["LOG_LEVEL"])
+    return Crawler(_spider_class(), settings), {"urls": list(job["urls"])}
+
+
 def run_job(job: dict[str, Any]) -> None:
     from scrapy.utils.reactor import install_reactor
 
@@ -320,11 +344,7 @@ def run_job(job: dict[str, Any]) -> None:
 
     Path(job["store"]).mkdir(parents=True, exist_ok=True)
     process = CrawlerProcess(settings, install_root_handler=True)
-    if settings["LOG_LEVEL"] == "WARNING":
-        # every failure is reported to the parent, which summarises them
-        logging.getLogger("scrapy.pipelines.files").setLevel(logging.CRITICAL)
-        logging.getLogger("scrapy.pipelines.media").setLevel(logging.CRITICAL)
-        logging.getLogger("scrapy.core.scraper").setLevel(logging.CRITICAL)
+    _quiet_failures(settings["LOG_LEVEL"])
     threading.Thread(target=_watch_stdin, daemon=True).start()
     process.crawl(_spider_class(), urls=list(job["urls"]))
     process.start()

@@ -11,6 +11,12 @@ starts this module for every crawl. Protocol:
   "feeds_unavailable": ...}``. A feed sync job (``via`` "feed-sync") with ``fallback_html``
   runs the incremental HTML crawl next, in the same reactor, when the feeds are not usable;
   its counts are the done message's ``fallback`` (the same keys, for that crawl).
+* A job with ``images_after`` (``migrate``, whose export will fetch pictures): when the crawl
+  ended normally, its done message says ``"images": "waiting"`` and the process stays, idle,
+  for one more stdin line: an image download job of ``crawler.images`` (the pictures the
+  export needs, known once the archive is transformed), run in this reactor, answered with
+  that module's messages and its ``{"type": "done"}``; then the process exits. Closing stdin
+  instead ends it at once.
 * SIGINT (sent by the parent on Ctrl-C): Scrapy's graceful shutdown; the archive pipeline
   commits what it holds, so every page fetched so far is kept. A second SIGINT stops at once
   (the current batch of pages is rolled back; whole pages only).
@@ -33,6 +39,7 @@ import threading
 import time
 from dataclasses import replace
 from pathlib import Path
+from collections.abc import Iterator
 from typing import IO, Any
 
 MESSAGE_PREFIX = "BLOGPORT "
@@ -83,6 +90,13 @@ def emit(stream: IO[str], message: dict[str, Any]) -> None:
         stream.flush()
     except (BrokenPipeError, ValueError):  # the parent went away
         pass
+
+
+def read_messages(stream: IO[str]) -> Iterator[dict[str, Any]]:
+    """The messages in a child's stdout (what ``emit`` wrote), up to its end; other lines skipped."""
+    for line in stream:
+        if line.startswith(MESSAGE_PREFIX):
+            yield json.loads(line[len(MESSAGE_PREFIX):])
 
 
 def snapshot(stats: dict[str, Any]) -> dict[str, Any]:
@@ -152,17 +166,20 @@ class ProgressReporter:
             self.task.stop()
 
 
-def _watch_stdin(stop: Any) -> None:
-    """Stop the crawl when stdin closes (the parent is gone)."""
+def _watch_stdin(stop: Any, on_line: Any = None) -> None:
+    """Stop the crawl when stdin closes (the parent is gone); every line before that goes to
+    ``on_line`` (called from this thread), when given."""
     try:
-        while sys.stdin.readline():
-            pass
+        while line := sys.stdin.readline():
+            if on_line is not None:
+                on_line(line)
     except (OSError, ValueError):
         pass
     stop()
 
 
-def run_job(job: dict[str, Any]) -> dict[str, Any]:
+def run_job(job: dict[str, Any]) -> dict[str, Any] | None:
+    """Run the job; its done message, or None when it was sent already (``images_after``)."""
     quiet_gc()
     from crawler.options import CrawlOptions
     from crawler.settings import DEFAULT_REACTOR, build_settings
@@ -202,17 +219,36 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         # reports an unreachable blog in one line itself, and a blog without robots.txt is fine.
         logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
     started = time.monotonic()
+    from twisted.internet import defer, reactor
+    from twisted.internet.error import ReactorNotRunning
 
-    def stop() -> None:
+    def signal_stop() -> None:
         # the same graceful shutdown as Ctrl-C (Scrapy's SIGINT handler)
         os.kill(os.getpid(), signal.SIGINT)
 
-    threading.Thread(target=_watch_stdin, args=(stop,), daemon=True).start()
+    images_after = bool(job.get("images_after"))
+    image_job: Any = defer.Deferred()  # the line after the job: what to fetch once the crawl is done
+    idle: list[bool] = []  # set while the process waits for that line
+
+    def on_stdin_end() -> None:  # in the reactor's thread
+        if idle:
+            if not image_job.called:
+                image_job.callback(None)
+        else:
+            signal_stop()
+
+    def on_line(line: str) -> None:
+        reactor.callFromThread(lambda: image_job.called or image_job.callback(line))
+
+    if images_after:
+        stop: Any = lambda: reactor.callFromThread(on_stdin_end)  # noqa: E731
+        threading.Thread(target=_watch_stdin, args=(stop, on_line), daemon=True).start()
+    else:
+        threading.Thread(target=_watch_stdin, args=(signal_stop,), daemon=True).start()
     crawlers: list[Any] = []
     fallback_started: list[float] = []
     unreachable: list[str] = []
-    from twisted.internet import defer, reactor
-    from twisted.internet.error import ReactorNotRunning
+    sent: list[dict[str, Any]] = []  # the done message, when it went out before the pictures
 
     @defer.inlineCallbacks
     def sequence() -> Any:
@@ -242,24 +278,56 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
                 fallback_started.append(time.monotonic())
                 crawlers.append(process.create_crawler(html_cls))
                 yield process.crawl(crawlers[1], **html_kwargs)
+            if images_after and _ended_normally(crawlers[-1]):
+                done = finished()
+                done["images"] = "waiting"
+                emit(sys.stdout, done)
+                sent.append(done)
+                idle.append(True)
+                line = yield image_job
+                idle.clear()
+                if line:
+                    from crawler.images import image_crawler
+
+                    images, image_kwargs = image_crawler(json.loads(line), job.get("reactor") or DEFAULT_REACTOR)
+                    # started by itself, not by process.crawl, which would lay the crawl's settings
+                    # over the image download's; listed with the process's crawlers all the same,
+                    # so that a stop (Ctrl-C, stdin closed) stops it gracefully
+                    process.crawlers.add(images)
+                    try:
+                        yield images.crawl(**image_kwargs)
+                    finally:
+                        process.crawlers.discard(images)
+                    emit(sys.stdout, {"type": "done"})
         finally:
             try:
                 reactor.stop()
             except ReactorNotRunning:  # Ctrl-C: Scrapy's graceful shutdown stops it already
                 pass
 
+    def finished() -> dict[str, Any]:
+        """The done message of the crawl."""
+        if not crawlers:  # stopped during the probe, or the blog cannot be reached
+            fatal = {"kind": "unreachable", "message": unreachable[0]} if unreachable else None
+            return {"type": "done", "counts": {}, "finish_reason": "finished" if fatal else "shutdown",
+                    "fatal": fatal, "via": via, "elapsed_s": time.monotonic() - started}
+        log.info("crawl process %d ran %s", os.getpid(),
+                 ", ".join(f"{c.spider.name} ({c.stats.get_value('finish_reason')})" for c in crawlers if c.spider))
+        done = {"type": "done", **_outcome(crawlers[0], via), "elapsed_s": time.monotonic() - started}
+        if len(crawlers) > 1:  # the feed sync's HTML fallback: its own counts, as a crawl's
+            done["fallback"] = {**_outcome(crawlers[1], "html"), "elapsed_s": time.monotonic() - fallback_started[0]}
+        return done
+
     reactor.callWhenRunning(lambda: sequence().addErrback(lambda f: log.error("%s", f.getTraceback())))
     process.start(stop_after_crawl=False)
-    if not crawlers:  # stopped during the probe, or the blog cannot be reached
-        fatal = {"kind": "unreachable", "message": unreachable[0]} if unreachable else None
-        return {"type": "done", "counts": {}, "finish_reason": "finished" if fatal else "shutdown", "fatal": fatal,
-                "via": via, "elapsed_s": time.monotonic() - started}
-    log.info("crawl process %d ran %s", os.getpid(),
-             ", ".join(f"{c.spider.name} ({c.stats.get_value('finish_reason')})" for c in crawlers if c.spider))
-    done = {"type": "done", **_outcome(crawlers[0], via), "elapsed_s": time.monotonic() - started}
-    if len(crawlers) > 1:  # the feed sync's HTML fallback: its own counts, as a crawl's
-        done["fallback"] = {**_outcome(crawlers[1], "html"), "elapsed_s": time.monotonic() - fallback_started[0]}
-    return done
+    return None if sent else finished()
+
+
+def _ended_normally(crawler: Any) -> bool:
+    """Whether a crawl ran to its end: not stopped, not failed (the pictures may follow)."""
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    return (stats.get("finish_reason") == "finished" and not stats.get("blogport/fatal_kind")
+            and not stats.get("blogport/worker_failed"))
 
 
 def _feeds_unusable(crawler: Any) -> bool:
@@ -327,7 +395,8 @@ def main() -> int:
     job = json.loads(line)
     logging.getLogger("scrapy").propagate = True
     result = run_job(job)
-    emit(sys.stdout, result)
+    if result is not None:
+        emit(sys.stdout, result)
     _exit_now(0)
     return 0
 

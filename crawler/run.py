@@ -16,6 +16,11 @@ can be called any number of times in one program (tests, sync). Ctrl-C stops the
 gracefully, everything fetched so far stays in the archive, and the summary says the run was
 interrupted; running the same command again resumes (pages already stored are not fetched
 again).
+
+``migrate``, whose export will fetch the posts' pictures, passes ``keep`` (a
+``KeptCrawlProcess``): the crawl process then stays once its crawl has ended, and the export
+has it fetch the pictures in its own reactor (``crawler.process``, ``images_after``) instead
+of starting another Python and Scrapy for them.
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ import crawler
 from kernel.archive import ARCHIVE_NAME, Archive, utc_now
 from kernel.errors import DiskFullError, SourceError, UnreachableError
 from crawler.options import CrawlOptions
-from crawler.process import MESSAGE_PREFIX, PARENT_PID_ENV
+from crawler.process import MESSAGE_PREFIX, PARENT_PID_ENV, read_messages
 from crawler.progress import make_progress
 from crawler.sources import BackupFile, MirrorFolder, Source, source_for
 from crawler.summary import CrawlSummary
@@ -71,8 +76,9 @@ class LiveBlog:
             return cls(f"https://{text}")
         return None
 
-    def crawl(self, out_dir: Path, options: CrawlOptions, settings: dict[str, Any] | None = None) -> CrawlSummary:
-        return _crawl_site(self.location, Path(out_dir), options, settings)
+    def crawl(self, out_dir: Path, options: CrawlOptions, settings: dict[str, Any] | None = None, *,
+              keep: "KeptCrawlProcess | None" = None) -> CrawlSummary:
+        return _crawl_site(self.location, Path(out_dir), options, settings, keep)
 
     def refresh(self, out_dir: Path, options: CrawlOptions, settings: dict[str, Any] | None = None) -> CrawlSummary:
         """The listings first, then only the pages they say changed (``crawler.incremental``).
@@ -96,14 +102,20 @@ def crawl(
     options: CrawlOptions,
     *,
     settings: dict[str, Any] | None = None,
+    keep: "KeptCrawlProcess | None" = None,
 ) -> CrawlSummary:
     """Fill ``out_dir/blog.db`` from ``source`` (blog URL, saved mirror folder or export file).
 
-    ``settings`` are extra Scrapy settings for a live crawl (tests, benchmarks).
+    ``settings`` are extra Scrapy settings for a live crawl (tests, benchmarks). With ``keep``,
+    the process of a live crawl that ended normally is kept there, for the export's pictures.
     Raises ``SourceError`` for a source blogport cannot read (including a site that is not a
     Blogger blog) and ``UnreachableError`` when the blog's host cannot be reached.
     """
-    summary = source_of(source, options).crawl(Path(out_dir), options, settings)
+    found = source_of(source, options)
+    if keep is not None and isinstance(found, LiveBlog):
+        summary = found.crawl(Path(out_dir), options, settings, keep=keep)
+    else:
+        summary = found.crawl(Path(out_dir), options, settings)
     note_trial(Path(out_dir), options.limit)
     return summary
 
@@ -154,8 +166,92 @@ class ChildResult:
     elapsed_s: float
 
 
-def run_child(job: dict[str, Any], source_label: str, progress_enabled: bool) -> ChildResult:
-    """Run ``python -m crawler.process`` with ``job``; show its progress; forward Ctrl-C."""
+class KeptCrawlProcess:
+    """The process of a live crawl, kept once its crawl ended normally, to fetch the export's
+    pictures in its own reactor: one job of ``crawler.images``, sent by ``fetch``. ``close``
+    ends it (a process that was not asked anything exits as soon as its stdin closes); it
+    never outlives this program (``crawler.process.die_with_parent``)."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen[str] | None = None
+        self.stderr_reader: threading.Thread | None = None
+        self.fetched = 0
+        """Pictures it answered for (fetched, or failed)."""
+
+    def keep(self, proc: subprocess.Popen[str], stderr_reader: threading.Thread) -> None:
+        self.proc, self.stderr_reader = proc, stderr_reader
+
+    @property
+    def ready(self) -> bool:
+        """Whether the process waits for its one image job."""
+        return self.proc is not None and self.proc.poll() is None
+
+    def fetch(self, job: dict[str, Any]) -> tuple[list[dict[str, Any]], bool]:
+        """Send ``job`` (``crawler.images``' protocol); its image messages, and whether the
+        download ran to its end. Interrupted (Ctrl-C), the process is ended at once, as an
+        image download's child is: pictures are written to a temporary name first."""
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return [], False
+        assert proc.stdin is not None and proc.stdout is not None
+        messages: list[dict[str, Any]] = []
+        complete = False
+        try:
+            try:
+                proc.stdin.write(json.dumps(job) + "\n")
+                proc.stdin.flush()
+            except OSError:  # it is gone
+                return messages, False
+            for message in read_messages(proc.stdout):
+                if message.get("type") == "done":
+                    complete = True
+                    break
+                if message.get("type") == "image":
+                    messages.append(message)
+            self.fetched += len(messages)
+        finally:
+            _end(proc, self.stderr_reader, grace=SHUTDOWN_GRACE_S if complete else 0.0)
+        return messages, complete
+
+    def close(self) -> None:
+        """End the process if it still waits (nothing more to fetch)."""
+        proc, self.proc = self.proc, None
+        if proc is not None:
+            _end(proc, self.stderr_reader, grace=SHUTDOWN_GRACE_S)
+
+
+def _end(proc: subprocess.Popen[str], stderr_reader: threading.Thread | None, *, grace: float) -> None:
+    """Close the child's stdin (it then stops), wait up to ``grace`` seconds for it, then kill
+    it; its pipes are closed once its stderr has been read to the end."""
+    try:
+        if proc.stdin is not None:
+            proc.stdin.close()
+    except OSError:
+        pass
+    try:
+        if grace > 0:
+            proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        pass
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if stderr_reader is not None:
+            stderr_reader.join(timeout=2)
+        for stream in (proc.stdout, proc.stderr):
+            try:
+                if stream is not None:
+                    stream.close()
+            except OSError:
+                pass
+
+
+def run_child(job: dict[str, Any], source_label: str, progress_enabled: bool,
+              keep: KeptCrawlProcess | None = None) -> ChildResult:
+    """Run ``python -m crawler.process`` with ``job``; show its progress; forward Ctrl-C.
+    With ``keep`` (and ``images_after`` in the job), a process that says it waits for
+    pictures is handed to ``keep`` instead of waited for."""
     started = time.monotonic()
     proc = subprocess.Popen(
         [sys.executable, "-m", "crawler.process"],
@@ -201,6 +297,8 @@ def run_child(job: dict[str, Any], source_label: str, progress_enabled: bool) ->
                     elif message.get("type") == "done":
                         done = message
                         display.update(message.get("counts", {}))
+                        if keep is not None and message.get("images") == "waiting":
+                            break  # the process stays for the export's pictures
                 break
             except KeyboardInterrupt:
                 interrupted = True
@@ -210,6 +308,9 @@ def run_child(job: dict[str, Any], source_label: str, progress_enabled: bool) ->
                         proc.send_signal(signal.SIGINT)
                     else:
                         proc.kill()
+    if keep is not None and done is not None and done.get("images") == "waiting" and not interrupted:
+        keep.keep(proc, err_thread)
+        return ChildResult(done, last, 0, interrupted, list(tail), time.monotonic() - started)
     try:
         proc.stdin.close()
     except OSError:
@@ -260,11 +361,13 @@ def child_job(
     return job
 
 
-def _crawl_site(url: str, out_dir: Path, options: CrawlOptions, settings: dict[str, Any] | None) -> CrawlSummary:
+def _crawl_site(url: str, out_dir: Path, options: CrawlOptions, settings: dict[str, Any] | None,
+                keep: KeptCrawlProcess | None = None) -> CrawlSummary:
     out_dir.mkdir(parents=True, exist_ok=True)
     archive_path = out_dir / ARCHIVE_NAME
     via = choose_via(url, archive_path, options)
-    result = run_child(child_job(url, archive_path, options, via, settings), url, options.progress)
+    extra = {"images_after": True} if keep is not None else {}
+    result = run_child(child_job(url, archive_path, options, via, settings, **extra), url, options.progress, keep)
     done = result.done
     if done is not None and done.get("via") in ("html", "feeds"):
         via = str(done["via"])  # what the probe of --via auto chose

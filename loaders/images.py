@@ -2,8 +2,10 @@
 
 Which pictures and their full-size URLs: ``loaders.image_urls``.
 
-Download (``ImageFetcher``) goes through Scrapy's ``FilesPipeline`` in a child process
-(``crawler.images``): retries, a size limit, checksums. Each image is fetched once into
+Download (``ImageFetcher``) goes through Scrapy's ``FilesPipeline`` (``crawler.images``):
+retries, a size limit, checksums; in a child process, or, in a ``migrate`` of a live blog, in
+the crawl's own process, kept for it (``download_through``), so no other Python and Scrapy
+start for the pictures. Each image is fetched once into
 ``DIR/images/`` (named by the first 16 hex digits of its SHA-256, so the same picture is kept
 once) and recorded in ``DIR/images/images.json``; every later export, whichever flavour,
 copies it from there and fetches nothing again. A failure that may pass (5xx after the
@@ -20,24 +22,49 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import crawler
 from crawler.images import PERMANENT_CAUSES
 from crawler.options import DEFAULT_USER_AGENT
-from crawler.process import MESSAGE_PREFIX
+from crawler.process import read_messages
 from kernel.errors import DiskFullError
 from loaders.atomic import write_if_changed
 from loaders.image_urls import ImageHosts, find_images, rewrite_images
 from loaders.source import ExportSource
+
+if TYPE_CHECKING:
+    from crawler.run import KeptCrawlProcess
 
 log = logging.getLogger(__name__)
 
 STORE_DIR = "images"
 MANIFEST = "images.json"
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+#: The export formats that fetch pictures, when ``ExportOptions.download_images`` says so.
+DOWNLOADING_FORMATS = frozenset({"markdown"})
+_KEPT: "ContextVar[KeptCrawlProcess | None]" = ContextVar("kept_crawl_process", default=None)
+
+
+def downloads_images(options: Any) -> bool:
+    """Whether an export with ``options`` (``ExportOptions``) fetches pictures."""
+    return bool(options.download_images) and bool(DOWNLOADING_FORMATS & set(options.formats))
+
+
+@contextmanager
+def download_through(kept: "KeptCrawlProcess | None") -> Iterator[None]:
+    """Within: the first download goes through ``kept`` (the crawl process of this run,
+    still waiting), when it waits; any other, or without it, through a child process."""
+    token = _KEPT.set(kept)
+    try:
+        yield
+    finally:
+        _KEPT.reset(token)
 
 
 def source_hosts(source: ExportSource) -> ImageHosts:
@@ -95,25 +122,23 @@ def download(urls: list[str], store: Path, hosts: ImageHosts, *, max_bytes: int 
            "log_level": "DEBUG" if log.isEnabledFor(logging.DEBUG) else "WARNING", "settings": settings or {},
            **hosts.job_fields()}
     results: dict[str, ImageResult] = {}
+    kept = _KEPT.get()
+    if kept is not None and kept.ready:
+        messages, complete = kept.fetch(job)
+        log.info("%d images fetched by the crawl process", len(messages))
+        _take(results, messages, max_bytes, store)
+        if complete:
+            return _with_missing(results, urls)
+        rest = [u for u in urls if u not in results]  # it stopped early: a child fetches the rest
+        job["urls"] = rest
+        log.warning("the crawl process stopped before every image was fetched; fetching %d in another", len(rest))
     proc = subprocess.Popen([sys.executable, "-m", "crawler.images"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace", env=_child_env())
     assert proc.stdin is not None and proc.stdout is not None
     try:
         proc.stdin.write(json.dumps(job) + "\n")
         proc.stdin.flush()
-        for line in proc.stdout:
-            if not line.startswith(MESSAGE_PREFIX):
-                continue
-            message = json.loads(line[len(MESSAGE_PREFIX):])
-            if message.get("type") != "image":
-                continue
-            url = message["url"]
-            if message.get("ok"):
-                results[url] = ImageResult(url, message["name"], message.get("sha256"), int(message.get("size") or 0))
-            else:
-                cause = message.get("cause")
-                results[url] = ImageResult(url, None, size=max_bytes if cause == "too-large" else 0,
-                                           error=message.get("error"), cause=cause)
+        messages = [m for m in read_messages(proc.stdout) if m.get("type") == "image"]
         proc.stdin.close()
         stderr = proc.stderr.read() if proc.stderr is not None else ""
         proc.wait()
@@ -121,11 +146,28 @@ def download(urls: list[str], store: Path, hosts: ImageHosts, *, max_bytes: int 
         if proc.poll() is None:  # interrupted: the child never outlives the export
             proc.kill()
             proc.wait()
+    _take(results, messages, max_bytes, store)
+    if proc.returncode != 0:
+        log.warning("image download stopped (exit code %s): %s", proc.returncode, stderr.strip()[-500:])
+    return _with_missing(results, urls)
+
+
+def _take(results: dict[str, ImageResult], messages: list[dict[str, Any]], max_bytes: int, store: Path) -> None:
+    """Add the results the image messages tell; a full disk raises ``DiskFullError``."""
+    for message in messages:
+        url = message["url"]
+        if message.get("ok"):
+            results[url] = ImageResult(url, message["name"], message.get("sha256"), int(message.get("size") or 0))
+        else:
+            cause = message.get("cause")
+            results[url] = ImageResult(url, None, size=max_bytes if cause == "too-large" else 0,
+                                       error=message.get("error"), cause=cause)
     full = [r for r in results.values() if r.cause == "disk-full"]
     if full:
         raise DiskFullError(full[0].error or store)
-    if proc.returncode != 0:
-        log.warning("image download stopped (exit code %s): %s", proc.returncode, stderr.strip()[-500:])
+
+
+def _with_missing(results: dict[str, ImageResult], urls: list[str]) -> dict[str, ImageResult]:
     for url in urls:
         results.setdefault(url, ImageResult(url, None, error="not fetched (the download stopped)", cause="network"))
     return results
