@@ -784,3 +784,22 @@ def test_case_folded_phrases_find_whatever_the_case_insensitive_regexes_find() -
     for text in ("EMAİL THIS", "Share to Twitter", "ſhare to twitter", "Blog Widget by Lin\u212aWithin", "nothing"):
         found = any(p.pattern.search(text) for p in SUSPICIOUS_PHRASES)
         assert found == any(literal in fold_case(text) for literal in literals), text
+
+
+
+def test_compiled_report_template_is_the_templates(migration: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The report template Jinja2 compiled ahead of time is this template's code (written again
+    with ``python -m blogport.report.render`` after a change) and makes the same page as the
+    template file; one compiled from another template or another Jinja2 is not used."""
+    from blogport.report import render, report_compiled
+
+    assert render.COMPILED.read_text(encoding="utf-8") == render.compiled_source(render._environment())
+    assert render._template(render._environment()).filename == report_compiled.__file__
+    run(migration)
+    compiled_page = (migration / "report.html").read_text(encoding="utf-8")
+    monkeypatch.setattr(report_compiled, "STAMP", "made from another template")
+    assert render._template(render._environment()).filename == str(render.TEMPLATES / render.TEMPLATE_NAME)
+    run(migration)
+    page = (migration / "report.html").read_text(encoding="utf-8")
+    generated = re.compile(r"Generated \S+")
+    assert "<svg" in page and generated.sub("", page) == generated.sub("", compiled_page)
