@@ -214,3 +214,50 @@ def _finish_text_by_regex(raw: str) -> str:
     text = clean._LINE_ENDS.sub("\n", text)
     text = clean._MANY_SPACES.sub(" ", text)
     return clean._MANY_BREAKS.sub("\n\n", text).strip()
+
+
+def test_absolute_url_is_urljoin_for_any_link():
+    import random
+    from urllib.parse import urljoin
+
+    from transform.clean import absolute_url
+
+    tokens = ["http://", "https://", "HTTP://", "a", "b.com", "/", "?", "#", ";", "[", "]", " ", "\t", "\n", "\x01",
+              "é", "%20", ":", "@", "..", ".", "=", "&", "//", "~", "\\", "^", "`", "{", "|", "}", '"', "<", ">",
+              "?#", "#?", "\x7f", "\u3000", "/../", "./"]
+    bases = [BASE, "https://b.example/x", "http://b.example", "https://b.example/a;b?c#d", "HTTP://B/x",
+             "ftp://h/x", "b.example/x", "https://[::1]/x"]
+    rng = random.Random(11)
+    as_is = 0
+    for _ in range(30000):
+        link = "".join(rng.choice(tokens) for _ in range(rng.randint(0, 8)))
+        if rng.random() < 0.7:
+            link = rng.choice(["http://", "https://"]) + link
+        base = rng.choice(bases)
+        try:
+            expected: object = urljoin(base, link)
+        except ValueError as exc:
+            expected = type(exc)
+        try:
+            got: object = absolute_url(base, link)
+        except ValueError as exc:
+            got = type(exc)
+        assert got == expected, (base, link)
+        as_is += got == link
+    assert as_is > 5000  # the links it answers without urljoin were among them
+    for link in ("http://b.example/p?", "http://b.example/p#", "http://b.example/p;", "http:///x", "http://b.example/a/../b"):
+        assert absolute_url("http://b.example/", link) == urljoin("http://b.example/", link)
+
+
+def test_a_body_serialised_in_one_call_is_its_inner_html():
+    from transform.clean import inner_html, prepare, root_inner_html
+
+    bodies = [
+        "lead &amp; text &lt;b&gt; <p>para<!-- note --> tail</p> after <br> &nbsp;end",
+        "<div style='clear:both'></div><script>if (a < b) x()</script><pre> a\n  b </pre>",
+        "<table><tr><td>1</td></tr></table>text<img src='/a.jpg' alt='&quot;q&quot;'> <a href=x>y</a>",
+        "", "only text", "<p>a</p><p>b</p>",
+    ]
+    for body in bodies:
+        root, _ = prepare(body, BASE, "post")
+        assert root_inner_html(root) == inner_html(root), body
