@@ -14,10 +14,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from xml.sax.saxutils import escape, quoteattr
 
 from loaders.atomic import AtomicFile
 from loaders.urls import UrlMove
+from loaders.wxr_xml import escape, quoteattr
 
 THEME_FILE = "blogger-theme.xml"
 PAGE_KINDS = frozenset({"post", "page", "label", "month", "year", "home"})

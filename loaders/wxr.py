@@ -31,7 +31,6 @@ import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from xml.sax.saxutils import quoteattr
 
 from loaders import BLOGPORT_VERSION as __version__
 from kernel.errors import ExportError
@@ -42,7 +41,7 @@ from loaders.links import LinkRewriter
 from loaders.source import CommentRow, ExportSource, Ledger, PostRow, slug_part, wp_datetime, xml_safe
 from loaders.urls import UrlMap
 from loaders.wxr_media import Attachments, attachment_xml
-from loaders.wxr_xml import cdata, gmt_datetime, pub_date, text
+from loaders.wxr_xml import cdata, gmt_datetime, pub_date, quoteattr, text
 
 log = logging.getLogger(__name__)
 

@@ -221,3 +221,17 @@ def test_link_rewriter_sees_the_blog_where_its_case_insensitive_pattern_does(tmp
         assert rewriter.mentions(html) == expected, html
         found += expected
     assert 1_000 < found < 19_000
+
+
+def test_xml_escapes_are_saxutils() -> None:
+    from xml.sax.saxutils import escape as sax_escape
+    from xml.sax.saxutils import quoteattr as sax_quoteattr
+
+    from loaders.wxr_xml import escape, quoteattr
+
+    rng = random.Random(14)
+    pieces = ["&", "<", ">", '"', "'", "\n", "\r", "\t", "&amp;", "a", " ", "é", "]]>"]
+    for _ in range(5_000):
+        value = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 8)))
+        assert escape(value) == sax_escape(value), value
+        assert quoteattr(value) == sax_quoteattr(value), value
