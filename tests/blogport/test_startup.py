@@ -1,4 +1,5 @@
-"""Start-up: what needs no crawl imports no Scrapy or Twisted (about a second of start-up)."""
+"""Start-up: what needs no crawl imports no Scrapy or Twisted (about a second of start-up), and
+the Markdown export of simple bodies no BeautifulSoup or markdownify (a quarter of a second)."""
 
 from __future__ import annotations
 
@@ -18,13 +19,13 @@ try:
     main(sys.argv[1:], standalone_mode=False)
 except SystemExit:
     pass
-print(json.dumps(sorted(({m.split('.')[0] for m in sys.modules} & {'scrapy', 'twisted'})
+print(json.dumps(sorted(({m.split('.')[0] for m in sys.modules} & {'scrapy', 'twisted', 'bs4', 'markdownify'})
                         | ({m for m in sys.modules} & {'blogport.validate', 'blogport.checks'}))))
 """
 
 
 def imported(*args: str) -> list[str]:
-    """Which of Scrapy, Twisted and the validation checks the command imported."""
+    """Which of Scrapy, Twisted, BeautifulSoup, markdownify and the validation checks the command imported."""
     proc = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, cwd=PROJECT,
                           timeout=600)
     assert proc.returncode == 0, proc.stderr
