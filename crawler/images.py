@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.process import emit
+from crawler.settings import OFF_DOWNLOADER_MIDDLEWARES as OFF_CRAWL_DOWNLOADER_MIDDLEWARES
 from kernel.errors import is_disk_full
 
 log = logging.getLogger(__name__)
@@ -231,9 +232,17 @@ def _spider_class() -> type:
     return ImageSpider
 
 
+#: Scrapy's downloader middlewares an image download does without: the crawl's (see
+#: ``crawler.settings``), less the meta-refresh redirect, which image downloads follow.
+OFF_DOWNLOADER_MIDDLEWARES = OFF_CRAWL_DOWNLOADER_MIDDLEWARES - {"scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware"}
+
+
 def build_settings(job: dict[str, Any]) -> dict[str, Any]:
-    """Scrapy settings for one image download job."""
-    from crawler.settings import DEFAULT_REACTOR
+    """Scrapy settings for one image download job. What is off is left out of Scrapy's base
+    component lists, as in the crawl's settings: a component named with ``None`` is still
+    imported (aiohttp for the remote-control extension alone), a few tenths of a second of
+    every download's start."""
+    from crawler.settings import DEFAULT_REACTOR, OFF_EXTENSIONS, OFF_SCHEMES, _base_without
 
     concurrency = int(job.get("concurrency", 8))
     settings: dict[str, Any] = {
@@ -264,19 +273,14 @@ def build_settings(job: dict[str, Any]) -> dict[str, Any]:
         "FILES_STORE": job["store"],
         "BLOGPORT_IMAGE_HOSTS": list(job.get("hosts", [])),
         "BLOGPORT_IMAGE_HOST_SUFFIXES": list(job.get("host_suffixes", [])),
+        "DOWNLOADER_MIDDLEWARES_BASE": _base_without("DOWNLOADER_MIDDLEWARES_BASE", OFF_DOWNLOADER_MIDDLEWARES),
         "DOWNLOADER_MIDDLEWARES": {
             "crawler.images.HostGuardMiddleware": 50,
-            "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
-            "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "crawler.middlewares.BackoffRetryMiddleware": 550,
-            "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
-            "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware": None,
         },
-        "EXTENSIONS": {
-            "scrapy.extensions.telnet.TelnetConsole": None,
-            "scrapy.extensions.memusage.MemoryUsage": None,
-            "scrapy.extensions.logstats.LogStats": None,
-        },
+        "EXTENSIONS_BASE": _base_without("EXTENSIONS_BASE", OFF_EXTENSIONS),
+        "EXTENSIONS": {},
+        "DOWNLOAD_HANDLERS": dict.fromkeys(OFF_SCHEMES),  # images come over http and https only
         "ITEM_PIPELINES": {"crawler.images.ImageFilesPipeline": 1},
         "LOG_LEVEL": job.get("log_level", "WARNING"),
         "LOG_FORMAT": "%(levelname)s %(name)s: %(message)s",

@@ -224,4 +224,3 @@ def _alive(pids: list[int]) -> bool:
             return False
         time.sleep(0.05)
     return True
-
