@@ -452,5 +452,7 @@ class Ledger:
             raise
         conn.execute("COMMIT")
         (count,) = conn.execute("SELECT count(*) FROM export_ledger").fetchone()
-        conn.execute("DROP TABLE IF EXISTS temp.ledger_new")
+        # temp.ledger_new is not dropped: dropping it would copy each of its pages into the
+        # in-memory journal (tens of MB on a big blog, the export's peak); it goes with the
+        # connection, and a later Ledger on the same connection starts by dropping it.
         return count
