@@ -10,9 +10,10 @@ of different families, languages, comment and cruft densities at 200 posts each 
 migrate against ``wget --mirror``, transform comments/s per core, validate against export),
 the real pages and export of ``../shared/realdata``, Blogger export files of 200 and 2,000
 posts against ``pelican-import`` (which converts one file per post and comment with pandoc:
-about three minutes for 2,000 posts), the export's peak memory at 2,000 and 20,000 posts (under a minute), and ``blogport batch``.
-``--big`` runs the blogs at 2,000 posts and the sync benchmark as well. Names pick benchmarks: ``variety realpages convert
-export sync crawl transform``.
+about three minutes for 2,000 posts), the export's peak memory at 2,000 and 20,000 posts
+(under a minute), and ``blogport batch``. ``--big`` runs the blogs at 2,000 posts and the sync
+benchmark as well. Names pick benchmarks: ``variety realpages convert export sync batch crawl
+transform``.
 """
 
 from __future__ import annotations
