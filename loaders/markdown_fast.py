@@ -134,12 +134,16 @@ def _outside(el: _Node | str | None) -> bool:
 def _escape(text: str) -> str:
     if not text:
         return ""
-    text = _ENTITY_LIKE.sub("&amp;", text).replace("<", "&lt;")
-    return text.replace("*", r"\*").replace("_", r"\_")
+    if "&" in text:
+        text = _ENTITY_LIKE.sub("&amp;", text)
+    return text.replace("<", "&lt;").replace("*", r"\*").replace("_", r"\_")
 
 
 def _text(text: str, prev: _Node | str | None, nxt: _Node | str | None, parent_block: bool) -> str:
-    text = _WHITESPACE.sub(" ", _NEWLINE_WHITESPACE.sub("\n", text))
+    if "\n" in text or "\r" in text:
+        text = _NEWLINE_WHITESPACE.sub("\n", text)
+    if "\t" in text or "  " in text:
+        text = _WHITESPACE.sub(" ", text)
     text = _escape(text)
     if _outside(prev) or (parent_block and prev is None):
         text = text.lstrip(" \t\r\n")
