@@ -8,15 +8,19 @@ other against that same server:
 
 * ``blogport crawl URL -o TMP --no-throttle --no-progress`` (a subprocess, the options a
   user would pass for a blog served on their own machine);
+* the Scrapy floor (``bench.floor``): a bare Scrapy spider with the crawl's Scrapy settings
+  and none of blogport's code, fetching exactly the URLs that crawl fetched;
 * ``wget --mirror --reject-regex '\\?' -q -P TMP2 URL``.
 
 One untimed wget pass first warms the server (it renders pages on first request). wget's
 "pages" are every document it saved (HTML pages, per-post comment feeds, images); the
 HTML-only rate is printed beside it.
 
-Prints pages fetched, seconds and pages/s for both, the ratio of the rates
+Prints pages fetched, seconds and pages/s for blogport and wget, the ratio of the rates
 (blogport pages/s / wget pages/s) and the ratio of the times to complete
-(wget seconds / blogport seconds). Speed is measured here only, never asserted in tests.
+(wget seconds / blogport seconds), and the floor's seconds with blogport's time over it
+(blogport seconds / floor seconds: what blogport's own code and processes add to Scrapy).
+Speed is measured here only, never asserted in tests.
 """
 
 from __future__ import annotations
@@ -87,6 +91,14 @@ def blogport_command() -> list[str]:
     return [sys.executable, "-m", "blogport.cli"]
 
 
+def run_floor(archive: Path, work: Path, reactor: str | None = None, concurrency: int | None = None) -> dict[str, float]:
+    """The Scrapy floor (``bench.floor``, always this tree's) on the URLs a crawl into
+    ``archive`` fetched."""
+    from bench.floor import run_floor as floor
+
+    return floor(archive, work, _env(tree=False), PROJECT, REACTORS[reactor] if reactor else None, concurrency)
+
+
 def run_blogport(url: str, out: Path, concurrency: int | None, reactor: str | None) -> dict[str, float]:
     cmd = [*blogport_command(), "crawl", url, "-o", str(out), "--via", "html", "--no-throttle", "--no-progress"]
     if concurrency:
@@ -137,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="blogport-bench-"))
     best_b: dict[str, float] | None = None
     best_w: dict[str, float] | None = None
+    best_f: dict[str, float] | None = None
     try:
         if not args.skip_wget:
             # one untimed pass, so both tools meet a server that has rendered every page once
@@ -146,6 +159,9 @@ def main(argv: list[str] | None = None) -> int:
             result = run_blogport(url, out, args.concurrency, args.reactor)
             if best_b is None or result["seconds"] < best_b["seconds"]:
                 best_b = result
+            fres = run_floor(out / "blog.db", tmp, args.reactor, args.concurrency)
+            if best_f is None or fres["seconds"] < best_f["seconds"]:
+                best_f = fres
             if not args.skip_wget:
                 wout = tmp / f"wget-{run}"
                 wres = run_wget(url, wout)
@@ -173,6 +189,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"time-to-complete ratio (wget s / blogport s): {best_w['seconds'] / best_b['seconds']:.2f}")
         figures.update(wget_pages=best_w["pages"], wget_s=best_w["seconds"], wget_rate=w_rate,
                        ratio=b_rate / w_rate, time_ratio=best_w["seconds"] / best_b["seconds"])
+    if best_f is not None:
+        print(f"scrapy floor (bench.floor):   {best_f['pages']:.0f} pages in {best_f['seconds']:.2f} s"
+              f" ({best_f['crawl_s']:.2f} s of them fetching, the rest Python and Scrapy start-up)")
+        print(f"blogport over the floor (blogport s / floor s): {best_b['seconds'] / best_f['seconds']:.2f}")
+        figures.update(floor_pages=best_f["pages"], floor_s=best_f["seconds"], floor_crawl_s=best_f["crawl_s"],
+                       over_floor=best_b["seconds"] / best_f["seconds"])
     if args.json:
         print(json.dumps(figures, sort_keys=True))
     return 0

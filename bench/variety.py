@@ -10,6 +10,9 @@ both tools meet a server that has rendered every page once):
   time and the CPU seconds of its processes (the command, the crawl process, the extraction
   worker): on a machine of two cores, CPU seconds near twice the wall time mean the crawl is
   bound by the CPU, not by the blog;
+* the Scrapy floor (``bench.floor``): a bare Scrapy spider with the crawl's Scrapy settings
+  and none of blogport's code, fetching exactly the URLs that crawl fetched, in a process of
+  its own (Python and Scrapy start-up included): what any Scrapy crawl of the blog costs;
 * ``wget --mirror --reject-regex '\\?'`` (recursive, query links rejected);
 * ``blogport migrate URL --via html --no-throttle`` into a fresh folder: crawl, transform,
   every export and the validation report, the whole run a user waits for;
@@ -38,7 +41,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from bench.blogs import BY_NAME, VARIANTS, BlogVariant
-from bench.crawl import PROJECT, _env, bench_cwd, blogport_command, run_wget
+from bench.crawl import PROJECT, _env, bench_cwd, blogport_command, run_floor, run_wget
 
 TRANSFORM_CHILD = """
 import json, sys, time
@@ -71,6 +74,7 @@ class Row:
     comments: int
     crawl_s: float
     crawl_cpu_s: float
+    floor_s: float
     wget_s: float
     migrate_s: float
     transform_cpu_s: float
@@ -83,6 +87,16 @@ class Row:
     def crawl_vs_wget(self) -> float:
         """wget seconds / crawl seconds: 1.0 or more is as fast as wget."""
         return self.wget_s / self.crawl_s if self.crawl_s else 0.0
+
+    @property
+    def crawl_vs_floor(self) -> float:
+        """crawl seconds / Scrapy floor seconds: what blogport adds to Scrapy (1.0: nothing)."""
+        return self.crawl_s / self.floor_s if self.floor_s else 0.0
+
+    @property
+    def floor_vs_wget(self) -> float:
+        """wget seconds / floor seconds: the best speed against wget any Scrapy crawl reaches."""
+        return self.wget_s / self.floor_s if self.floor_s else 0.0
 
     @property
     def migrate_vs_wget(self) -> float:
@@ -162,6 +176,7 @@ def bench_blog(variant: BlogVariant, posts: int, seed: int, tmp: Path) -> Row:
         crawled = tmp / "crawl"
         crawl_s, crawl_cpu_s, _ = timed_blogport_cpu("crawl", url, "-o", str(crawled), "--via", "html",
                                                      "--no-throttle", "--no-progress")
+        floor_s = run_floor(crawled / "blog.db", tmp)["seconds"]
         wget_s = run_wget(url, tmp / "wget")["seconds"]
         migrated = tmp / "migrate"
         migrate_s, proc = timed_blogport("migrate", url, "-o", str(migrated), "--via", "html", "--no-throttle",
@@ -173,7 +188,7 @@ def bench_blog(variant: BlogVariant, posts: int, seed: int, tmp: Path) -> Row:
     checked = child_json(VALIDATE_CHILD, str(migrated))
     return Row(
         blog=variant.name, posts=done["posts"], comments=done["comments"], crawl_s=crawl_s, crawl_cpu_s=crawl_cpu_s,
-        wget_s=wget_s,
+        floor_s=floor_s, wget_s=wget_s,
         migrate_s=migrate_s, transform_cpu_s=done["cpu_s"],
         comments_per_core_s=done["comments"] / done["cpu_s"] if done["cpu_s"] else 0.0,
         export_s=float(stages.get("export", {}).get("elapsed_s", 0.0)), validate_s=checked["wall_s"],
@@ -181,12 +196,14 @@ def bench_blog(variant: BlogVariant, posts: int, seed: int, tmp: Path) -> Row:
     )
 
 
-HEADER = (f"{'blog':<18} {'posts':>5} {'comments':>8} {'crawl s':>7} {'cpu s':>5} {'wget s':>6} {'wget/crawl':>10}"
+HEADER = (f"{'blog':<18} {'posts':>5} {'comments':>8} {'crawl s':>7} {'cpu s':>5} {'scrapy floor s':>14}"
+          f" {'crawl/floor':>11} {'wget s':>6} {'wget/crawl':>10}"
           f" {'migrate s':>9} {'migrate/wget':>12} {'comments/s/core':>15} {'export s':>8} {'validate s':>10}")
 
 
 def format_row(r: Row) -> str:
-    return (f"{r.blog:<18} {r.posts:>5} {r.comments:>8} {r.crawl_s:>7.2f} {r.crawl_cpu_s:>5.1f} {r.wget_s:>6.2f}"
+    return (f"{r.blog:<18} {r.posts:>5} {r.comments:>8} {r.crawl_s:>7.2f} {r.crawl_cpu_s:>5.1f} {r.floor_s:>14.2f}"
+            f" {r.crawl_vs_floor:>11.2f} {r.wget_s:>6.2f}"
             f" {r.crawl_vs_wget:>10.2f}"
             f" {r.migrate_s:>9.2f} {r.migrate_vs_wget:>12.2f} {r.comments_per_core_s:>15,.0f} {r.export_s:>8.2f}"
             f" {r.validate_s:>10.2f}")
@@ -200,7 +217,10 @@ def worst_line(rows: list[Row]) -> str:
         return max(rows, key=lambda r: getattr(r, attr))
 
     c, m, t, v = low("crawl_vs_wget"), high("migrate_vs_wget"), low("comments_per_core_s"), high("validate_vs_export")
+    f, fw = high("crawl_vs_floor"), low("floor_vs_wget")
     return (f"WORST: crawl {c.crawl_vs_wget:.2f}x wget's speed ({c.blog}; target >= 1.00);"
+            f" crawl {f.crawl_vs_floor:.2f}x the Scrapy floor's time ({f.blog}), a floor itself"
+            f" {fw.floor_vs_wget:.2f}x wget's speed ({fw.blog});"
             f" migrate {m.migrate_vs_wget:.2f}x wget's time ({m.blog}; target <= 2.00);"
             f" transform {t.comments_per_core_s:,.0f} comments/s per core ({t.blog}; target >= 2,000);"
             f" validate {v.validate_vs_export:.2f}x the export's time ({v.blog}; target <= 1.00)")
