@@ -223,17 +223,19 @@ def prepare(body_html: str, base_url: str, item_type: str,
 
 
 _AS_IS_URL = re.compile(r"https?://(?![/?#])[!-:<-Z\\^-~]+")
-"""A URL of printable ASCII without ``;``, ``[`` or ``]`` and with a host: one ``urljoin``
-gives back unchanged when its base has the same scheme (unless it ends in an empty query or
-fragment)."""
+"""An http(s) URL of printable ASCII without ``;``, ``[`` or ``]`` and with a host: one that
+``urljoin`` gives back unchanged against an http(s) base (unless, in the base's own scheme,
+it ends in an empty query or fragment)."""
 
 
 def absolute_url(base_url: str, value: str) -> str:
-    """``urljoin(base_url, value)``, without parsing either for the link most bodies hold: an
-    absolute URL of the base's own scheme, which it returns unchanged (``urljoin`` cost a
-    tenth of the cleaning of a post)."""
+    """``urljoin(base_url, value)``, without parsing either for the links most bodies hold:
+    absolute http(s) URLs, which it returns unchanged (``urljoin`` cost a tenth of the
+    cleaning of a post)."""
     scheme = "https://" if base_url.startswith("https://") else "http://" if base_url.startswith("http://") else None
-    if scheme is not None and value.startswith(scheme) and _AS_IS_URL.fullmatch(value):
+    if scheme is not None and _AS_IS_URL.fullmatch(value):
+        if not value.startswith(scheme):
+            return value  # the other scheme: urljoin keeps a URL of another scheme as it is
         query, fragment = value.find("?"), value.find("#")
         if fragment != len(value) - 1 and not (query != -1 and (fragment == -1 or query < fragment)
                                                 and query + 1 == (len(value) if fragment == -1 else fragment)):
