@@ -13,6 +13,7 @@ the same blog. Text is kept as found; the transform stage interprets it.
 
 from __future__ import annotations
 
+import functools
 import html
 import logging
 import re
@@ -65,6 +66,7 @@ _ITEM_ID = re.compile(r"(post|page)-?(\d+)$")
 _COMMENT_IN_PATH = re.compile(r"/comments/default/(\d+)(?:[/?#]|$)")
 _SHOW_COMMENT = re.compile(r"[?&]showComment=(\d+)")
 _PROFILE_ID = re.compile(r"blogger\.com/profile/(\d+)")
+_TAG = re.compile(r"<[^>]+>")
 _REMOVED = (
     "this comment has been removed by the author.",
     "this comment has been removed by a blog administrator.",
@@ -181,6 +183,7 @@ def _child_text(elem: etree._Element, tag: str) -> str | None:
     return value.strip() if value is not None else None
 
 
+@functools.lru_cache(maxsize=4096)
 def canonical_url(url: str | None, scheme: str | None = None) -> str | None:
     """The crawl stage's canonical URL (``crawler.urls.canonicalize``) for an http(s) URL.
 
@@ -262,6 +265,7 @@ def is_blogger_feed_id(ident: str | None) -> bool:
     return bool(ident and _BLOGGER_ID.match(ident.strip()))
 
 
+@functools.lru_cache(maxsize=4096)
 def profile_key(uri: str | None) -> str | None:
     """A comparable form of an author URI: the Blogger profile id, else the URL without scheme."""
     if not uri:
@@ -431,7 +435,12 @@ def entry_to_comment(
     ident = _child_text(entry, _ID)
     _, comment_id = split_blogger_id(ident)
     reply = entry.find(_THR_REPLY)
-    permalink = link_href(entry, "alternate")
+    permalink = related = None
+    for link_rel, href, _type in links(entry):  # link_href's first "alternate" and first "related"
+        if link_rel == "alternate" and permalink is None:
+            permalink = href
+        elif link_rel == "related" and related is None:
+            related = href
     post_url = None
     if reply is not None:
         post_url = canonical_url(reply.get("href"), ctx.scheme)
@@ -447,7 +456,6 @@ def entry_to_comment(
     if post_url is None:
         raise ValueError(f"comment {ident!r} does not say which post it belongs to")
     parent_id = None
-    related = link_href(entry, "related")
     if related:
         match = _COMMENT_IN_PATH.search(related)
         if match:
@@ -464,7 +472,7 @@ def entry_to_comment(
     props = _properties(entry)
     body = content_html(entry)
     removed = props.get("blogger.contentRemoved", "").lower() == "true" or (
-        html.unescape(re.sub(r"<[^>]+>", "", body)).strip().lower() in _REMOVED
+        html.unescape(_TAG.sub("", body)).strip().lower() in _REMOVED
     )
     return RawComment(
         post_url=post_url,
