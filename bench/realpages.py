@@ -9,7 +9,10 @@ not. In one run:
   installed (``pip install selectolax``), its Lexbor parse of the same pages beside lxml's,
   the measurement behind keeping lxml (the extraction is XPath over lxml trees);
 * the extracted pages are stored in an archive each and transformed: comments per CPU second,
-  and the pure core alone (the rest is a fixed cost per archive: these blogs have one post);
+  and the pure core alone (the rest is a fixed cost per archive: these blogs have one post),
+  beside as many archives holding no post at all transformed the same way: what opening an
+  archive, making the normalised tables and their full-text indexes, committing and closing
+  cost with nothing to write;
 * the real Blogger export with the most comments is migrated (``blogport migrate FILE``, all
   formats and the report, as a subprocess) and converted by ``pelican-import --blogger -m
   markdown`` when pelican and pandoc are installed: the speed ratio.
@@ -134,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
           f" lxml parse {figures['lxml_parse_s'] * 1e3:.1f} ms, whole extraction {figures['extract_s'] * 1e3:.1f} ms"
           + (f", selectolax (Lexbor) parse {figures['selectolax_parse_s'] * 1e3:.1f} ms"
              if "selectolax_parse_s" in figures else ", selectolax not installed"))
+    from kernel.archive import Archive
+
     tmp = Path(tempfile.mkdtemp(prefix="blogport-bench-real-"))
     try:
         folders, stored = build_archives(tmp / "pages", pages)
@@ -148,6 +153,16 @@ def main(argv: list[str] | None = None) -> int:
               f" {core['comments'] / core['cpu_s'] if core['cpu_s'] else 0:,.0f} comments/s per core,"
               f" {core['cpu_s'] / max(1, done['posts']) * 1e3:.1f} ms per post; fixed cost per archive"
               f" (open, schema, writes; each page is a blog of its own) {fixed * 1e3:.1f} ms")
+        empty = []
+        for n in range(len(folders)):
+            empty.append(tmp / "empty" / f"blog-{n}")
+            with Archive.in_dir(empty[-1]):
+                pass
+        bare = child_json(TRANSFORM_CHILD, *map(str, empty))
+        rows = fixed - bare["cpu_s"] / max(1, len(empty))
+        print(f"  an archive with no post: {bare['cpu_s'] / max(1, len(empty)) * 1e3:.1f} ms CPU each (open, normalised"
+              f" tables, full-text indexes, commit, close); the rest of the fixed cost (reading and writing one"
+              f" post's rows) {rows * 1e3:.1f} ms")
         export = REALDATA / EXPORT
         crawled = tmp / "export-crawl"
         proc = subprocess.run([*blogport_command(), "crawl", str(export), "-o", str(crawled), "--no-progress"],
