@@ -235,3 +235,17 @@ def test_xml_escapes_are_saxutils() -> None:
         value = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 8)))
         assert escape(value) == sax_escape(value), value
         assert quoteattr(value) == sax_quoteattr(value), value
+
+
+def test_character_sets_are_the_complements_they_stand_for() -> None:
+    """The forbidden-in-XML and escaped-in-YAML sets, named as sets, hold exactly the characters
+    outside the ranges XML 1.0 allows and libyaml writes as they are."""
+    from loaders.front_matter import _NEEDS_ESCAPE
+    from loaders.source import _XML_FORBIDDEN
+
+    xml_allowed = re.compile("[\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+    yaml_plain = re.compile("[\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]")
+    for code in range(0x110000):
+        char = chr(code)
+        assert bool(_XML_FORBIDDEN.match(char)) != bool(xml_allowed.match(char)), hex(code)
+        assert bool(_NEEDS_ESCAPE.match(char)) != bool(yaml_plain.match(char)), hex(code)
