@@ -175,8 +175,6 @@ class KeptCrawlProcess:
     def __init__(self) -> None:
         self.proc: subprocess.Popen[str] | None = None
         self.stderr_reader: threading.Thread | None = None
-        self.fetched = 0
-        """Pictures it answered for (fetched, or failed)."""
 
     def keep(self, proc: subprocess.Popen[str], stderr_reader: threading.Thread) -> None:
         self.proc, self.stderr_reader = proc, stderr_reader
@@ -208,7 +206,6 @@ class KeptCrawlProcess:
                     break
                 if message.get("type") == "image":
                     messages.append(message)
-            self.fetched += len(messages)
         finally:
             _end(proc, self.stderr_reader, grace=SHUTDOWN_GRACE_S if complete else 0.0)
         return messages, complete
@@ -235,6 +232,8 @@ def _end(proc: subprocess.Popen[str], stderr_reader: threading.Thread | None, *,
         pass
     finally:
         if proc.poll() is None:
+            if grace > 0:
+                log.warning("the crawl process did not stop within %g s of its end: ended", grace)
             proc.kill()
             proc.wait()
         if stderr_reader is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import filecmp
 import json
+import logging
 import signal
 import subprocess
 import sys
@@ -75,7 +76,8 @@ def _config(url: str, **export: object) -> MigrationConfig:
                            export=ExportOptions(**export))  # type: ignore[arg-type]
 
 
-def test_live_migrate_fetches_each_picture_once_in_the_crawl_process(tmp_path: Path, started: list[list[str]]) -> None:
+def test_live_migrate_fetches_each_picture_once_in_the_crawl_process(tmp_path: Path, started: list[list[str]],
+                                                                     caplog: pytest.LogCaptureFixture) -> None:
     blog = generate_blog(seed=41, posts=30)
     pictures = sorted({img for post in blog.visible_items for img in post.images})
     assert len(pictures) >= 3, "the fixture blog has pictures to move"
@@ -92,6 +94,16 @@ def test_live_migrate_fetches_each_picture_once_in_the_crawl_process(tmp_path: P
         assert sorted(manifest) == [server.url(p) for p in pictures]
         for entry in manifest.values():
             assert (tmp_path / "site" / STORE_DIR / entry["name"]).is_file()
+
+        # again: every picture is in the store; the crawl process, kept for nothing, stops
+        # as soon as the export is done
+        started.clear()
+        server.clear_log()
+        with caplog.at_level(logging.WARNING, logger="crawler.run"):
+            again = migrate(_config(server.base_url + "/"), tmp_path / "site", validate=False)
+        assert again.stages["export"].counts["markdown"]["images_downloaded"] == len(pictures)
+        assert not _picture_paths(server) and _modules(started) == ["crawler.process"]
+        assert _children() <= before and not caplog.records
 
         # the same blog crawled and exported by separate commands: the export fetches the
         # pictures in a process of its own, as every export of an archive does
