@@ -240,9 +240,11 @@ def run_job(job: dict[str, Any]) -> dict[str, Any] | None:
     def on_line(line: str) -> None:
         reactor.callFromThread(lambda: image_job.called or image_job.callback(line))
 
+    def stdin_ended() -> None:  # in the stdin thread
+        reactor.callFromThread(on_stdin_end)
+
     if images_after:
-        stop: Any = lambda: reactor.callFromThread(on_stdin_end)  # noqa: E731
-        threading.Thread(target=_watch_stdin, args=(stop, on_line), daemon=True).start()
+        threading.Thread(target=_watch_stdin, args=(stdin_ended, on_line), daemon=True).start()
     else:
         threading.Thread(target=_watch_stdin, args=(signal_stop,), daemon=True).start()
     crawlers: list[Any] = []
