@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import random
 import re
 import tempfile
 from collections.abc import Iterator
@@ -151,13 +152,62 @@ def atomic_write(path: Path, mode: str = "w", encoding: str | None = "utf-8", du
             raise
 
 
+_TEMP_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_"
+_TEMP_FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+               | getattr(os, "O_BINARY", 0))
+
+
+def _new_temp(path: str) -> tuple[int, str] | None:
+    """A new temporary file beside ``path`` named as ``mkstemp`` names them (``TEMP_NAME``),
+    created with the permissions ``file_mode`` gives; None when it cannot be made here (the
+    caller then goes the way of ``AtomicFile``, which says why)."""
+    folder, name = os.path.split(path)
+    for _attempt in range(100):
+        tmp = os.path.join(folder, f".{name}.{''.join(random.choices(_TEMP_CHARS, k=8))}.tmp")
+        try:
+            return os.open(tmp, _TEMP_FLAGS, 0o666), tmp  # 0666 less the umask: file_mode()
+        except FileExistsError:
+            continue
+        except FileNotFoundError:
+            try:
+                os.makedirs(folder, exist_ok=True)
+            except OSError:
+                return None
+        except OSError:
+            return None
+    return None
+
+
 def write_if_changed(path: Path, data: bytes) -> bool:
-    """Write ``data`` atomically unless the file already holds exactly these bytes."""
+    """Write ``data`` atomically unless the file already holds exactly these bytes.
+
+    The bytes go to a temporary file beside ``path`` with plain ``os`` calls (no file object,
+    no ``chmod``: a third of the time of the many small files of an export), then replace it."""
     try:
         if path.stat().st_size == len(data) and path.read_bytes() == data:
             return False
     except FileNotFoundError:
         pass
-    with atomic_write(path, "wb", None, durable=False) as fh:
-        fh.write(data)
+    made = _new_temp(os.fspath(path))
+    if made is None:
+        with atomic_write(path, "wb", None, durable=False) as fh:
+            fh.write(data)
+        return True
+    fd, tmp = made
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(exc, OSError) and is_disk_full(exc):
+            raise DiskFullError(path) from exc
+        raise
     return True

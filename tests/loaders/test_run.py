@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from blogport.cli import main
 from kernel.errors import ArchiveError, ExportError
-from loaders.atomic import atomic_write
+from loaders.atomic import atomic_write, file_mode, write_if_changed
 from loaders.options import ExportOptions
 from loaders.run import export
 from tests.loaders.conftest import build_blog, nasty_models
@@ -109,6 +109,27 @@ def test_atomic_write_keeps_the_old_file_on_error(tmp_path: Path) -> None:
         fh.write("new")
     assert target.read_text() == "new"
 
+
+
+def test_write_if_changed_makes_folders_and_files_as_atomic_write_does(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    target = tmp_path / "a" / "b" / "post.md"
+    assert write_if_changed(target, b"one") is True
+    assert target.read_bytes() == b"one"
+    assert stat.S_IMODE(target.stat().st_mode) == file_mode()
+    assert write_if_changed(target, b"one") is False
+    assert write_if_changed(target, b"two!") is True and target.read_bytes() == b"two!"
+    assert os.listdir(target.parent) == ["post.md"]  # no temporary file left
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(OSError) as fast:  # a file where a folder should be
+        write_if_changed(tmp_path / "file" / "post.md", b"one")
+    with pytest.raises(OSError) as slow:
+        with atomic_write(tmp_path / "file" / "post.md", "wb") as fh:
+            fh.write(b"one")
+    assert fast.type is slow.type  # the error atomic_write gives
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "file"]
 
 def test_wxr_only_export_redirects_to_wordpress_permalinks(nasty_dir: Path) -> None:
     import csv
