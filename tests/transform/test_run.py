@@ -157,3 +157,27 @@ def test_a_post_that_cannot_be_transformed_is_recorded_and_the_rest_saved(tmp_pa
     with Archive.in_dir(out) as archive:
         recorded = archive.get_meta("last_transform")
     assert recorded["failures"][0]["url"] == broken.url and recorded["exit_code"] == 1
+
+
+def test_the_summary_is_stored_with_the_rows_it_counts(tmp_path):
+    import json
+
+    out = _archive(tmp_path)
+    summary = transform(out, TransformOptions())
+    (stored,) = _rows(out, "SELECT value FROM meta WHERE key='last_transform'")[0]
+    data = json.loads(stored)
+    assert data.pop("at")
+    assert data == json.loads(json.dumps(summary.as_dict()))
+    assert data["posts"] == _rows(out, "SELECT count(*) FROM posts")[0][0] == 2
+    assert data["comments"] == _rows(out, "SELECT count(*) FROM comments")[0][0] == 6
+    # one transaction made tables, rows, indexes and summary: the write-ahead log is gone, the
+    # indexes are whole and their triggers in place
+    assert not (out / "blog.db-wal").exists()
+    conn = sqlite3.connect(out / "blog.db")
+    try:
+        for table in ("posts_fts", "comments_fts"):
+            conn.execute(f"INSERT INTO {table}({table}) VALUES('integrity-check')")
+        assert conn.execute("SELECT count(*) FROM sqlite_master WHERE type='trigger'").fetchone() == (6,)
+        assert conn.execute("SELECT rowid FROM comments_fts WHERE comments_fts MATCH 'late'").fetchall() != []
+    finally:
+        conn.close()
