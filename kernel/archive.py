@@ -391,7 +391,10 @@ def open_archive(out_dir: str | Path, need: str = "raw") -> Archive:
     tables, missing = ARCHIVE_NEEDS[need]
     # the checks read the file on the connection the archive then uses (nothing is written
     # before they pass): one connection and one read of the schema instead of two
-    conn = sqlite3.connect(str(path), isolation_level=None, timeout=30)
+    try:
+        conn = sqlite3.connect(str(path), isolation_level=None, timeout=30)
+    except sqlite3.DatabaseError as exc:
+        raise ArchiveError(f"{path} is not a blogport archive ({exc})") from None
     try:
         try:
             rows = conn.execute("SELECT type, name FROM sqlite_master").fetchall()
