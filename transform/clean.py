@@ -192,9 +192,12 @@ def convert_videos(root: _Element) -> Counter[str]:
 
 
 def prepare(body_html: str, base_url: str, item_type: str,
-            rules: tuple[CruftRule, ...] = RULES, keep_video_iframes: bool = True) -> tuple[_Element, Counter[str]]:
-    """Parse a raw body: repair encoding, strip cruft, make links absolute, drop foreign iframes."""
-    fixed = fix_mojibake(body_html or "")
+            rules: tuple[CruftRule, ...] = RULES, keep_video_iframes: bool = True,
+            *, repaired: str | None = None) -> tuple[_Element, Counter[str]]:
+    """Parse a raw body: repair encoding, strip cruft, make links absolute, drop foreign iframes.
+
+    ``repaired``: ``fix_mojibake(body_html)`` when the caller has it already."""
+    fixed = repaired if repaired is not None else fix_mojibake(body_html or "")
     root = parse_fragment(fixed)
     if "<script" in fixed:
         _unwrap_templates(root)
@@ -451,10 +454,11 @@ def _plain_body(body_html: str, rules: tuple[CruftRule, ...]) -> tuple[str, str]
 def clean_body(body_html: str, base_url: str, item_type: str,
                rules: tuple[CruftRule, ...] = RULES) -> tuple[str, str, Counter[str]]:
     """Raw body -> (sanitised HTML, plain text, cruft rules fired)."""
-    plain = _plain_body(fix_mojibake(body_html or ""), rules)
+    repaired = fix_mojibake(body_html or "")
+    plain = _plain_body(repaired, rules)
     if plain is not None:
         return plain[0], plain[1], Counter()
-    root, fired = prepare(body_html, base_url, item_type, rules)
+    root, fired = prepare(body_html, base_url, item_type, rules, repaired=repaired)
     safe = sanitize(root_inner_html(root))
     # the text comes from the same tree: nh3 drops the tags in _SKIP with their content and
     # keeps the text of every other tag, which is what element_text reads
