@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sqlite3
 import sys
 import time
@@ -87,6 +88,10 @@ def run(urls: list[str], reactor: str | None = None, concurrency: int | None = N
             times["last"] = time.perf_counter()
 
     process = CrawlerProcess(settings)
+    # as the crawl process: Scrapy's per-page debug records are not even made, and the
+    # once-per-crawl warning about the Referer header (no Referer middleware) is not shown
+    logging.getLogger("scrapy").setLevel(settings["LOG_LEVEL"])
+    logging.getLogger("scrapy.downloadermiddlewares.redirect").setLevel(logging.ERROR)
     process.crawl(FloorSpider)
     process.start()
     first = times.get("first", 0.0)
