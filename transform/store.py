@@ -124,8 +124,6 @@ def fts_statements(table: str, columns: tuple[str, ...]) -> list[str]:
 
 
 _SCHEMA_STATEMENTS = tuple(s.strip() for s in NORMALISED_SCHEMA.split(";") if s.strip())
-
-
 _TABLE_OBJECTS = frozenset(
     re.search(r"IF NOT EXISTS (\w+)", s).group(1) for s in _SCHEMA_STATEMENTS  # type: ignore[union-attr]
 )
@@ -178,6 +176,8 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
 
 
 class Saver(Protocol):
+    """:func:`save` without its schema check, in the caller's transaction."""
+
     def __call__(self, *, authors: Iterable[Author] = (), tags: Iterable[Tag] = (), posts: Iterable[Post] = (),
                  comments: Iterable[Comment] = (), cruft_hits: Iterable[CruftHit] = ()) -> None: ...
 
