@@ -3,7 +3,12 @@ Markdown (Hugo/Jekyll/Pelican) and redirect maps, plus the ``export_ledger`` tab
 
 from __future__ import annotations
 
+import gc
 import logging
+import os
+import pickle
+import signal
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -171,6 +176,88 @@ if tuple(e.name for e in EXPORTERS) != ALL_FORMATS:
     raise RuntimeError("loaders.options.ALL_FORMATS must name the exporters of loaders.run.EXPORTERS")
 
 
+_PARALLEL_WXR_ITEMS = 500
+"""An export of at least this many posts, pages and comments in both WXR and Markdown writes
+the WXR in a forked child process while this one writes the Markdown (two cores: the WXR's
+time comes off the export); a smaller one writes it here, where a child would cost more than it saves."""
+
+
+def _can_fork_wxr(run: _Run) -> bool:
+    """The WXR may go to a child: both formats, a big enough blog, and no other thread (a
+    forked child could inherit a lock another thread holds)."""
+    formats = run.options.formats
+    source = run.source
+    return (hasattr(os, "fork") and "wxr" in formats and "markdown" in formats
+            and threading.active_count() == 1
+            and source.post_count + source.page_count + source.comment_count >= _PARALLEL_WXR_ITEMS)
+
+
+def _wxr_child(out_dir: Path, options: ExportOptions, write_fd: int) -> None:
+    """In the forked child: the WXR from a connection of its own (the parent's is never
+    touched), sent back as (counts, files, warnings, ledger rows); never returns."""
+    code = 1
+    try:
+        gc.disable()  # the parent's objects (its connection among them) are never collected here
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and ends this child
+        conn = open_archive(out_dir, need="normalised").conn
+        source = ExportSource(conn)
+        ledger = Ledger(conn)
+        run = _Run(out_dir, options, source, ledger, conn)
+        counts = _write_wxr(run)
+        ledger.flush()
+        rows = conn.execute("SELECT format, item_type, item_id, location FROM temp.ledger_new").fetchall()
+        data = pickle.dumps((counts, run.files, run.warnings, rows))
+        view = memoryview(data)
+        while view:
+            view = view[os.write(write_fd, view):]
+        code = 0
+    except BaseException:  # the parent writes the WXR itself, and reports what goes wrong
+        code = 1
+    finally:
+        os._exit(code)
+
+
+class _WxrChild:
+    """A forked child writing the WXR; ``join`` gives its result, or None when it failed (the
+    caller then writes the WXR itself, which raises what went wrong as before)."""
+
+    def __init__(self, run: _Run) -> None:
+        read_fd, write_fd = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:  # the child
+            os.close(read_fd)
+            _wxr_child(run.out_dir, run.options, write_fd)
+        os.close(write_fd)
+        self.read_fd = read_fd
+
+    def join(self) -> tuple[dict[str, Any], list[str], list[str], list[tuple[str, str, str, str]]] | None:
+        try:
+            chunks = []
+            while chunk := os.read(self.read_fd, 1 << 20):
+                chunks.append(chunk)
+        finally:
+            os.close(self.read_fd)
+            _pid, status = os.waitpid(self.pid, 0)
+            self.pid = 0
+        if os.waitstatus_to_exitcode(status) != 0 or not chunks:
+            return None
+        return pickle.loads(b"".join(chunks))
+
+    def stop(self) -> None:
+        """End the child if it still runs (an error or Ctrl-C here): no child is left behind."""
+        if self.pid:
+            try:
+                os.kill(self.pid, signal.SIGTERM)
+                os.waitpid(self.pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+            self.pid = 0
+            try:
+                os.close(self.read_fd)
+            except OSError:
+                pass
+
+
 def check_options(options: ExportOptions) -> None:
     unknown = [f for f in options.formats if f not in ALL_FORMATS]
     if unknown or not options.formats:
@@ -216,10 +303,34 @@ def export(out_dir: Path, options: ExportOptions,
         source = ExportSource(conn)
         ledger = Ledger(conn)
         run = _Run(out_dir, options, source, ledger, conn)
-        for exporter in EXPORTERS:
-            if exporter.name in options.formats:
+        wxr_child = _WxrChild(run) if _can_fork_wxr(run) else None
+        try:
+            for exporter in EXPORTERS:
+                if exporter.name not in options.formats:
+                    continue
                 step(exporter.name)
+                if exporter.name == "wxr" and wxr_child is not None:
+                    counts["wxr"] = {}  # filled in below: the formats keep their order
+                    run.files.append("\0wxr")
+                    warnings_at = len(run.warnings)
+                    continue
                 counts[exporter.name] = exporter.write(run)
+            if wxr_child is not None:
+                done = wxr_child.join()
+                place = run.files.index("\0wxr")
+                if done is None:  # the child failed: write it here, as without a child
+                    wxr_run = _Run(out_dir, options, source, ledger, conn)
+                    counts["wxr"] = _write_wxr(wxr_run)
+                    wxr_files, wxr_warnings = wxr_run.files, wxr_run.warnings
+                else:
+                    counts["wxr"], wxr_files, wxr_warnings, rows = done
+                    for row in rows:
+                        ledger.add(*row)
+                run.files[place:place + 1] = wxr_files
+                run.warnings[warnings_at:warnings_at] = wxr_warnings
+        finally:
+            if wxr_child is not None:
+                wxr_child.stop()
         files += run.files
         warnings += run.warnings
         # The redirect maps follow the new site: the Markdown flavour's URLs, or WordPress's

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -167,3 +169,62 @@ def test_formats_flavours_choices_and_checks_come_from_the_tables(nasty_dir: Pat
         archive.close()
     assert any("no validation check reads the markdown export" in m for m in errors)
     assert not any("no validation check" in f.message for f in clean)
+
+
+def _children() -> list[str]:
+    pid = os.getpid()
+    listing = Path(f"/proc/{pid}/task/{pid}/children")
+    return listing.read_text().split() if listing.exists() else []
+
+
+def _export_state(folder: Path, options: ExportOptions) -> tuple[dict[str, str], list[tuple], dict]:
+    summary = export(folder, options).as_dict()
+    summary.pop("elapsed_s")
+    summary["out_dir"] = ""  # the folders differ
+    conn = sqlite3.connect(folder / "blog.db")
+    ledger = conn.execute("SELECT * FROM export_ledger").fetchall()
+    conn.close()
+    return _hashes(folder), ledger, summary
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the WXR is written in a forked child only where fork is")
+def test_wxr_written_in_a_child_is_the_wxr_written_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A blog big enough writes its WXR in a forked child while the Markdown is written: the
+    files, the ledger and the summary are the same as when this process writes it; a child
+    that fails leaves the WXR to this process; no child is left behind."""
+    import threading
+
+    import loaders.run as run_module
+
+    if threading.active_count() > 1:
+        pytest.skip("another thread runs in this test process: the export writes the WXR here")
+    options = ExportOptions(max_size=6000)  # several WXR files: their names and order come back from the child
+    monkeypatch.setattr(run_module, "_PARALLEL_WXR_ITEMS", 10**9)
+    alone = _export_state(build_blog(tmp_path / "here"), options)
+    monkeypatch.setattr(run_module, "_PARALLEL_WXR_ITEMS", 1)
+    before = _children()
+    original = run_module._write_wxr
+    calls = tmp_path / "calls"
+    parent = os.getpid()
+
+    def counting(run: Any) -> dict[str, Any]:
+        with calls.open("a") as fh:
+            fh.write(f"{os.getpid()}\n")
+        return original(run)
+
+    monkeypatch.setattr(run_module, "_write_wxr", counting)
+    forked = _export_state(build_blog(tmp_path / "child"), options)
+    writers = calls.read_text().split()
+    assert len(writers) == 1 and int(writers[0]) != parent  # written by a child, once
+    assert forked == alone
+    assert len([f for f in forked[0] if f.startswith("wordpress")]) > 1
+
+    def failing_in_the_child(run: Any) -> dict[str, Any]:
+        if os.getpid() != parent:
+            raise OSError("the child fails")
+        return original(run)
+
+    monkeypatch.setattr(run_module, "_write_wxr", failing_in_the_child)
+    fallback = _export_state(build_blog(tmp_path / "fallback"), options)
+    assert fallback == alone
+    assert _children() == before
