@@ -192,6 +192,10 @@ def _can_fork_wxr(run: _Run) -> bool:
             and source.post_count + source.page_count + source.comment_count >= _PARALLEL_WXR_ITEMS)
 
 
+def _end_child(_signum: int, _frame: Any) -> None:
+    raise SystemExit(1)
+
+
 def _wxr_child(out_dir: Path, options: ExportOptions, write_fd: int) -> None:
     """In the forked child: the WXR from a connection of its own (the parent's is never
     touched), sent back as (counts, files, warnings, ledger rows); never returns."""
@@ -199,6 +203,7 @@ def _wxr_child(out_dir: Path, options: ExportOptions, write_fd: int) -> None:
     try:
         gc.disable()  # the parent's objects (its connection among them) are never collected here
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and ends this child
+        signal.signal(signal.SIGTERM, _end_child)  # ended: the WXR writer removes its temporary files
         conn = open_archive(out_dir, need="normalised").conn
         source = ExportSource(conn)
         ledger = Ledger(conn)
