@@ -3,12 +3,7 @@ Markdown (Hugo/Jekyll/Pelican) and redirect maps, plus the ``export_ledger`` tab
 
 from __future__ import annotations
 
-import gc
 import logging
-import os
-import pickle
-import signal
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +15,7 @@ import sqlite_utils
 
 from kernel.archive import open_archive
 from kernel.errors import ExportError
+from kernel.forked import ForkedCall
 from kernel.wording import counted
 from loaders.markdown import write_markdown
 from loaders.options import ALL_FORMATS, ExportOptions
@@ -183,84 +179,24 @@ time comes off the export); a smaller one writes it here, where a child would co
 
 
 def _can_fork_wxr(run: _Run) -> bool:
-    """The WXR may go to a child: both formats, a big enough blog, and no other thread (a
-    forked child could inherit a lock another thread holds)."""
+    """The WXR may go to a child: both formats, a big enough blog, and fork possible."""
     formats = run.options.formats
     source = run.source
-    return (hasattr(os, "fork") and "wxr" in formats and "markdown" in formats
-            and threading.active_count() == 1
+    return ("wxr" in formats and "markdown" in formats and ForkedCall.possible()
             and source.post_count + source.page_count + source.comment_count >= _PARALLEL_WXR_ITEMS)
 
 
-def _end_child(_signum: int, _frame: Any) -> None:
-    raise SystemExit(1)
-
-
-def _wxr_child(out_dir: Path, options: ExportOptions, write_fd: int) -> None:
+def _wxr_in_child(out_dir: Path, options: ExportOptions) -> tuple[dict[str, Any], list[str], list[str], list[Any]]:
     """In the forked child: the WXR from a connection of its own (the parent's is never
-    touched), sent back as (counts, files, warnings, ledger rows); never returns."""
-    code = 1
-    try:
-        gc.disable()  # the parent's objects (its connection among them) are never collected here
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and ends this child
-        signal.signal(signal.SIGTERM, _end_child)  # ended: the WXR writer removes its temporary files
-        conn = open_archive(out_dir, need="normalised").conn
-        source = ExportSource(conn)
-        ledger = Ledger(conn)
-        run = _Run(out_dir, options, source, ledger, conn)
-        counts = _write_wxr(run)
-        ledger.flush()
-        rows = conn.execute("SELECT format, item_type, item_id, location FROM temp.ledger_new").fetchall()
-        data = pickle.dumps((counts, run.files, run.warnings, rows))
-        view = memoryview(data)
-        while view:
-            view = view[os.write(write_fd, view):]
-        code = 0
-    except BaseException:  # the parent writes the WXR itself, and reports what goes wrong
-        code = 1
-    finally:
-        os._exit(code)
-
-
-class _WxrChild:
-    """A forked child writing the WXR; ``join`` gives its result, or None when it failed (the
-    caller then writes the WXR itself, which raises what went wrong as before)."""
-
-    def __init__(self, run: _Run) -> None:
-        read_fd, write_fd = os.pipe()
-        self.pid = os.fork()
-        if self.pid == 0:  # the child
-            os.close(read_fd)
-            _wxr_child(run.out_dir, run.options, write_fd)
-        os.close(write_fd)
-        self.read_fd = read_fd
-
-    def join(self) -> tuple[dict[str, Any], list[str], list[str], list[tuple[str, str, str, str]]] | None:
-        try:
-            chunks = []
-            while chunk := os.read(self.read_fd, 1 << 20):
-                chunks.append(chunk)
-        finally:
-            os.close(self.read_fd)
-            _pid, status = os.waitpid(self.pid, 0)
-            self.pid = 0
-        if os.waitstatus_to_exitcode(status) != 0 or not chunks:
-            return None
-        return pickle.loads(b"".join(chunks))
-
-    def stop(self) -> None:
-        """End the child if it still runs (an error or Ctrl-C here): no child is left behind."""
-        if self.pid:
-            try:
-                os.kill(self.pid, signal.SIGTERM)
-                os.waitpid(self.pid, 0)
-            except (ProcessLookupError, ChildProcessError):
-                pass
-            self.pid = 0
-            try:
-                os.close(self.read_fd)
-            except OSError:
-                pass
+    touched), returned as (counts, files, warnings, ledger rows)."""
+    conn = open_archive(out_dir, need="normalised").conn
+    source = ExportSource(conn)
+    ledger = Ledger(conn)
+    run = _Run(out_dir, options, source, ledger, conn)
+    counts = _write_wxr(run)
+    ledger.flush()
+    rows = conn.execute("SELECT format, item_type, item_id, location FROM temp.ledger_new").fetchall()
+    return counts, run.files, run.warnings, rows
 
 
 def check_options(options: ExportOptions) -> None:
@@ -308,7 +244,7 @@ def export(out_dir: Path, options: ExportOptions,
         source = ExportSource(conn)
         ledger = Ledger(conn)
         run = _Run(out_dir, options, source, ledger, conn)
-        wxr_child = _WxrChild(run) if _can_fork_wxr(run) else None
+        wxr_child = ForkedCall(_wxr_in_child, run.out_dir, run.options) if _can_fork_wxr(run) else None
         try:
             for exporter in EXPORTERS:
                 if exporter.name not in options.formats:
@@ -323,7 +259,7 @@ def export(out_dir: Path, options: ExportOptions,
             if wxr_child is not None:
                 done = wxr_child.join()
                 place = run.files.index("\0wxr")
-                if done is None:  # the child failed: write it here, as without a child
+                if done is None:  # the child failed: write it here, which raises what went wrong
                     wxr_run = _Run(out_dir, options, source, ledger, conn)
                     counts["wxr"] = _write_wxr(wxr_run)
                     wxr_files, wxr_warnings = wxr_run.files, wxr_run.warnings

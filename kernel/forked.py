@@ -1,0 +1,91 @@
+"""A function run in a forked child of this process, its result sent back through a pipe.
+
+Used where a stage has two independent pieces of work and the blog is big enough to repay a
+child (the export's WXR beside its Markdown, validation's check groups): the child shares the
+parent's loaded modules (no start-up), opens its own resources (never the parent's connection,
+whose objects it leaves alone: no garbage collection runs there) and exits with ``os._exit``.
+
+* ``ForkedCall.possible()``: fork exists and no other thread runs (a forked child could inherit
+  a lock another thread holds).
+* ``join()``: the result, or ``None`` when the child failed (the caller then does the work
+  itself, which raises what went wrong as it would have without a child).
+* ``stop()``: ends a child that still runs (an error or Ctrl-C in the parent) with SIGTERM,
+  which the child turns into ``SystemExit`` so that ``finally`` blocks remove its temporary
+  files; the child ignores Ctrl-C itself, the parent handles it. No child is left behind.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import pickle
+import signal
+import threading
+from collections.abc import Callable
+from typing import Any
+
+
+def _ended(_signum: int, _frame: Any) -> None:
+    raise SystemExit(1)
+
+
+class ForkedCall:
+    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
+        read_fd, write_fd = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:  # the child: never returns
+            os.close(read_fd)
+            self._child(fn, args, write_fd)
+        os.close(write_fd)
+        self.read_fd = read_fd
+
+    @staticmethod
+    def possible() -> bool:
+        return hasattr(os, "fork") and threading.active_count() == 1
+
+    @staticmethod
+    def _child(fn: Callable[..., Any], args: tuple[Any, ...], write_fd: int) -> None:
+        code = 1
+        try:
+            gc.disable()  # the parent's objects (its connections among them) are never collected here
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, _ended)
+            view = memoryview(pickle.dumps(fn(*args)))
+            while view:
+                view = view[os.write(write_fd, view):]
+            code = 0
+        except BaseException:  # the parent does the work itself and reports what goes wrong
+            code = 1
+        finally:
+            os._exit(code)
+
+    def join(self) -> Any:
+        """The child's result, or None when it failed."""
+        chunks = []
+        try:
+            while chunk := os.read(self.read_fd, 1 << 20):
+                chunks.append(chunk)
+        finally:
+            os.close(self.read_fd)
+            self.read_fd = -1
+            _pid, status = os.waitpid(self.pid, 0)
+            self.pid = 0
+        if os.waitstatus_to_exitcode(status) != 0 or not chunks:
+            return None
+        return pickle.loads(b"".join(chunks))
+
+    def stop(self) -> None:
+        """End the child if it still runs: no child is left behind."""
+        if self.pid:
+            try:
+                os.kill(self.pid, signal.SIGTERM)
+                os.waitpid(self.pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+            self.pid = 0
+        if self.read_fd >= 0:
+            try:
+                os.close(self.read_fd)
+            except OSError:
+                pass
+            self.read_fd = -1
