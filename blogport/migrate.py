@@ -6,6 +6,9 @@ the stage that was interrupted keeps what it stored, nothing after it runs, and
 checked first: a folder that holds another blog's archive, or files that are not
 blogport's, is refused unless ``force``.
 
+While a live blog's crawl process works, this process only waits for it: it imports the
+later stages' modules meanwhile (``StageWarmup``), so their start-up is not paid after the crawl.
+
 A live blog whose export fetches pictures keeps its crawl process once the crawl has ended
 (``crawler.run.KeptCrawlProcess``): the export has it fetch the pictures in its own reactor
 (``loaders.images.download_through``), and it is ended when the export ends, however it ends.
@@ -13,10 +16,12 @@ A live blog whose export fetches pictures keeps its crawl process once the crawl
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
 import sqlite3
+import threading
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -48,6 +53,39 @@ def set_archive_aside(out_dir: Path, stored: str) -> None:
         else:
             (out_dir / (OLD_ARCHIVE + suffix)).unlink(missing_ok=True)
     log.warning("the archive of %s in %s was set aside as %s", stored, out_dir, OLD_ARCHIVE)
+
+
+WARM_MODULES = ("transform.run", "loaders.run", "blogport.validate", "blogport.report.render")
+"""The modules the stages after the crawl import, imported while a live crawl's process works."""
+
+
+class StageWarmup:
+    """Imports ``modules`` in a thread of its own (``start``, once the crawl process has its
+    job); ``join`` waits for it, before the stages that use them run. A module that fails to
+    import is left to the stage's own import, which says what is wrong."""
+
+    def __init__(self, modules: tuple[str, ...] = WARM_MODULES) -> None:
+        self.modules = modules
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._import, name="blogport-warmup", daemon=True)
+            self.thread.start()
+
+    def _import(self) -> None:
+        for name in self.modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - raised again, in one line, by the stage that needs it
+                return
+
+    def join(self) -> None:
+        """Wait for the imports: no thread is left once the crawl stage is over (the export
+        forks only while this process runs one thread)."""
+        thread, self.thread = self.thread, None
+        if thread is not None:
+            thread.join()
 
 
 @dataclass
@@ -218,10 +256,11 @@ def migrate(
     ``InterruptedRun`` when the run was interrupted (nothing after that stage ran) and
     ``DiskFullError`` when the disk filled up. ``crawl_with`` replaces the crawl stage (a
     distributed batch has filled the archive already; it returns that crawl's summary)."""
+    # the stages' modules are imported here, not at start-up (``blogport --help`` and the other
+    # commands do not need them); a live crawl's process is started before transform, export
+    # and validation are imported, which ``warmup`` does while that process works
     from crawler.run import KeptCrawlProcess, crawl
     from loaders.images import download_through, downloads_images
-    from loaders.run import export
-    from transform.run import transform
 
     out_dir = Path(out_dir)
     show = display or SilentDisplay()
@@ -238,19 +277,31 @@ def migrate(
         result = MigrateResult(out_dir)
         # the pictures the export will fetch: by the crawl's own process, kept for them
         kept = KeptCrawlProcess() if crawl_with is None and downloads_images(config.export) else None
+        warmup = StageWarmup()
+
+        def live_crawl() -> Any:
+            try:
+                return crawl(config.source, out_dir, config.crawl, keep=kept, on_started=warmup.start)
+            finally:
+                warmup.join()
+
+        def transform_stage() -> Any:
+            from transform.run import transform  # imported by the warm-up already, after a live crawl
+
+            return transform(out_dir, config.transform, progress=show.progress)
 
         def export_stage() -> Any:
+            from loaders.run import export  # imported by the warm-up already, after a live crawl
+
             with download_through(kept):
                 return export(out_dir, config.export, progress=show.progress)
 
         try:
-            crawl_stage = crawl_with or (lambda: crawl(config.source, out_dir, config.crawl, keep=kept))
-            crawled = run_stage("crawl", show, out_dir, crawl_stage, what=config.source, live=False)
+            crawled = run_stage("crawl", show, out_dir, crawl_with or live_crawl, what=config.source, live=False)
             result.stages["crawl"] = crawled
             if crawled.interrupted:
                 raise InterruptedRun("crawl")
-            result.stages["transform"] = run_stage(
-                "transform", show, out_dir, lambda: transform(out_dir, config.transform, progress=show.progress))
+            result.stages["transform"] = run_stage("transform", show, out_dir, transform_stage)
             try:
                 result.stages["export"] = run_stage("export", show, out_dir, export_stage,
                                                     what=", ".join(config.export.formats))

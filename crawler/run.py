@@ -36,6 +36,7 @@ import threading
 import time
 import urllib.parse
 from collections import deque
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
@@ -77,8 +78,8 @@ class LiveBlog:
         return None
 
     def crawl(self, out_dir: Path, options: CrawlOptions, settings: dict[str, Any] | None = None, *,
-              keep: "KeptCrawlProcess | None" = None) -> CrawlSummary:
-        return _crawl_site(self.location, Path(out_dir), options, settings, keep)
+              keep: "KeptCrawlProcess | None" = None, on_started: Callable[[], None] | None = None) -> CrawlSummary:
+        return _crawl_site(self.location, Path(out_dir), options, settings, keep, on_started)
 
     def refresh(self, out_dir: Path, options: CrawlOptions, settings: dict[str, Any] | None = None) -> CrawlSummary:
         """The listings first, then only the pages they say changed (``crawler.incremental``).
@@ -103,17 +104,20 @@ def crawl(
     *,
     settings: dict[str, Any] | None = None,
     keep: "KeptCrawlProcess | None" = None,
+    on_started: Callable[[], None] | None = None,
 ) -> CrawlSummary:
     """Fill ``out_dir/blog.db`` from ``source`` (blog URL, saved mirror folder or export file).
 
     ``settings`` are extra Scrapy settings for a live crawl (tests, benchmarks). With ``keep``,
     the process of a live crawl that ended normally is kept there, for the export's pictures.
+    ``on_started`` is called once the process of a live crawl has its job (this process then
+    only waits for it: the caller may prepare the later stages meanwhile).
     Raises ``SourceError`` for a source blogport cannot read (including a site that is not a
     Blogger blog) and ``UnreachableError`` when the blog's host cannot be reached.
     """
     found = source_of(source, options)
-    if keep is not None and isinstance(found, LiveBlog):
-        summary = found.crawl(Path(out_dir), options, settings, keep=keep)
+    if (keep is not None or on_started is not None) and isinstance(found, LiveBlog):
+        summary = found.crawl(Path(out_dir), options, settings, keep=keep, on_started=on_started)
     else:
         summary = found.crawl(Path(out_dir), options, settings)
     note_trial(Path(out_dir), options.limit)
@@ -247,10 +251,11 @@ def _end(proc: subprocess.Popen[str], stderr_reader: threading.Thread | None, *,
 
 
 def run_child(job: dict[str, Any], source_label: str, progress_enabled: bool,
-              keep: KeptCrawlProcess | None = None) -> ChildResult:
+              keep: KeptCrawlProcess | None = None, on_started: Callable[[], None] | None = None) -> ChildResult:
     """Run ``python -m crawler.process`` with ``job``; show its progress; forward Ctrl-C.
     With ``keep`` (and ``images_after`` in the job), a process that says it waits for
-    pictures is handed to ``keep`` instead of waited for."""
+    pictures is handed to ``keep`` instead of waited for. ``on_started`` is called once the
+    process has its job."""
     started = time.monotonic()
     proc = subprocess.Popen(
         [sys.executable, "-m", "crawler.process"],
@@ -267,6 +272,8 @@ def run_child(job: dict[str, Any], source_label: str, progress_enabled: bool,
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     proc.stdin.write(json.dumps(job) + "\n")
     proc.stdin.flush()
+    if on_started is not None:
+        on_started()
     done: dict[str, Any] | None = None
     last: dict[str, Any] = {}
     tail: deque[str] = deque(maxlen=40)
@@ -361,12 +368,13 @@ def child_job(
 
 
 def _crawl_site(url: str, out_dir: Path, options: CrawlOptions, settings: dict[str, Any] | None,
-                keep: KeptCrawlProcess | None = None) -> CrawlSummary:
+                keep: KeptCrawlProcess | None = None, on_started: Callable[[], None] | None = None) -> CrawlSummary:
     out_dir.mkdir(parents=True, exist_ok=True)
     archive_path = out_dir / ARCHIVE_NAME
     via = choose_via(url, archive_path, options)
     extra = {"images_after": True} if keep is not None else {}
-    result = run_child(child_job(url, archive_path, options, via, settings, **extra), url, options.progress, keep)
+    result = run_child(child_job(url, archive_path, options, via, settings, **extra), url, options.progress, keep,
+                       on_started)
     done = result.done
     if done is not None and done.get("via") in ("html", "feeds"):
         via = str(done["via"])  # what the probe of --via auto chose

@@ -253,3 +253,22 @@ def test_unresolvable_host_is_one_line_without_traceback(tmp_path: Path) -> None
     assert "Traceback" not in proc.stderr
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("blogport: error: cannot reach"), proc.stderr
+
+
+def _child_pids() -> set[int]:
+    """Pids of this process's living children (any thread's)."""
+    return {int(p) for task in Path("/proc/self/task").iterdir() for p in (task / "children").read_text().split()}
+
+
+def test_on_started_is_called_once_the_crawl_process_has_its_job(tmp_path: Path) -> None:
+    """A live crawl calls ``on_started`` once, while its crawl process runs (the caller
+    prepares the later stages meanwhile)."""
+    blog = generate_blog(seed=5, posts=6)
+    calls: list[set[int]] = []
+    with FixtureServer(blog) as server:
+        before = _child_pids()
+        summary = crawl(server.base_url + "/", tmp_path / "live", FAST, on_started=lambda: calls.append(_child_pids()))
+    assert summary.posts_found == 6
+    assert len(calls) == 1, calls
+    assert calls[0] - before, "the crawl process was running when on_started was called"
+    assert _child_pids() <= before
