@@ -58,6 +58,7 @@ from crawler.items import PageItem
 from crawler.process import die_with_parent, quiet_gc
 from kernel.archive import Archive
 from kernel.errors import DiskFullError, is_disk_full
+from kernel.forked import exit_now
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -112,25 +113,7 @@ def _worker_main(
             raise
         log.info("%s", DiskFullError(path))  # the command says it, once
         sys.exit(DISK_FULL_EXIT)
-    _exit_done()
-
-
-def _exit_done() -> None:
-    """End the worker whose archive is committed and closed without the interpreter's
-    teardown of every module it loaded (lxml, sqlite, parsel: a few tens of milliseconds
-    the crawl process waits for in its join); exit handlers and the log's flush still run."""
-    import atexit
-    import os
-    import sys
-
-    atexit._run_exitfuncs()
-    logging.shutdown()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):
-            pass
-    os._exit(0)
+    exit_now(0)  # the archive is committed and closed: no teardown for the crawl process to wait for
 
 
 def _worker_loop(
