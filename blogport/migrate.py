@@ -26,7 +26,7 @@ import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from blogport.config import MigrationConfig, save_config
 from blogport.lock import LOCK_NAME, hold_lock
@@ -34,8 +34,11 @@ from blogport.runs import finish_run, start_run
 from blogport.stages import SilentDisplay, disk_full_guard
 from blogport.validate_options import ValidateOptions
 from kernel.archive import ARCHIVE_NAME, Archive
-from kernel.errors import ExportError, InterruptedRun
+from kernel.errors import BlogportError, ExportError, InterruptedRun
 from loaders.atomic import TEMP_NAME, remove_stale_temps
+
+if TYPE_CHECKING:
+    from crawler.run import EarlyCrawlProcess
 
 log = logging.getLogger(__name__)
 
@@ -257,12 +260,31 @@ def migrate(
     ``DiskFullError`` when the disk filled up. ``crawl_with`` replaces the crawl stage (a
     distributed batch has filled the archive already; it returns that crawl's summary)."""
     # the stages' modules are imported here, not at start-up (``blogport --help`` and the other
-    # commands do not need them); a live crawl's process is started before transform, export
-    # and validation are imported, which ``warmup`` does while that process works
+    # commands do not need them); a live crawl's process is started first, before anything
+    # else is prepared or imported (``StageWarmup`` imports the later stages while it works)
+    from crawler.run import EarlyCrawlProcess, LiveBlog, source_of
+
+    early = None
+    if crawl_with is None:
+        try:
+            live = isinstance(source_of(config.source, config.crawl), LiveBlog)
+        except BlogportError:
+            live = False  # the crawl stage says what is wrong with the source
+        early = EarlyCrawlProcess().start() if live else None
+    try:
+        return _migrate(config, Path(out_dir), validate=validate, validate_options=validate_options, force=force,
+                        display=display, crawl_with=crawl_with, early=early)
+    finally:
+        if early is not None:
+            early.close()  # not taken: the run stopped before its crawl
+
+
+def _migrate(config: MigrationConfig, out_dir: Path, *, validate: bool, validate_options: ValidateOptions,
+             force: bool, display: SilentDisplay | None, crawl_with: Callable[[], Any] | None,
+             early: "EarlyCrawlProcess | None") -> MigrateResult:
     from crawler.run import KeptCrawlProcess, crawl
     from loaders.images import download_through, downloads_images
 
-    out_dir = Path(out_dir)
     show = display or SilentDisplay()
     check_out_dir(config.source, out_dir, force=force)
     prepare_out_dir(out_dir)
@@ -281,7 +303,7 @@ def migrate(
 
         def live_crawl() -> Any:
             try:
-                return crawl(config.source, out_dir, config.crawl, keep=kept, on_started=warmup.start)
+                return crawl(config.source, out_dir, config.crawl, keep=kept, on_started=warmup.start, early=early)
             finally:
                 warmup.join()
 

@@ -3,7 +3,8 @@
 Scrapy's Twisted reactor cannot be restarted within one process, so ``crawler.run.crawl``
 starts this module for every crawl. Protocol:
 
-* stdin, first line: the job as JSON (``source``, ``archive``, ``options`` (the fields of
+* stdin, first line: the job as JSON (read once ``PRELOADED`` is imported: the process may
+  be started before its job is known) (``source``, ``archive``, ``options`` (the fields of
   ``CrawlOptions``), ``log_level``, optional ``settings`` overrides and ``reactor``).
   Closing stdin afterwards (the parent exited) stops the crawl gracefully.
 * stdout: one line per message, ``BLOGPORT {json}``: ``{"type": "progress", ...counts}``
@@ -388,9 +389,23 @@ def _spider_for(via: str, job: dict[str, Any], options: Any) -> tuple[type, dict
     return spider_cls, kwargs
 
 
+PRELOADED = ("scrapy.crawler", "scrapy.utils.reactor", "crawler.settings", "crawler.spider")
+"""What every crawl job imports and that installs no reactor, imported before the job is read
+(a process started ahead of its job, ``crawler.run.start_crawl_process``, spends the wait on
+them); the reactor the job names is installed after."""
+
+
+def preload() -> None:
+    import importlib
+
+    for name in PRELOADED:
+        importlib.import_module(name)
+
+
 def main() -> int:
     parent = os.environ.get(PARENT_PID_ENV, "")
     die_with_parent(int(parent) if parent.isdigit() else None)
+    preload()
     line = sys.stdin.readline()
     if not line:
         return 2

@@ -78,8 +78,9 @@ class LiveBlog:
         return None
 
     def crawl(self, out_dir: Path, options: CrawlOptions, settings: dict[str, Any] | None = None, *,
-              keep: "KeptCrawlProcess | None" = None, on_started: Callable[[], None] | None = None) -> CrawlSummary:
-        return _crawl_site(self.location, Path(out_dir), options, settings, keep, on_started)
+              keep: "KeptCrawlProcess | None" = None, on_started: Callable[[], None] | None = None,
+              early: "EarlyCrawlProcess | None" = None) -> CrawlSummary:
+        return _crawl_site(self.location, Path(out_dir), options, settings, keep, on_started, early)
 
     def refresh(self, out_dir: Path, options: CrawlOptions, settings: dict[str, Any] | None = None) -> CrawlSummary:
         """The listings first, then only the pages they say changed (``crawler.incremental``).
@@ -105,19 +106,21 @@ def crawl(
     settings: dict[str, Any] | None = None,
     keep: "KeptCrawlProcess | None" = None,
     on_started: Callable[[], None] | None = None,
+    early: "EarlyCrawlProcess | None" = None,
 ) -> CrawlSummary:
     """Fill ``out_dir/blog.db`` from ``source`` (blog URL, saved mirror folder or export file).
 
     ``settings`` are extra Scrapy settings for a live crawl (tests, benchmarks). With ``keep``,
     the process of a live crawl that ended normally is kept there, for the export's pictures.
     ``on_started`` is called once the process of a live crawl has its job (this process then
-    only waits for it: the caller may prepare the later stages meanwhile).
+    only waits for it: the caller may prepare the later stages meanwhile). ``early`` holds a
+    crawl process started ahead, which a live crawl takes.
     Raises ``SourceError`` for a source blogport cannot read (including a site that is not a
     Blogger blog) and ``UnreachableError`` when the blog's host cannot be reached.
     """
     found = source_of(source, options)
-    if (keep is not None or on_started is not None) and isinstance(found, LiveBlog):
-        summary = found.crawl(Path(out_dir), options, settings, keep=keep, on_started=on_started)
+    if (keep is not None or on_started is not None or early is not None) and isinstance(found, LiveBlog):
+        summary = found.crawl(Path(out_dir), options, settings, keep=keep, on_started=on_started, early=early)
     else:
         summary = found.crawl(Path(out_dir), options, settings)
     note_trial(Path(out_dir), options.limit)
@@ -250,14 +253,9 @@ def _end(proc: subprocess.Popen[str], stderr_reader: threading.Thread | None, *,
                 pass
 
 
-def run_child(job: dict[str, Any], source_label: str, progress_enabled: bool,
-              keep: KeptCrawlProcess | None = None, on_started: Callable[[], None] | None = None) -> ChildResult:
-    """Run ``python -m crawler.process`` with ``job``; show its progress; forward Ctrl-C.
-    With ``keep`` (and ``images_after`` in the job), a process that says it waits for
-    pictures is handed to ``keep`` instead of waited for. ``on_started`` is called once the
-    process has its job."""
-    started = time.monotonic()
-    proc = subprocess.Popen(
+def start_crawl_process() -> subprocess.Popen[str]:
+    """A ``python -m crawler.process``, waiting for its job on stdin (``crawler.process``)."""
+    return subprocess.Popen(
         [sys.executable, "-m", "crawler.process"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -269,6 +267,46 @@ def run_child(job: dict[str, Any], source_label: str, progress_enabled: bool,
         env=_child_env(),
         start_new_session=True,  # Ctrl-C reaches the parent only; it stops the child gracefully
     )
+
+
+class EarlyCrawlProcess:
+    """A crawl process started before its job is known (``start``), so that its start-up
+    (Python, then ``crawler.process.PRELOADED``) runs while this process prepares the run;
+    the next live crawl given it takes it. ``close`` ends one that was not taken."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen[str] | None = None
+
+    def start(self) -> "EarlyCrawlProcess":
+        if self.proc is None:
+            self.proc = start_crawl_process()
+        return self
+
+    def take(self) -> subprocess.Popen[str] | None:
+        """The process, when it still waits for its job (else None: start another)."""
+        proc, self.proc = self.proc, None
+        if proc is not None and proc.poll() is not None:
+            _end(proc, None, grace=0.0)
+            return None
+        return proc
+
+    def close(self) -> None:
+        """End the process if no crawl took it: it has no job, nothing to keep."""
+        proc, self.proc = self.proc, None
+        if proc is not None:
+            _end(proc, None, grace=0.0)
+
+
+def run_child(job: dict[str, Any], source_label: str, progress_enabled: bool,
+              keep: KeptCrawlProcess | None = None, on_started: Callable[[], None] | None = None,
+              early: EarlyCrawlProcess | None = None) -> ChildResult:
+    """Run ``python -m crawler.process`` with ``job`` (in ``early``'s process, when it has
+    one waiting); show its progress; forward Ctrl-C.
+    With ``keep`` (and ``images_after`` in the job), a process that says it waits for
+    pictures is handed to ``keep`` instead of waited for. ``on_started`` is called once the
+    process has its job."""
+    started = time.monotonic()
+    proc = (early.take() if early is not None else None) or start_crawl_process()
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     proc.stdin.write(json.dumps(job) + "\n")
     proc.stdin.flush()
@@ -368,13 +406,14 @@ def child_job(
 
 
 def _crawl_site(url: str, out_dir: Path, options: CrawlOptions, settings: dict[str, Any] | None,
-                keep: KeptCrawlProcess | None = None, on_started: Callable[[], None] | None = None) -> CrawlSummary:
+                keep: KeptCrawlProcess | None = None, on_started: Callable[[], None] | None = None,
+                early: EarlyCrawlProcess | None = None) -> CrawlSummary:
     out_dir.mkdir(parents=True, exist_ok=True)
     archive_path = out_dir / ARCHIVE_NAME
     via = choose_via(url, archive_path, options)
     extra = {"images_after": True} if keep is not None else {}
     result = run_child(child_job(url, archive_path, options, via, settings, **extra), url, options.progress, keep,
-                       on_started)
+                       on_started, early)
     done = result.done
     if done is not None and done.get("via") in ("html", "feeds"):
         via = str(done["via"])  # what the probe of --via auto chose

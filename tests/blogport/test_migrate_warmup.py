@@ -99,3 +99,30 @@ def test_the_command_line_exit_waits_for_threads_runs_exit_handlers_and_flushes(
     assert failed.returncode == 2
     assert failed.stderr.count("\n") == 1 and "Traceback" not in failed.stderr
     assert failed.stdout == "exit handler ran\n"
+
+
+def _children() -> set[int]:
+    return {int(p) for task in Path("/proc/self/task").iterdir() for p in (task / "children").read_text().split()}
+
+
+def test_a_refused_output_folder_leaves_no_crawl_process(tmp_path: Path) -> None:
+    """The crawl process of a live migrate is started before the output folder is checked:
+    a folder that is refused ends it, unused, with the one-line error."""
+    from blogport.config import MigrationConfig
+    from blogport.migrate import migrate
+    from crawler.options import CrawlOptions
+    from kernel.errors import ExportError
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "notes.txt").write_text("mine")
+    before = _children()
+    config = MigrationConfig(source="http://127.0.0.1:9/", crawl=CrawlOptions(via="html", progress=False))
+    try:
+        migrate(config, site)
+    except ExportError as exc:
+        assert "is not empty" in str(exc)
+    else:
+        raise AssertionError("a folder holding other files is refused")
+    assert _children() <= before
+    assert sorted(p.name for p in site.iterdir()) == ["notes.txt"]

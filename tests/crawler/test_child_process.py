@@ -108,3 +108,35 @@ def test_killing_blogport_kills_its_crawl_and_extraction_processes(tmp_path: Pat
         assert conn.execute("SELECT count(*) FROM raw_posts").fetchone()[0] > 0
     finally:
         conn.close()
+
+
+def test_what_the_crawl_process_imports_before_its_job_installs_no_reactor() -> None:
+    """The job names the reactor, installed once the job is read: the modules imported while
+    the process waits for it (``crawler.process.PRELOADED``) must not install one."""
+    code = ("import sys; from crawler.process import PRELOADED, preload; preload();"
+            " print(all(m in sys.modules for m in PRELOADED), 'twisted.internet.reactor' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "False"]
+
+
+def test_a_crawl_process_started_ahead_runs_the_crawl_or_is_ended_unused(tmp_path: Path) -> None:
+    from crawler.options import CrawlOptions
+    from crawler.run import EarlyCrawlProcess, crawl
+    from fixtures.server import FixtureServer
+
+    unused = EarlyCrawlProcess().start()
+    assert unused.proc is not None
+    pid = unused.proc.pid
+    unused.close()
+    assert pid not in _children(os.getpid()) and unused.proc is None
+
+    early = EarlyCrawlProcess().start()
+    assert early.proc is not None
+    pid = early.proc.pid
+    with FixtureServer(generate_blog(seed=9, posts=5)) as server:
+        summary = crawl(server.base_url + "/", tmp_path / "out", CrawlOptions(via="html", autothrottle=False,
+                                                                              progress=False), early=early)
+    assert summary.posts_found >= 5 and not summary.errors
+    assert early.proc is None, "the crawl took the process started ahead"
+    assert pid not in _children(os.getpid())

@@ -268,7 +268,7 @@ def test_on_started_is_called_once_the_crawl_process_has_its_job(tmp_path: Path)
     with FixtureServer(blog) as server:
         before = _child_pids()
         summary = crawl(server.base_url + "/", tmp_path / "live", FAST, on_started=lambda: calls.append(_child_pids()))
-    assert summary.posts_found == 6
+    assert summary.posts_found >= 6 and not summary.errors
     assert len(calls) == 1, calls
     assert calls[0] - before, "the crawl process was running when on_started was called"
     assert _child_pids() <= before
