@@ -20,6 +20,7 @@ Checks and the names their findings carry:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import re
@@ -53,6 +54,7 @@ from blogport.checks.threads import check_threads
 from blogport.report.chart import MonthCounts
 from blogport.validate_options import ValidateOptions
 from kernel.errors import DiskFullError, ExportError
+from kernel.forked import ForkedCall
 from loaders.atomic import atomic_write
 
 log = logging.getLogger(__name__)
@@ -271,9 +273,72 @@ def _no_progress(done: int, total: int, what: str) -> None:
     return None
 
 
+_PARALLEL_ITEMS = 2000
+"""A blog of at least this many posts, pages and comments runs the content check in a forked
+child process while this one builds the ledger and runs the other checks (two cores: the
+content check's time comes off the validation); a smaller one runs it here, where a child
+would cost more than it saves."""
+
+
+@dataclass(frozen=True)
+class _Link:
+    """A link the content check asks ``link_for`` for in a forked child, which has no ledger:
+    it stands in the child's findings until this process resolves it."""
+
+    item_type: str
+    item_id: str
+    fmt: str | None = None
+
+
+def _deferred_link(item_type: str, item_id: str, fmt: str | None = None) -> Any:
+    return _Link(item_type, item_id, fmt)
+
+
+def _content_in_child(ctx: Context) -> tuple[list[Finding], dict[str, int]]:
+    """In the forked child: the content check, which reads the exported files itself (never
+    the parent's connection), with its links deferred; returned with the picture counts."""
+    findings = check_content(ctx, _deferred_link)
+    return findings, ctx.image_counts
+
+
+def _resolve_links(findings: list[Finding], link_for: Callable[..., str | None]) -> list[Finding]:
+    resolved = []
+    for finding in findings:
+        ref = finding.item_link
+        if isinstance(ref, _Link):
+            finding = dataclasses.replace(finding, item_link=link_for(ref.item_type, ref.item_id, ref.fmt))
+        resolved.append(finding)
+    return resolved
+
+
+def _fork_content(ctx: Context, fork: bool | None) -> bool:
+    """The content check may go to a child: asked for, or a big enough blog; and fork possible."""
+    if fork is None:
+        fork = len(ctx.posts) + len(ctx.comments) >= _PARALLEL_ITEMS
+    return fork and ForkedCall.possible()
+
+
 def run_checks(ctx: Context, now: datetime | None = None,
-               progress: Progress = _no_progress) -> tuple[list[LedgerEntry], list[Finding]]:
-    """Every check over a loaded context: (ledger, findings sorted by check then severity)."""
+               progress: Progress = _no_progress, *,
+               fork: bool | None = None) -> tuple[list[LedgerEntry], list[Finding]]:
+    """Every check over a loaded context: (ledger, findings sorted by check then severity).
+
+    ``fork``: run the content check in a forked child (True), here (False), or in a child
+    for a blog of ``_PARALLEL_ITEMS`` items or more (None). Either way the findings are the
+    same; a child that fails leaves the check to this process."""
+    child = None
+    if _fork_content(ctx, fork):
+        ctx.read_shared_files()  # parsed once, here: the child inherits them
+        child = ForkedCall(_content_in_child, ctx)
+    try:
+        return _run_checks(ctx, now, progress, child)
+    finally:
+        if child is not None:
+            child.stop()  # still running at an error or Ctrl-C here: ended, never left behind
+
+
+def _run_checks(ctx: Context, now: datetime | None, progress: Progress,
+                child: ForkedCall | None) -> tuple[list[LedgerEntry], list[Finding]]:
     total = len(CHECKS)
     progress(0, total, "ledger")
     entries, findings = build_ledger(ctx)
@@ -292,14 +357,22 @@ def run_checks(ctx: Context, now: datetime | None = None,
     findings += reconcile_totals(ctx, link_for)
     progress(2, total, "dates")
     findings += check_dates(ctx, link_for, now)
+    threads = check_threads(ctx, link_for)
+    exports = check_exports(ctx)
+    crawl = check_crawl(ctx) + check_sources(ctx) + check_captures(ctx)
     progress(3, total, "content")
-    findings += check_content(ctx, link_for)
+    done = child.join() if child is not None else None
+    if done is None:  # no child, or it failed: here, which raises what goes wrong
+        findings += check_content(ctx, link_for)
+    else:
+        content, ctx.image_counts = done
+        findings += _resolve_links(content, link_for)
     progress(4, total, "threads")
-    findings += check_threads(ctx, link_for)
+    findings += threads
     progress(5, total, "exports")
-    findings += check_exports(ctx)
+    findings += exports
     progress(6, total, "crawl")
-    findings += check_crawl(ctx) + check_sources(ctx) + check_captures(ctx)
+    findings += crawl
     progress(total, total, "report")
     order = {name: i for i, name in enumerate(CHECKS)}
     findings.sort(key=lambda f: (order.get(f.check, len(order)), _SEVERITY_ORDER.get(f.severity, 2)))

@@ -97,7 +97,7 @@ def exported_bodies(ctx: Context, item_type: str, row: dict[str, Any]) -> list[t
                     bodies.append((fmt, match.content, True))
         elif fmt == "markdown":
             if item_type != "comment":
-                md = ctx.markdown(location)
+                md = ctx.markdown_body(location)
                 if md.exists:
                     bodies.append((fmt, md.body, False))
             else:

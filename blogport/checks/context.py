@@ -201,9 +201,13 @@ def parse_pelican_metadata(text: str) -> tuple[dict[str, Any], str] | None:
     return meta, "\n".join(lines[start:])
 
 
-def parse_markdown(path: Path, rel: str) -> MarkdownFile:
+def parse_markdown(path: Path, rel: str, *, front_matter: bool = True) -> MarkdownFile:
     """Read a Markdown file and load its front matter as Hugo or Jekyll would, or its
-    metadata as Pelican would (``Key: value`` lines, no front matter delimiters)."""
+    metadata as Pelican would (``Key: value`` lines, no front matter delimiters).
+
+    ``front_matter=False``: the file's body only, its YAML or TOML front matter left unloaded
+    (``meta`` None, no error for front matter that does not load): what the content check
+    reads, at a fraction of the cost."""
     if not path.is_file():
         return MarkdownFile(rel, exists=False, error="file is missing")
     try:
@@ -218,6 +222,8 @@ def parse_markdown(path: Path, rel: str) -> MarkdownFile:
         return MarkdownFile(rel, exists=True, body=text, error="has no front matter")
     raw, body = match.group(2), text[match.end():]
     form = "toml" if match.group(1) == "+++" else "yaml"
+    if not front_matter:
+        return MarkdownFile(rel, exists=True, body=body, form=form)
     try:
         meta = tomllib.loads(raw) if form == "toml" else yaml.load(raw, Loader=_SAFE_LOADER)
     except (yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
@@ -309,6 +315,7 @@ class Context:
     """Pictures of the Markdown export (``ImageTally.counts``), set by the content check."""
     _wxr: dict[str, WxrFile] = field(default_factory=dict)
     _md: dict[str, MarkdownFile] = field(default_factory=dict)
+    _md_bodies: dict[str, MarkdownFile] = field(default_factory=dict)
     _data: dict[str, DataFile] = field(default_factory=dict)
 
     # -- lookups -----------------------------------------------------------------------
@@ -358,6 +365,22 @@ class Context:
         if rel not in self._md:
             self._md[rel] = parse_markdown(self.out_dir / rel, rel)
         return self._md[rel]
+
+    def read_shared_files(self) -> None:
+        """Parse the WXR files and the comments data files the ledger names, which the ledger and
+        the content check both read: done before the content check forks, its child shares them."""
+        self.wxr_files()
+        for rel in sorted({loc for (fmt, t, _i), loc in self.ledger.items() if fmt == "markdown" and t == "comment"}):
+            self.data_file(rel)
+
+    def markdown_body(self, rel: str) -> MarkdownFile:
+        """The file as ``markdown`` reads it when that has read it already, else read for its
+        body only (``parse_markdown(front_matter=False)``): ``exists`` and ``body`` are the same."""
+        if rel in self._md:
+            return self._md[rel]
+        if rel not in self._md_bodies:
+            self._md_bodies[rel] = parse_markdown(self.out_dir / rel, rel, front_matter=False)
+        return self._md_bodies[rel]
 
     def data_file(self, rel: str) -> DataFile:
         if rel not in self._data:
