@@ -14,14 +14,16 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from kernel.errors import ArchiveError, no_archive_message
 from kernel.records import BlogInfo, RawComment, RawPost
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 ARCHIVE_NAME = "blog.db"
 SCHEMA_VERSION = 1
@@ -139,8 +141,6 @@ class Archive:
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
         self.conn = conn
-        # no sqlite-utils plugins are used: not loading them saves a scan of every installed package
-        self.db = sqlite_utils.Database(conn, execute_plugins=False)
         if _opened is None:
             objects = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
             versioned = _RAW_OBJECTS <= objects and self.get_meta("schema_version") is not None
@@ -153,6 +153,16 @@ class Archive:
                 conn.execute(statement)
             if self.get_meta("schema_version") is None:
                 self._set_meta(conn, "schema_version", SCHEMA_VERSION)
+
+    @cached_property
+    def db(self) -> "sqlite_utils.Database":
+        """The connection as a ``sqlite_utils.Database``, made when first asked for: the
+        archive itself uses ``sqlite3`` only, and importing sqlite-utils costs start-up time
+        (imported here, lazily, for that reason only)."""
+        import sqlite_utils
+
+        # no sqlite-utils plugins are used: not loading them saves a scan of every installed package
+        return sqlite_utils.Database(self.conn, execute_plugins=False)
 
     @classmethod
     def in_dir(cls, out_dir: str | Path) -> "Archive":

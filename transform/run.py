@@ -155,7 +155,7 @@ def transform(out_dir: Path, options: TransformOptions,
         # one transaction: the tables, their rows, the full-text indexes and the summary of
         # the run that made them are committed together (one commit to pay for, not three)
         with archive.transaction():
-            with search_index_rebuilt_after(archive.db) as save:
+            with search_index_rebuilt_after(archive) as save:
                 save(authors=authors, tags=tags.values())
                 for i in range(0, len(results), BATCH_POSTS):
                     batch = results[i : i + BATCH_POSTS]

@@ -13,8 +13,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Protocol
 
-import sqlite_utils
-
 from transform.models import Author, Comment, CruftHit, Post, Tag
 
 NORMALISED_SCHEMA = """
@@ -149,7 +147,7 @@ def _table_statements(missing_columns: list[tuple[str, str, str]]) -> list[str]:
     return [*_SCHEMA_STATEMENTS, *(f"ALTER TABLE {table} ADD COLUMN {name} {decl}" for table, name, decl in missing_columns)]
 
 
-def ensure_schema(db: sqlite_utils.Database) -> None:
+def ensure_schema(db: HasConnection) -> None:
     """Create the normalised tables and their full-text search. Safe to repeat: a database
     that has them all is only looked at (one query); what is missing is made in one
     transaction (each statement its own commit cost more than the transform of a small blog)."""
@@ -175,6 +173,14 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         conn.execute("COMMIT")
 
 
+class HasConnection(Protocol):
+    """What the functions here write through: an object with a ``conn`` (a
+    ``sqlite_utils.Database``, a ``kernel.archive.Archive``)."""
+
+    @property
+    def conn(self) -> sqlite3.Connection: ...
+
+
 class Saver(Protocol):
     """:func:`save` without its schema check, in the caller's transaction."""
 
@@ -183,7 +189,7 @@ class Saver(Protocol):
 
 
 @contextmanager
-def search_index_rebuilt_after(db: sqlite_utils.Database) -> Iterator[Saver]:
+def search_index_rebuilt_after(db: HasConnection) -> Iterator[Saver]:
     """Saves that rewrite most rows, inside the caller's transaction: yields a ``save`` of
     the same arguments as :func:`save`, for a schema known to be there. The full-text
     triggers are set aside while the saves run and each index is made once from its table
@@ -225,7 +231,7 @@ def _upsert_sql(table: str, columns: tuple[str, ...]) -> str:
 
 
 def save(
-    db: sqlite_utils.Database,
+    db: HasConnection,
     *,
     authors: Iterable[Author] = (),
     tags: Iterable[Tag] = (),
