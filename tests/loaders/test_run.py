@@ -187,44 +187,53 @@ def _export_state(folder: Path, options: ExportOptions) -> tuple[dict[str, str],
     return _hashes(folder), ledger, summary
 
 
+_WXR_CHILD_SCRIPT = """
+import json, os, sys
+from pathlib import Path
+import loaders.run as run_module
+from loaders.options import ExportOptions
+from tests.loaders.conftest import build_blog
+from tests.loaders.test_run import _export_state, _children
+
+folder, mode, calls = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
+run_module._PARALLEL_WXR_ITEMS = 10**9 if mode == "here" else 1
+original, parent = run_module._write_wxr, os.getpid()
+
+def writing(run):
+    with calls.open("a") as fh:
+        fh.write(f"{os.getpid()}\\n")
+    if mode == "fallback" and os.getpid() != parent:
+        raise OSError("the child fails")
+    return original(run)
+
+run_module._write_wxr = writing
+state = _export_state(build_blog(folder), ExportOptions(max_size=6000))
+writers = [int(pid) for pid in calls.read_text().split()] if calls.exists() else []
+print(json.dumps({"state": state, "in_child": [pid != parent for pid in writers], "children_left": _children()}))
+"""
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="the WXR is written in a forked child only where fork is")
-def test_wxr_written_in_a_child_is_the_wxr_written_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_wxr_written_in_a_child_is_the_wxr_written_here(tmp_path: Path) -> None:
     """A blog big enough writes its WXR in a forked child while the Markdown is written: the
     files, the ledger and the summary are the same as when this process writes it; a child
-    that fails leaves the WXR to this process; no child is left behind."""
-    import threading
+    that fails leaves the WXR to this process; no child is left behind. Each export runs in an
+    interpreter of its own, where no other thread runs (the export never forks beside one).
+    Several WXR files (``max_size``): their names and order come back from the child."""
+    import subprocess
+    import sys
 
-    import loaders.run as run_module
+    def run(mode: str) -> dict[str, Any]:
+        done = subprocess.run([sys.executable, "-c", _WXR_CHILD_SCRIPT, str(tmp_path / mode), mode,
+                               str(tmp_path / f"{mode}.calls")], capture_output=True, text=True,
+                              cwd=Path(__file__).resolve().parents[2], timeout=300)
+        assert done.returncode == 0, done.stderr[-3000:]
+        return json.loads(done.stdout.strip().splitlines()[-1])
 
-    if threading.active_count() > 1:
-        pytest.skip("another thread runs in this test process: the export writes the WXR here")
-    options = ExportOptions(max_size=6000)  # several WXR files: their names and order come back from the child
-    monkeypatch.setattr(run_module, "_PARALLEL_WXR_ITEMS", 10**9)
-    alone = _export_state(build_blog(tmp_path / "here"), options)
-    monkeypatch.setattr(run_module, "_PARALLEL_WXR_ITEMS", 1)
-    before = _children()
-    original = run_module._write_wxr
-    calls = tmp_path / "calls"
-    parent = os.getpid()
-
-    def counting(run: Any) -> dict[str, Any]:
-        with calls.open("a") as fh:
-            fh.write(f"{os.getpid()}\n")
-        return original(run)
-
-    monkeypatch.setattr(run_module, "_write_wxr", counting)
-    forked = _export_state(build_blog(tmp_path / "child"), options)
-    writers = calls.read_text().split()
-    assert len(writers) == 1 and int(writers[0]) != parent  # written by a child, once
-    assert forked == alone
-    assert len([f for f in forked[0] if f.startswith("wordpress")]) > 1
-
-    def failing_in_the_child(run: Any) -> dict[str, Any]:
-        if os.getpid() != parent:
-            raise OSError("the child fails")
-        return original(run)
-
-    monkeypatch.setattr(run_module, "_write_wxr", failing_in_the_child)
-    fallback = _export_state(build_blog(tmp_path / "fallback"), options)
-    assert fallback == alone
-    assert _children() == before
+    alone, forked, fallback = run("here"), run("child"), run("fallback")
+    assert alone["in_child"] == []  # written here by the formats' table, not through the child's path
+    assert forked["in_child"] == [True]  # written by a child, once
+    assert fallback["in_child"] == [True, False]  # the child failed: written here after it
+    assert forked["state"] == alone["state"] == fallback["state"]
+    assert len([f for f in alone["state"][0] if f.startswith("wordpress")]) > 1
+    assert forked["children_left"] == fallback["children_left"] == []
