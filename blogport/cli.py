@@ -138,7 +138,7 @@ def main(ctx: click.Context) -> None:
     Shell completion (bash; zsh and fish likewise): eval "$(_BLOGPORT_COMPLETE=bash_source blogport)"
     """
     apply_log_level(ctx)
-    from loaders.markdown import allow_process_pool
+    from loaders.process_pool import allow_process_pool
 
     allow_process_pool()  # this entry point is safe for pool workers to import
 

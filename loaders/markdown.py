@@ -43,6 +43,7 @@ from loaders.atomic import inside, write_if_changed
 from loaders.images import DEFAULT_MAX_BYTES, ImageFetcher
 from loaders.links import LinkRewriter
 from loaders.pelican import PELICANCONF_MARKER, metadata_block, pelicanconf
+from loaders.process_pool import allow_process_pool, process_pool_allowed
 from loaders.site import replace_previous, write_site
 from loaders.site_body import (WINDOWS_RESERVED, body_text, comment_dict, comments_json, comments_key, front_matter,
                                post_front, protect_liquid)
@@ -178,20 +179,6 @@ _SERIAL_FIRST = 2 * _BATCH
 (a server process and its workers, each importing this module) costs more than a small blog's
 whole Markdown export, so only a blog with more posts than this starts one."""
 
-_pool_allowed = False
-
-
-def allow_process_pool(allowed: bool = True) -> None:
-    """Let ``write_markdown`` use a process pool (the ``blogport`` command does).
-
-    Off by default for library callers: pool workers start by re-importing the calling
-    program's ``__main__``, which re-runs an unguarded script and fails for a program read
-    from standard input (the pool then restarts dead workers forever). The command-line entry
-    point is import-safe, so it turns the pool on; the output is the same either way."""
-    global _pool_allowed
-    _pool_allowed = allowed
-
-
 def _batches(items: Iterator[PostRow], size: int) -> Iterator[list[PostRow]]:
     batch: list[PostRow] = []
     for item in items:
@@ -244,7 +231,7 @@ class _Workers:
     as last asked. The output is the same either way."""
 
     def __init__(self) -> None:
-        usable = _pool_allowed and _START_METHOD in multiprocessing.get_all_start_methods()
+        usable = process_pool_allowed() and _START_METHOD in multiprocessing.get_all_start_methods()
         self.workers = min(_workers(), 4) if usable else 1
         self._pool: Any = None
         self._writing: deque[tuple[Any, frozenset[Path]]] = deque()
