@@ -244,13 +244,16 @@ def _write_atomic(path: Path, text: str) -> None:
         raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
+_JSON_LINE = json.JSONEncoder(ensure_ascii=False).encode
+"""``json.dumps(value, ensure_ascii=False)``."""
+
+
 def report_json(data: dict[str, Any]) -> str:
     """``report.json``'s text: one top-level key a line, and one item a line in its lists (the
     ledger, the findings, the months). Each line is written by the json module's C encoder;
     an indented dump goes through its Python encoder, a third of the validation of a big blog."""
 
-    def dump(value: Any) -> str:
-        return json.dumps(value, ensure_ascii=False)
+    dump = _JSON_LINE  # one encoder for every line: json.dumps with options makes one a call
 
     lines = []
     for key, value in data.items():

@@ -85,6 +85,7 @@ class CruftScanner:
         """``bodies``: (format, markup, plain text). Returns rule name -> hit."""
         hits: dict[str, CruftHit] = {}
         stripped: dict[str, dict[str, int]] = {}
+        found: dict[tuple[str, str], list[tuple[Phrase, str]]] = {}
         for fmt, markup, text in bodies:
             if not (markup or text):
                 continue
@@ -95,29 +96,42 @@ class CruftScanner:
                     hit = hits.setdefault(rule, CruftHit(rule, ERROR))
                     hit.formats.add(fmt)
                     hit.count += count
-            literals = _literals(self.phrases)
-            if literals is not None:
-                folded = fold_case(text) + "\x00" + fold_case(markup)
-                if not any(literal in folded for literal in literals):
-                    continue  # a few scans of the body at C speed instead of one regex per phrase
-            else:
-                anything = _any_of(self.phrases)
-                if not (anything.search(text) or anything.search(markup)):
-                    continue  # one pass over the body instead of one per phrase
-            for phrase in self.phrases:
-                match = phrase.pattern.search(text) or phrase.pattern.search(markup)
-                if not match:
-                    continue
-                found = match.group(0)
-                if any(p.search(found) for p in self.text_patterns):
-                    continue  # the transform's own rule reports it
-                source = match.string
-                start = max(0, match.start() - 30)
+            if (markup, text) not in found:  # likewise
+                found[(markup, text)] = self._phrases_in(markup, text)
+            for phrase, snippet in found[(markup, text)]:
                 hit = hits.setdefault(phrase.name, CruftHit(phrase.name, phrase.severity))
                 hit.formats.add(fmt)
                 hit.count += 1
-                hit.snippet = hit.snippet or " ".join(source[start:match.end() + 30].split())
+                hit.snippet = hit.snippet or snippet
         return hits
+
+    @functools.cached_property
+    def _literals(self) -> tuple[str, ...] | None:
+        return _literals(self.phrases)
+
+    def _phrases_in(self, markup: str, text: str) -> list[tuple[Phrase, str]]:
+        """The phrases found in one body (its text first, else its markup), each with the
+        text around it; none that a transform text rule reports itself."""
+        literals = self._literals
+        if literals is not None:
+            folded = fold_case(text) + "\x00" + fold_case(markup)
+            if not any(literal in folded for literal in literals):
+                return []  # a few scans of the body at C speed instead of one regex per phrase
+        else:
+            anything = _any_of(self.phrases)
+            if not (anything.search(text) or anything.search(markup)):
+                return []  # one pass over the body instead of one per phrase
+        result = []
+        for phrase in self.phrases:
+            match = phrase.pattern.search(text) or phrase.pattern.search(markup)
+            if not match:
+                continue
+            if any(p.search(match.group(0)) for p in self.text_patterns):
+                continue  # the transform's own rule reports it
+            source = match.string
+            start = max(0, match.start() - 30)
+            result.append((phrase, " ".join(source[start:match.end() + 30].split())))
+        return result
 
 
 @functools.lru_cache(maxsize=8)
