@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,18 +17,6 @@ out of the exports on purpose; neither lost nor a failure."""
 SKIPPED = "skipped"
 
 LINK_PREFERENCE = ("markdown", "wxr", "sqlite")
-
-
-def _flat_dict(value: Any) -> dict[str, Any]:
-    """``dataclasses.asdict`` of a dataclass whose fields are all strings or None, without its
-    recursive deep copy (a report of thousands of items spent seconds in it)."""
-    names = _FIELD_NAMES.get(type(value))
-    if names is None:
-        names = _FIELD_NAMES[type(value)] = tuple(f.name for f in dataclasses.fields(value))
-    return {name: getattr(value, name) for name in names}
-
-
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
 @dataclass(frozen=True)
@@ -49,7 +36,8 @@ class Finding:
     item_id: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return _flat_dict(self)
+        return {"severity": self.severity, "check": self.check, "message": self.message, "old_url": self.old_url,
+                "item_link": self.item_link, "item_type": self.item_type, "item_id": self.item_id}
 
 
 @dataclass(frozen=True)
@@ -66,7 +54,8 @@ class Placement:
     reason: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return _flat_dict(self)
+        return {"format": self.format, "status": self.status, "location": self.location, "link": self.link,
+                "reason": self.reason}
 
 
 @dataclass(frozen=True)

@@ -314,6 +314,7 @@ class Context:
     image_counts: dict[str, int] = field(default_factory=dict)
     """Pictures of the Markdown export (``ImageTally.counts``), set by the content check."""
     _wxr: dict[str, WxrFile] = field(default_factory=dict)
+    _wxr_names: list[str] | None = None
     _md: dict[str, MarkdownFile] = field(default_factory=dict)
     _md_bodies: dict[str, MarkdownFile] = field(default_factory=dict)
     _data: dict[str, DataFile] = field(default_factory=dict)
@@ -358,8 +359,9 @@ class Context:
         return self._wxr[name]
 
     def wxr_files(self) -> list[WxrFile]:
-        names = sorted({loc for (fmt, _t, _i), loc in self.ledger.items() if fmt == "wxr"})
-        return [self.wxr(name) for name in names]
+        if self._wxr_names is None:  # the ledger is read once: so are the names it gives
+            self._wxr_names = sorted({loc for (fmt, _t, _i), loc in self.ledger.items() if fmt == "wxr"})
+        return [self.wxr(name) for name in self._wxr_names]
 
     def markdown(self, rel: str) -> MarkdownFile:
         if rel not in self._md:

@@ -3,6 +3,7 @@ process, a failed child leaves the check here, and an error here ends the child.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from dataclasses import replace
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import blogport.validate as validate_module
+from blogport.checks.base import Finding, Placement
 from blogport.checks.context import load_context, parse_markdown
 from blogport.validate import ValidateOptions, run_checks, validate
 from tests.blogport.test_validate import BASE, _all_models, build_migration, sql, write_wxr
@@ -125,3 +127,11 @@ def test_body_only_read_gives_the_body_the_full_read_gives(tmp_path: Path, text:
     assert (body_only.exists, body_only.body) == (full.exists, full.body) and full.body
     missing = parse_markdown(tmp_path / "gone.md", "gone.md", front_matter=False)
     assert not missing.exists and missing.body == ""
+
+
+def test_findings_and_placements_as_dicts_carry_every_field() -> None:
+    finding = Finding("error", "content", "m", "u", "l", "post", "1")
+    placement = Placement("wxr", "ok", "wordpress.xml", "wordpress.xml#post-1", None)
+    for value in (finding, placement):
+        assert value.as_dict() == {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+        assert list(value.as_dict()) == [f.name for f in dataclasses.fields(value)]
