@@ -174,13 +174,10 @@ _BATCH = 256
 """Posts converted per round: bounded memory, enough work to share between processes."""
 _PARALLEL_MIN = 64
 """Fewer bodies than this are converted in this process: a pool would cost more than it saves."""
-_SERIAL_FIRST = 32 * _BATCH
+_SERIAL_FIRST = 2 * _BATCH
 """The first posts of an export are converted and written in this process: starting the pool
-(a server process and its workers, each importing this module) and sending it the bodies and
-files costs more than converting and writing them here, now that most bodies take the fast
-path (``loaders.markdown_fast``): on two cores the 2,000-post benchmark file (``bench.convert``)
-took 2.1-3.8 s of Markdown export in this process against 5.9-7.7 s with the pool. So only
-a blog with more posts than this starts one."""
+(a server process and its workers, each importing this module) costs more than a small blog's
+whole Markdown export, so only a blog with more posts than this starts one."""
 
 def _batches(items: Iterator[PostRow], size: int) -> Iterator[list[PostRow]]:
     batch: list[PostRow] = []
