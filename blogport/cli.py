@@ -84,27 +84,14 @@ def exit_now(code: Any) -> None:
     every module the stages loaded (a tenth of a second after a migrate): the command's files
     and archive are closed by now; its other threads are waited for, the exit handlers run
     and the output is flushed first, as at a normal exit."""
-    import atexit
-    import logging
-    import os
-    import threading
+    from kernel.forked import exit_now as exit_process
 
     if code is None:
         code = 0
     elif not isinstance(code, int):
         sys.stderr.write(f"{code}\n")
         code = 1
-    for thread in threading.enumerate():
-        if thread is not threading.current_thread() and not thread.daemon:
-            thread.join()
-    atexit._run_exitfuncs()
-    logging.shutdown()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):
-            pass
-    os._exit(code)
+    exit_process(code, join_threads=True)
 
 
 def _display(ctx: click.Context, as_json: bool, no_progress: bool = False) -> SilentDisplay:

@@ -43,6 +43,8 @@ from pathlib import Path
 from collections.abc import Iterator
 from typing import IO, Any
 
+from kernel.forked import exit_now
+
 MESSAGE_PREFIX = "BLOGPORT "
 PROGRESS_INTERVAL = 0.25
 #: The ``via`` of a job that runs ``crawler.feed_sync.FeedSyncSpider`` (``blogport sync``).
@@ -414,24 +416,8 @@ def main() -> int:
     result = run_job(job)
     if result is not None:
         emit(sys.stdout, result)
-    _exit_now(0)
+    exit_now(0)  # the archive is committed and closed: no teardown for the parent to wait for
     return 0
-
-
-def _exit_now(code: int) -> None:
-    """Exit without the interpreter's teardown of every module Scrapy loaded (half a second
-    or more, which the parent waits for): the archive is committed and closed by now; the
-    exit handlers (the extraction worker's join among them) and the log's flush still run."""
-    import atexit
-
-    atexit._run_exitfuncs()
-    logging.shutdown()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):
-            pass
-    os._exit(code)
 
 
 if __name__ == "__main__":
