@@ -4,6 +4,7 @@ the Markdown export of simple bodies no BeautifulSoup or markdownify (a quarter 
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -55,3 +56,38 @@ def test_migrate_without_the_report_imports_no_checks(tmp_path: Path) -> None:
     args = ("migrate", str(export), "-o", str(out), "--no-progress", "--no-download-images", "--no-validate")
     assert imported(*args) == []
     assert (out / "wordpress.xml").is_file() and not (out / "report.html").exists()
+
+
+LOADER_PROBE = """
+import json, sys
+from blogport.cli import main
+try:
+    main(sys.argv[1:], standalone_mode=False)
+except SystemExit:
+    pass
+print(json.dumps(sorted({m for m in sys.modules} & {'sqlite_utils', 'importlib.metadata', 'loaders.markdown'})))
+"""
+
+
+def test_transform_imports_no_export_modules(tmp_path: Path) -> None:
+    """The transform command needs neither sqlite-utils, the package metadata (the version the
+    exports write) nor the Markdown writer; the migrate that made its archive needed all three."""
+    blog = generate_blog(seed=2, posts=3, big_thread=False)
+    export = tmp_path / "blog.xml"
+    export.write_bytes(render_blogger_export(blog))
+    out = tmp_path / "out"
+
+    def probe(*args: str) -> list[str]:
+        proc = subprocess.run([sys.executable, "-c", LOADER_PROBE, *args], capture_output=True, text=True,
+                              cwd=PROJECT, timeout=600)
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+
+    assert probe("migrate", str(export), "-o", str(out), "--no-progress", "--no-download-images",
+                 "--no-validate") == ["importlib.metadata", "loaders.markdown", "sqlite_utils"]
+    with sqlite3.connect(out / "blog.db") as conn:
+        conn.execute("DELETE FROM comments")
+        conn.execute("DELETE FROM posts")
+    assert probe("-q", "transform", str(out)) == []
+    with sqlite3.connect(out / "blog.db") as conn:  # the transform did its work
+        assert conn.execute("SELECT count(*) FROM posts").fetchone()[0] == len(blog.posts)  # pages included
