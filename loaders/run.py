@@ -4,8 +4,11 @@ Markdown (Hugo/Jekyll/Pelican) and redirect maps, plus the ``export_ledger`` tab
 from __future__ import annotations
 
 import logging
+import os
+import pickle
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -186,17 +189,44 @@ def _can_fork_wxr(run: _Run) -> bool:
             and source.post_count + source.page_count + source.comment_count >= _PARALLEL_WXR_ITEMS)
 
 
-def _wxr_in_child(out_dir: Path, options: ExportOptions) -> tuple[dict[str, Any], list[str], list[str], list[Any]]:
+_LEDGER_CHUNK = 2000
+"""Ledger rows per pickled chunk in the file a WXR child hands its ledger over in."""
+
+
+def _wxr_in_child(out_dir: Path, options: ExportOptions) -> tuple[dict[str, Any], list[str], list[str], str]:
     """In the forked child: the WXR from a connection of its own (the parent's is never
-    touched), returned as (counts, files, warnings, ledger rows)."""
+    touched), returned as (counts, files, warnings, the path of a temporary file holding its
+    ledger rows in pickled chunks: a big blog's rows never sit in memory at once)."""
     conn = open_archive(out_dir, need="normalised").conn
     source = ExportSource(conn)
     ledger = Ledger(conn)
     run = _Run(out_dir, options, source, ledger, conn)
     counts = _write_wxr(run)
     ledger.flush()
-    rows = conn.execute("SELECT format, item_type, item_id, location FROM temp.ledger_new").fetchall()
-    return counts, run.files, run.warnings, rows
+    fd, path = tempfile.mkstemp(prefix=".wxr-ledger.", suffix=".tmp", dir=out_dir)  # a name remove_stale_temps knows
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            cursor = conn.execute("SELECT format, item_type, item_id, location FROM temp.ledger_new")
+            while rows := cursor.fetchmany(_LEDGER_CHUNK):
+                pickle.dump(rows, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    except BaseException:
+        os.unlink(path)
+        raise
+    return counts, run.files, run.warnings, path
+
+
+def _ledger_rows(path: str) -> Iterator[tuple[str, str, str, str]]:
+    """The rows a WXR child left in ``path``, chunk by chunk; the file is removed."""
+    try:
+        with open(path, "rb") as fh:
+            while True:
+                try:
+                    rows = pickle.load(fh)
+                except EOFError:
+                    return
+                yield from rows
+    finally:
+        os.unlink(path)
 
 
 def check_options(options: ExportOptions) -> None:
@@ -264,8 +294,8 @@ def export(out_dir: Path, options: ExportOptions,
                     counts["wxr"] = _write_wxr(wxr_run)
                     wxr_files, wxr_warnings = wxr_run.files, wxr_run.warnings
                 else:
-                    counts["wxr"], wxr_files, wxr_warnings, rows = done
-                    for row in rows:
+                    counts["wxr"], wxr_files, wxr_warnings, rows_file = done
+                    for row in _ledger_rows(rows_file):
                         ledger.add(*row)
                 run.files[place:place + 1] = wxr_files
                 run.warnings[warnings_at:warnings_at] = wxr_warnings
