@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import sqlite3
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
@@ -28,6 +28,7 @@ from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextC
 
 from kernel.archive import ARCHIVE_NAME
 from kernel.errors import DiskFullError, is_disk_full
+from kernel.forked import pause_for_forks
 
 STAGE_TITLES = {
     "crawl": "crawling",
@@ -96,6 +97,7 @@ class TerminalDisplay(SilentDisplay):
         self._progress: Progress | None = None
         self._task: TaskID | None = None
         self._what = ""
+        self._unpause: Callable[[], object] = lambda: None
         self.stage = ""
 
     def start(self, stage: str, what: str = "", *, live: bool = True) -> None:
@@ -116,6 +118,8 @@ class TerminalDisplay(SilentDisplay):
             transient=True,
         )
         self._progress.start()
+        # its refresh thread stops for the moment a stage forks work to the second core
+        self._unpause = pause_for_forks(self._progress.stop, self._progress.start)
         self._task = self._progress.add_task(STAGE_TITLES.get(stage, stage), total=None, what="")
 
     def progress(self, done: int, total: int | None, what: str = "") -> None:
@@ -130,6 +134,7 @@ class TerminalDisplay(SilentDisplay):
 
     def _stop(self) -> None:
         if self._progress is not None:
+            self._unpause()
             self._progress.stop()
         self._progress, self._task, self._what = None, None, ""
 

@@ -6,7 +6,8 @@ parent's loaded modules (no start-up), opens its own resources (never the parent
 whose objects it leaves alone: no garbage collection runs there) and exits with ``os._exit``.
 
 * ``ForkedCall.possible()``: fork exists and no other thread runs (a forked child could inherit
-  a lock another thread holds).
+  a lock another thread holds), except threads whose owners stop them for the moment of the
+  fork (``pause_for_forks``: the live display's refresh thread).
 * ``join()``: the result, or ``None`` when the child failed (the caller then does the work
   itself, which raises what went wrong as it would have without a child).
 * ``stop()``: ends a child that still runs (an error or Ctrl-C in the parent) with SIGTERM,
@@ -27,6 +28,7 @@ import pickle
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -35,19 +37,49 @@ def _ended(_signum: int, _frame: Any) -> None:
     raise SystemExit(1)
 
 
+_PAUSERS: dict[int, tuple[Callable[[], None], Callable[[], None]]] = {}
+"""Owners of one helper thread each that stop it for a fork (``pause_for_forks``)."""
+_THREADS_END_S = 0.25
+"""How long a fork waits for paused threads to end; past it the work is done without a child."""
+
+
+def pause_for_forks(stop: Callable[[], None], restart: Callable[[], None]) -> Callable[[], None]:
+    """Register the owner of one helper thread (a live display's refresh thread): a
+    ``ForkedCall`` calls ``stop`` (which ends the thread) just before its fork and ``restart``
+    just after it, in this process, so a child never inherits a lock that thread holds.
+    Returns the call that unregisters it."""
+    key = id(stop)
+    _PAUSERS[key] = (stop, restart)
+    return lambda: _PAUSERS.pop(key, None)
+
+
 class ForkedCall:
     def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
-        read_fd, write_fd = os.pipe()
-        self.pid = os.fork()
-        if self.pid == 0:  # the child: never returns
-            os.close(read_fd)
-            self._child(fn, args, write_fd)
-        os.close(write_fd)
-        self.read_fd = read_fd
+        self.pid, self.read_fd = 0, -1
+        paused = list(_PAUSERS.values())
+        for stop, _restart in paused:
+            stop()
+        try:
+            deadline = time.monotonic() + _THREADS_END_S
+            while threading.active_count() > 1 and time.monotonic() < deadline:
+                time.sleep(0.002)
+            if threading.active_count() > 1:
+                return  # a thread still runs: no child (``join`` gives None, the caller does the work)
+            read_fd, write_fd = os.pipe()
+            self.pid = os.fork()
+            if self.pid == 0:  # the child: never returns
+                os.close(read_fd)
+                self._child(fn, args, write_fd)
+            os.close(write_fd)
+            self.read_fd = read_fd
+        finally:
+            for _stop, restart in paused:
+                restart()
 
     @staticmethod
     def possible() -> bool:
-        return hasattr(os, "fork") and threading.active_count() == 1
+        """Fork exists and no thread runs but this one and those that pause for a fork."""
+        return hasattr(os, "fork") and threading.active_count() - len(_PAUSERS) <= 1
 
     @staticmethod
     def _child(fn: Callable[..., Any], args: tuple[Any, ...], write_fd: int) -> None:
@@ -66,7 +98,9 @@ class ForkedCall:
             os._exit(code)
 
     def join(self) -> Any:
-        """The child's result, or None when it failed."""
+        """The child's result, or None when it failed (or none was started)."""
+        if not self.pid:
+            return None
         chunks = []
         try:
             while chunk := os.read(self.read_fd, 1 << 20):
