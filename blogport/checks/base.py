@@ -89,7 +89,10 @@ class LedgerEntry:
         return next(iter(links.values()), None)
 
     def placement(self, fmt: str) -> Placement | None:
-        return next((p for p in self.placements if p.format == fmt), None)
+        for p in self.placements:
+            if p.format == fmt:
+                return p
+        return None
 
     def links(self) -> dict[str, str]:
         return {p.format: p.link for p in self.placements if p.link}

@@ -89,7 +89,8 @@ def exported_bodies(ctx: Context, item_type: str, row: dict[str, Any]) -> list[t
                 bodies.append((fmt, item.content, True))
             else:
                 siblings = ctx.comments_by_post.get(post["id"], [])
-                match = next((c for c in item.comments if row["id"] in c.keys), None)
+                position = item.comment_position(row["id"])
+                match = item.comments[position] if position is not None else None
                 if match is None and len(siblings) == len(item.comments):
                     index = next(i for i, c in enumerate(siblings) if c["id"] == row["id"])
                     match = item.comments[index]
@@ -151,8 +152,10 @@ def check_content(ctx: Context, link_for: Callable[..., str | None],
     def item_findings(item_type: str, row: dict[str, Any], url: str | None, label: str) -> None:
         link = link_for(item_type, row["id"])
         bodies = exported_bodies(ctx, item_type, row)
-        hits = scanner.scan(item_type, [(fmt, body, html_text(body) if is_html else body)
-                                         for fmt, body, is_html in bodies])
+        plain: dict[str, str] = {}  # the SQLite and WXR bodies are often the same markup
+        texts = [(plain[body] if body in plain else plain.setdefault(body, html_text(body))) if is_html else body
+                 for _fmt, body, is_html in bodies]
+        hits = scanner.scan(item_type, [(fmt, body, text) for (fmt, body, _html), text in zip(bodies, texts)])
         for severity in (ERROR, WARNING):
             mine = [hit for _name, hit in sorted(hits.items()) if hit.severity == severity]
             if not mine:
@@ -164,8 +167,8 @@ def check_content(ctx: Context, link_for: Callable[..., str | None],
                                     f" export: {described}", url, link_for(item_type, row["id"], formats[0]),
                                     item_type, row["id"]))
         normal_text = (row.get("body_text") or "").strip() or html_text(row.get("body_html") or "")
-        for fmt, body, is_html in bodies:
-            if normal_text and not (html_text(body) if is_html else body).strip():
+        for (fmt, _body, _html), text in zip(bodies, texts):
+            if normal_text and not text.strip():
                 findings.append(Finding(ERROR, "content", f"{label}: the body is empty in the {fmt} export",
                                         url, link, item_type, row["id"]))
         old_links: set[str] = set()

@@ -63,10 +63,24 @@ class WxrItem:
     content: str
     keys: set[str]
     comments: list[WxrComment] = field(default_factory=list)
+    _positions: dict[str, int] | None = field(default=None, repr=False, compare=False)
 
     @property
     def link(self) -> str:
         return f"{self.file}#post-{self.post_id}"
+
+    def comment_position(self, *keys: str | None) -> int | None:
+        """The position of the first comment that any of ``keys`` names (None: none does); the
+        index of keys is built at the first call, once per item rather than once per comment."""
+        positions = self._positions
+        if positions is None:
+            positions = {}
+            for position, comment in enumerate(self.comments):
+                for key in comment.keys:
+                    positions.setdefault(key, position)
+            self._positions = positions
+        found = [positions[key] for key in keys if key and key in positions]
+        return min(found) if found else None
 
 
 @dataclass

@@ -87,9 +87,10 @@ class _Resolver:
             if item is None:
                 return Placement(fmt, FAILED, location, location,
                                  reason=f"{location} holds no item for the comment's post"), "exports"
-            for position, comment in enumerate(item.comments):
-                if row["id"] in comment.keys or (row.get("url") and row["url"] in comment.keys):
-                    return Placement(fmt, OK, location, f"{location}#comment-{comment.comment_id or position}"), "exports"
+            position = item.comment_position(row["id"], row.get("url"))
+            if position is not None:
+                comment = item.comments[position]
+                return Placement(fmt, OK, location, f"{location}#comment-{comment.comment_id or position}"), "exports"
             siblings = self.ctx.comments_by_post.get(post["id"], [])
             if len(siblings) == len(item.comments):
                 # The file names comments by its own numbers only: match by reading order.

@@ -6,15 +6,17 @@ import hashlib
 import re
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 from urllib.parse import quote
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
+from blogport.checks.base import FAILED
 from blogport.report.chart import MISMATCH_COLOUR, OUTPUT_COLOUR, SOURCE_COLOUR, render_chart
 
 if TYPE_CHECKING:
+    from blogport.checks.base import LedgerEntry
     from blogport.validate import Report
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -49,8 +51,22 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["old_href"] = old_href
-    env.filters["item_href"] = item_href
+    env.filters["item_href"] = _once(item_href)  # the page asks twice per link: test, then href
     return env
+
+
+def _once(function: Callable[[str | None], str | None]) -> Callable[[str | None], str | None]:
+    """``function`` with its answers kept for one environment (one report), not the process."""
+    answers: dict[str | None, str | None] = {}
+
+    def cached(value: str | None) -> str | None:
+        try:
+            return answers[value]
+        except KeyError:
+            answer = answers[value] = function(value)
+            return answer
+
+    return cached
 
 
 TEMPLATE_NAME = "report.html.j2"
@@ -86,6 +102,44 @@ def _template(env: jinja2.Environment) -> jinja2.Template:
     return env.get_template(TEMPLATE_NAME)
 
 
+def full_ledger_rows(entries: Iterable["LedgerEntry"], formats: Iterable[str],
+                     href: Callable[[str | None], str | None] = item_href) -> Markup:
+    """The rows of the page's whole-ledger table, one ``<tr>`` line group per item, every value
+    escaped: built here once per item rather than by the template, whose per-cell tests and
+    calls cost more than the whole ledger check on a blog of a thousand items."""
+    formats = tuple(formats)
+    red = '<span class="red">✗</span>'
+    parts: list[str] = []
+    add = parts.append
+    for e in entries:
+        status = escape(e.status)
+        add(f'    <tr><td><span class="st {status}">{status}</span></td>\n      <td>{escape(e.item_type)}')
+        if e.item_type == "comment":
+            add(" on")
+        add(f" “{escape(e.title or '(untitled)')}”")
+        if e.item_id:
+            add(f" <code>{escape(e.item_id)}</code>")
+        add("</td>\n      <td>")
+        old = old_href(e.old_url)
+        if old:
+            add(f'<a href="{escape(old)}">{escape(e.old_url)}</a>')
+        elif e.old_url:
+            add(f"<code>{escape(e.old_url)}</code>")
+        add("</td>\n")
+        for fmt in formats:
+            p = e.placement(fmt)
+            if not p:
+                cell = red
+            elif p.status == FAILED:
+                cell = f'<span class="red" title="{escape(p.reason)}">✗</span>'
+            else:
+                link = href(p.link)
+                cell = f'<a href="{escape(link)}">✓</a>' if link else f'<span title="{escape(p.link)}">✓</span>'
+            add(f"      <td>{cell}</td>\n")
+        add("</tr>\n")
+    return Markup("".join(parts))
+
+
 def render_html(report: "Report") -> str:
     from blogport.validate import CHECK_TITLES, CHECKS
 
@@ -94,7 +148,9 @@ def render_html(report: "Report") -> str:
         by_check.setdefault(finding.check, []).append(finding)
     not_ok = [e for e in report.ledger if e.status != "ok"]
     not_ok.sort(key=lambda e: (e.status != "failed", e.item_type, e.source_key))
-    template = _template(_environment())
+    env = _environment()
+    template = _template(env)
+    full_ledger = list(report.ledger) if len(report.ledger) <= MAX_FULL_LEDGER else None
     return template.render(
         report=report,
         totals=report.totals,
@@ -108,7 +164,9 @@ def render_html(report: "Report") -> str:
         not_ok_total=len(not_ok),
         max_findings=MAX_FINDINGS_PER_CHECK,
         max_ledger=MAX_LEDGER_ROWS,
-        full_ledger=list(report.ledger) if len(report.ledger) <= MAX_FULL_LEDGER else None,
+        full_ledger=full_ledger,
+        full_ledger_rows=full_ledger_rows(full_ledger, report.formats, env.filters["item_href"])
+        if full_ledger is not None else None,
         colours={"source": SOURCE_COLOUR, "output": OUTPUT_COLOUR, "mismatch": MISMATCH_COLOUR},
     )
 

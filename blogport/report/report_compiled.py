@@ -2,7 +2,7 @@
 from blogport/templates/report.html.j2; do not edit."""
 # fmt: off
 # ruff: noqa
-STAMP = '49df1e07ca3d7472478763f76b2c6bfab8a8196107577ab21399b97d90b9693b jinja2-3.1.6'
+STAMP = 'a6b9395a761ba24ec187c53988890d1bf5f705259d4e2a9db9c58cdd8e244231 jinja2-3.1.6'
 from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join
 name = 'report.html.j2'
 
@@ -22,6 +22,7 @@ def root(context, missing=missing):
     l_0_not_ok_total = resolve('not_ok_total')
     l_0_max_ledger = resolve('max_ledger')
     l_0_full_ledger = resolve('full_ledger')
+    l_0_full_ledger_rows = resolve('full_ledger_rows')
     try:
         t_1 = environment.filters['capitalize']
     except KeyError:
@@ -425,69 +426,7 @@ def root(context, missing=missing):
             yield '</th>'
         l_1_fmt = missing
         yield '</tr>\n'
-        for l_1_e in (undefined(name='full_ledger') if l_0_full_ledger is missing else l_0_full_ledger):
-            _loop_vars = {}
-            pass
-            yield '    <tr><td><span class="st '
-            yield escape(environment.getattr(l_1_e, 'status'))
-            yield '">'
-            yield escape(environment.getattr(l_1_e, 'status'))
-            yield '</span></td>\n      <td>'
-            yield escape(environment.getattr(l_1_e, 'item_type'))
-            if (environment.getattr(l_1_e, 'item_type') == 'comment'):
-                pass
-                yield ' on'
-            yield ' “'
-            yield escape((environment.getattr(l_1_e, 'title') or '(untitled)'))
-            yield '”'
-            if environment.getattr(l_1_e, 'item_id'):
-                pass
-                yield ' <code>'
-                yield escape(environment.getattr(l_1_e, 'item_id'))
-                yield '</code>'
-            yield '</td>\n      <td>'
-            if t_5(environment.getattr(l_1_e, 'old_url')):
-                pass
-                yield '<a href="'
-                yield escape(t_5(environment.getattr(l_1_e, 'old_url')))
-                yield '">'
-                yield escape(environment.getattr(l_1_e, 'old_url'))
-                yield '</a>'
-            elif environment.getattr(l_1_e, 'old_url'):
-                pass
-                yield '<code>'
-                yield escape(environment.getattr(l_1_e, 'old_url'))
-                yield '</code>'
-            yield '</td>\n'
-            for l_2_fmt in environment.getattr((undefined(name='report') if l_0_report is missing else l_0_report), 'formats'):
-                l_2_p = missing
-                _loop_vars = {}
-                pass
-                l_2_p = context.call(environment.getattr(l_1_e, 'placement'), l_2_fmt, _loop_vars=_loop_vars)
-                _loop_vars['p'] = l_2_p
-                yield '      <td>'
-                if (not (undefined(name='p') if l_2_p is missing else l_2_p)):
-                    pass
-                    yield '<span class="red">✗</span>'
-                elif (environment.getattr((undefined(name='p') if l_2_p is missing else l_2_p), 'status') == 'failed'):
-                    pass
-                    yield '<span class="red" title="'
-                    yield escape(environment.getattr((undefined(name='p') if l_2_p is missing else l_2_p), 'reason'))
-                    yield '">✗</span>'
-                elif t_2(environment.getattr((undefined(name='p') if l_2_p is missing else l_2_p), 'link')):
-                    pass
-                    yield '<a href="'
-                    yield escape(t_2(environment.getattr((undefined(name='p') if l_2_p is missing else l_2_p), 'link')))
-                    yield '">✓</a>'
-                else:
-                    pass
-                    yield '<span title="'
-                    yield escape(environment.getattr((undefined(name='p') if l_2_p is missing else l_2_p), 'link'))
-                    yield '">✓</span>'
-                yield '</td>\n'
-            l_2_fmt = l_2_p = missing
-            yield '</tr>\n'
-        l_1_e = missing
+        yield escape((undefined(name='full_ledger_rows') if l_0_full_ledger_rows is missing else l_0_full_ledger_rows))
         yield '  </table>\n</details>\n'
     yield '\n'
     if environment.getattr((undefined(name='report') if l_0_report is missing else l_0_report), 'captures'):
@@ -574,4 +513,4 @@ def root(context, missing=missing):
     yield '\n<p class="muted">The same facts, with the full ledger of every item, are in <a href="report.json">report.json</a>.</p>\n</body>\n</html>'
 
 blocks = {}
-debug_info = '6=58&55=63&57=68&58=74&59=76&60=83&63=85&65=87&66=100&68=104&69=108&70=116&71=120&72=122&73=126&79=134&81=140&82=144&83=148&91=154&92=162&93=164&94=166&95=168&102=170&104=178&105=182&106=188&107=191&108=197&109=207&110=213&111=217&115=225&116=229&117=231&120=241&121=244&122=253&123=257&124=265&125=267&127=273&128=277&129=283&130=286&131=301&132=304&137=323&142=330&145=336&146=340&147=344&148=357&149=359&150=372&153=399&157=405&161=413&163=415&164=423&165=427&166=431&167=444&168=457&169=464&176=488&178=491&179=493&180=497&182=499&185=501&186=505&187=518&188=520&189=539&192=549&196=556&200=559'
+debug_info = '6=59&55=64&57=69&58=75&59=77&60=84&63=86&65=88&66=101&68=105&69=109&70=117&71=121&72=123&73=127&79=135&81=141&82=145&83=149&91=155&92=163&93=165&94=167&95=169&102=171&104=179&105=183&106=189&107=192&108=198&109=208&110=214&111=218&115=226&116=230&117=232&120=242&121=245&122=254&123=258&124=266&125=268&127=274&128=278&129=284&130=287&131=302&132=305&137=324&142=331&145=337&146=341&147=345&148=358&149=360&150=373&153=400&157=406&161=414&163=416&164=424&169=427&171=430&172=432&173=436&175=438&178=440&179=444&180=457&181=459&182=478&185=488&189=495&193=498'
