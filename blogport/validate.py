@@ -276,11 +276,12 @@ def _no_progress(done: int, total: int, what: str) -> None:
     return None
 
 
-_PARALLEL_ITEMS = 2000
+_PARALLEL_ITEMS = 1000
 """A blog of at least this many posts, pages and comments runs the content check in a forked
 child process while this one builds the ledger and runs the other checks (two cores: the
 content check's time comes off the validation); a smaller one runs it here, where a child
-would cost more than it saves."""
+would cost more than it saves (a 1,192-item blog: 0.27 -> 0.25 s with the child; 559 items:
+0.22 -> 0.21 s; 415 items: the same)."""
 
 
 @dataclass(frozen=True)

@@ -148,13 +148,27 @@ def check_content(ctx: Context, link_for: Callable[..., str | None],
     old_hosts = ctx.old_hosts()
     raw_by_url = {raw.url: raw for raw in ctx.raw_posts}
     pictures = ImageTally.for_context(ctx)
+    plain: dict[str, str] = {}  # markup -> its text: the source, SQLite and WXR bodies are often the same
+    hosts: dict[str, str] = {}  # address -> its host: the same pictures and links recur in every export
+
+    def text_of(html: str) -> str:
+        try:
+            return plain[html]
+        except KeyError:
+            text = plain[html] = html_text(html)
+            return text
+
+    def host_of(url: str) -> str:
+        try:
+            return hosts[url]
+        except KeyError:
+            host = hosts[url] = _host(url)
+            return host
 
     def item_findings(item_type: str, row: dict[str, Any], url: str | None, label: str) -> None:
         link = link_for(item_type, row["id"])
         bodies = exported_bodies(ctx, item_type, row)
-        plain: dict[str, str] = {}  # the SQLite and WXR bodies are often the same markup
-        texts = [(plain[body] if body in plain else plain.setdefault(body, html_text(body))) if is_html else body
-                 for _fmt, body, is_html in bodies]
+        texts = [text_of(body) if is_html else body for _fmt, body, is_html in bodies]
         hits = scanner.scan(item_type, [(fmt, body, text) for (fmt, body, _html), text in zip(bodies, texts)])
         for severity in (ERROR, WARNING):
             mine = [hit for _name, hit in sorted(hits.items()) if hit.severity == severity]
@@ -166,7 +180,7 @@ def check_content(ctx: Context, link_for: Callable[..., str | None],
             findings.append(Finding(severity, "content", f"{label}: leftover cruft in the {', '.join(formats)}"
                                     f" export: {described}", url, link_for(item_type, row["id"], formats[0]),
                                     item_type, row["id"]))
-        normal_text = (row.get("body_text") or "").strip() or html_text(row.get("body_html") or "")
+        normal_text = (row.get("body_text") or "").strip() or text_of(row.get("body_html") or "")
         for (fmt, _body, _html), text in zip(bodies, texts):
             if normal_text and not text.strip():
                 findings.append(Finding(ERROR, "content", f"{label}: the body is empty in the {fmt} export",
@@ -176,9 +190,10 @@ def check_content(ctx: Context, link_for: Callable[..., str | None],
             if fmt == "sqlite":
                 continue  # the SQLite tables keep the source's links on purpose: they are the record
             links, images = _urls(body, is_html)
-            old_links |= {u for u in links if _host(u) in old_hosts}
+            old_links |= {u for u in links if host_of(u) in old_hosts}
             for image in images:
-                if _host(image) in old_hosts or is_blogger_image_host(_host(image)):
+                host = host_of(image)
+                if host in old_hosts or is_blogger_image_host(host):
                     pictures.add(fmt, image.replace("&amp;", "&"), item_type, row["id"], url, link)
         if old_links:
             found = sorted(old_links)
@@ -194,9 +209,9 @@ def check_content(ctx: Context, link_for: Callable[..., str | None],
         if not (row.get("title") or "").strip():
             findings.append(Finding(WARNING, "content", f"{kind} {row['id']} has an empty title", row["url"], link,
                                     kind, row["id"]))
-        text = (row.get("body_text") or "").strip() or html_text(row.get("body_html") or "")
+        text = (row.get("body_text") or "").strip() or text_of(row.get("body_html") or "")
         raw = raw_by_url.get(row["url"])
-        raw_text = html_text(raw.body_html) if raw else ""
+        raw_text = text_of(raw.body_html) if raw else ""
         if not text:
             if raw_text:
                 findings.append(Finding(ERROR, "content", f"{label}: the body is empty but the source had"
@@ -238,7 +253,7 @@ def check_content(ctx: Context, link_for: Callable[..., str | None],
         post = ctx.posts.get(row["post_id"], {})
         label = f"comment {row['id']} on “{post.get('title') or '(untitled)'}”"
         url = row.get("url") or post.get("url")
-        if not row.get("deleted") and not ((row.get("body_text") or "").strip() or html_text(row.get("body_html") or "")):
+        if not row.get("deleted") and not ((row.get("body_text") or "").strip() or text_of(row.get("body_html") or "")):
             findings.append(Finding(WARNING, "content", f"{label}: the body is empty", url,
                                     link_for("comment", row["id"]), "comment", row["id"]))
         item_findings("comment", row, url, label)
