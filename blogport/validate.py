@@ -248,17 +248,23 @@ _JSON_LINE = json.JSONEncoder(ensure_ascii=False).encode
 """``json.dumps(value, ensure_ascii=False)``."""
 
 
-def report_json(data: dict[str, Any]) -> str:
+def json_items(values: list[Any]) -> str:
+    """The items of one of ``report.json``'s lists, one a line, as ``report_json`` writes them."""
+    return ",\n  ".join(_JSON_LINE(item) for item in values)
+
+
+def report_json(data: dict[str, Any], encoded: dict[str, str] | None = None) -> str:
     """``report.json``'s text: one top-level key a line, and one item a line in its lists (the
     ledger, the findings, the months). Each line is written by the json module's C encoder;
-    an indented dump goes through its Python encoder, a third of the validation of a big blog."""
+    an indented dump goes through its Python encoder, a third of the validation of a big blog.
+    ``encoded``: key -> that list's items already written by ``json_items``."""
 
     dump = _JSON_LINE  # one encoder for every line: json.dumps with options makes one a call
 
     lines = []
     for key, value in data.items():
         if isinstance(value, list) and value:
-            items = ",\n  ".join(dump(item) for item in value)
+            items = encoded[key] if encoded and key in encoded else json_items(value)
             lines.append(f" {dump(key)}: [\n  {items}\n ]")
         else:
             lines.append(f" {dump(key)}: {dump(value)}")
@@ -324,7 +330,8 @@ def _fork_content(ctx: Context, fork: bool | None) -> bool:
 
 def run_checks(ctx: Context, now: datetime | None = None,
                progress: Progress = _no_progress, *,
-               fork: bool | None = None) -> tuple[list[LedgerEntry], list[Finding]]:
+               fork: bool | None = None,
+               meanwhile: Callable[[list[LedgerEntry]], None] | None = None) -> tuple[list[LedgerEntry], list[Finding]]:
     """Every check over a loaded context: (ledger, findings sorted by check then severity).
 
     ``fork``: run the content check in a forked child (True), here (False), or in a child
@@ -335,14 +342,14 @@ def run_checks(ctx: Context, now: datetime | None = None,
         ctx.read_shared_files()  # parsed once, here: the child inherits them
         child = ForkedCall(_content_in_child, ctx)
     try:
-        return _run_checks(ctx, now, progress, child)
+        return _run_checks(ctx, now, progress, child, meanwhile)
     finally:
         if child is not None:
             child.stop()  # still running at an error or Ctrl-C here: ended, never left behind
 
 
-def _run_checks(ctx: Context, now: datetime | None, progress: Progress,
-                child: ForkedCall | None) -> tuple[list[LedgerEntry], list[Finding]]:
+def _run_checks(ctx: Context, now: datetime | None, progress: Progress, child: ForkedCall | None,
+                meanwhile: Callable[[list[LedgerEntry]], None] | None) -> tuple[list[LedgerEntry], list[Finding]]:
     total = len(CHECKS)
     progress(0, total, "ledger")
     entries, findings = build_ledger(ctx)
@@ -365,6 +372,8 @@ def _run_checks(ctx: Context, now: datetime | None, progress: Progress,
     exports = check_exports(ctx)
     crawl = check_crawl(ctx) + check_sources(ctx) + check_captures(ctx)
     progress(3, total, "content")
+    if meanwhile is not None:
+        meanwhile(entries)  # the ledger is final: work on it while the child still runs the content check
     done = child.join() if child is not None else None
     if done is None:  # no child, or it failed: here, which raises what goes wrong
         findings += check_content(ctx, link_for)
@@ -388,8 +397,18 @@ def validate(out_dir: Path, options: ValidateOptions, progress: Progress = _no_p
     DIR/blog.db is missing or unreadable, ``DiskFullError`` when the disk is full."""
     out_dir = Path(out_dir)
     ctx, archive = load_context(out_dir)
+    prepared: dict[str, Any] = {}
+
+    def prepare(entries: list[LedgerEntry]) -> None:
+        """The report's parts that depend on the ledger alone: its report.json lines and the
+        page's ledger table (and the page's renderer, imported here for start-up speed)."""
+        from blogport.report.render import prepare_ledger
+
+        prepared["json"] = {"ledger": json_items([entry.as_dict() for entry in entries])}
+        prepared["html"] = prepare_ledger(entries, ctx.formats)
+
     try:
-        entries, findings = run_checks(ctx, progress=progress)
+        entries, findings = run_checks(ctx, progress=progress, meanwhile=prepare)
         cruft = Counter()
         for hit in ctx.cruft_hits:
             cruft[hit["rule"]] += int(hit["count"] or 0)
@@ -412,7 +431,7 @@ def validate(out_dir: Path, options: ValidateOptions, progress: Progress = _no_p
         archive.close()
     from blogport.report.render import render_html
 
-    _write_atomic(report.json_path, report_json(report.as_dict()))
-    _write_atomic(report.html_path, render_html(report))
+    _write_atomic(report.json_path, report_json(report.as_dict(), prepared.get("json")))
+    _write_atomic(report.html_path, render_html(report, prepared.get("html")))
     log.info("validation report written to %s", report.html_path)
     return report

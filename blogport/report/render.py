@@ -140,7 +140,16 @@ def full_ledger_rows(entries: Iterable["LedgerEntry"], formats: Iterable[str],
     return Markup("".join(parts))
 
 
-def render_html(report: "Report") -> str:
+def prepare_ledger(entries: list["LedgerEntry"], formats: Iterable[str]) -> dict[str, Any]:
+    """What ``render_html`` makes of the ledger alone, made beforehand (while the content check
+    runs in a child): the environment and the whole-ledger rows."""
+    env = _environment()
+    rows = full_ledger_rows(entries, formats, env.filters["item_href"]) if len(entries) <= MAX_FULL_LEDGER else None
+    return {"env": env, "entries": len(entries), "rows": rows}
+
+
+def render_html(report: "Report", prepared: dict[str, Any] | None = None) -> str:
+    """The page; ``prepared``: ``prepare_ledger`` of this very report's ledger."""
     from blogport.validate import CHECK_TITLES, CHECKS
 
     by_check: dict[str, list[Any]] = {name: [] for name in CHECKS}
@@ -148,7 +157,9 @@ def render_html(report: "Report") -> str:
         by_check.setdefault(finding.check, []).append(finding)
     not_ok = [e for e in report.ledger if e.status != "ok"]
     not_ok.sort(key=lambda e: (e.status != "failed", e.item_type, e.source_key))
-    env = _environment()
+    if prepared is None or prepared["entries"] != len(report.ledger):
+        prepared = prepare_ledger(list(report.ledger), report.formats)
+    env = prepared["env"]
     template = _template(env)
     full_ledger = list(report.ledger) if len(report.ledger) <= MAX_FULL_LEDGER else None
     return template.render(
@@ -165,8 +176,7 @@ def render_html(report: "Report") -> str:
         max_findings=MAX_FINDINGS_PER_CHECK,
         max_ledger=MAX_LEDGER_ROWS,
         full_ledger=full_ledger,
-        full_ledger_rows=full_ledger_rows(full_ledger, report.formats, env.filters["item_href"])
-        if full_ledger is not None else None,
+        full_ledger_rows=prepared["rows"],
         colours={"source": SOURCE_COLOUR, "output": OUTPUT_COLOUR, "mismatch": MISMATCH_COLOUR},
     )
 
