@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 from urllib.parse import quote
 
 import jinja2
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from blogport.checks.base import FAILED
 from blogport.report.chart import MISMATCH_COLOUR, OUTPUT_COLOUR, SOURCE_COLOUR, render_chart
@@ -102,6 +102,12 @@ def _template(env: jinja2.Environment) -> jinja2.Template:
     return env.get_template(TEMPLATE_NAME)
 
 
+def _escaped(value: object) -> str:
+    """``markupsafe.escape(value)`` for the plain values of a ledger entry, as a ``str``."""
+    return (str(value).replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+            .replace("'", "&#39;").replace('"', "&#34;"))
+
+
 def full_ledger_rows(entries: Iterable["LedgerEntry"], formats: Iterable[str],
                      href: Callable[[str | None], str | None] = item_href) -> Markup:
     """The rows of the page's whole-ledger table, one ``<tr>`` line group per item, every value
@@ -112,29 +118,29 @@ def full_ledger_rows(entries: Iterable["LedgerEntry"], formats: Iterable[str],
     parts: list[str] = []
     add = parts.append
     for e in entries:
-        status = escape(e.status)
-        add(f'    <tr><td><span class="st {status}">{status}</span></td>\n      <td>{escape(e.item_type)}')
+        status = _escaped(e.status)
+        add(f'    <tr><td><span class="st {status}">{status}</span></td>\n      <td>{_escaped(e.item_type)}')
         if e.item_type == "comment":
             add(" on")
-        add(f" “{escape(e.title or '(untitled)')}”")
+        add(f" “{_escaped(e.title or '(untitled)')}”")
         if e.item_id:
-            add(f" <code>{escape(e.item_id)}</code>")
+            add(f" <code>{_escaped(e.item_id)}</code>")
         add("</td>\n      <td>")
         old = old_href(e.old_url)
         if old:
-            add(f'<a href="{escape(old)}">{escape(e.old_url)}</a>')
+            add(f'<a href="{_escaped(old)}">{_escaped(e.old_url)}</a>')
         elif e.old_url:
-            add(f"<code>{escape(e.old_url)}</code>")
+            add(f"<code>{_escaped(e.old_url)}</code>")
         add("</td>\n")
         for fmt in formats:
             p = e.placement(fmt)
             if not p:
                 cell = red
             elif p.status == FAILED:
-                cell = f'<span class="red" title="{escape(p.reason)}">✗</span>'
+                cell = f'<span class="red" title="{_escaped(p.reason)}">✗</span>'
             else:
                 link = href(p.link)
-                cell = f'<a href="{escape(link)}">✓</a>' if link else f'<span title="{escape(p.link)}">✓</span>'
+                cell = f'<a href="{_escaped(link)}">✓</a>' if link else f'<span title="{_escaped(p.link)}">✓</span>'
             add(f"      <td>{cell}</td>\n")
         add("</tr>\n")
     return Markup("".join(parts))
