@@ -282,12 +282,12 @@ def _no_progress(done: int, total: int, what: str) -> None:
     return None
 
 
-_PARALLEL_ITEMS = 1000
+_PARALLEL_ITEMS = 500
 """A blog of at least this many posts, pages and comments runs the content check in a forked
 child process while this one builds the ledger and runs the other checks (two cores: the
 content check's time comes off the validation); a smaller one runs it here, where a child
-would cost more than it saves (a 1,192-item blog: 0.27 -> 0.25 s with the child; 559 items:
-0.22 -> 0.21 s; 415 items: the same)."""
+would cost more than it saves (with the child: 1,192 items 0.27 -> 0.25 s, 757 items
+0.235 -> 0.185 s, 559 items 0.22 -> 0.21 s; 415 and 177 items: the same)."""
 
 
 @dataclass(frozen=True)
