@@ -148,22 +148,10 @@ def check_content(ctx: Context, link_for: Callable[..., str | None],
     old_hosts = ctx.old_hosts()
     raw_by_url = {raw.url: raw for raw in ctx.raw_posts}
     pictures = ImageTally.for_context(ctx)
-    plain: dict[str, str] = {}  # markup -> its text: the source, SQLite and WXR bodies are often the same
-    hosts: dict[str, str] = {}  # address -> its host: the same pictures and links recur in every export
-
-    def text_of(html: str) -> str:
-        try:
-            return plain[html]
-        except KeyError:
-            text = plain[html] = html_text(html)
-            return text
-
-    def host_of(url: str) -> str:
-        try:
-            return hosts[url]
-        except KeyError:
-            host = hosts[url] = _host(url)
-            return host
+    # remembered for this check: the source, SQLite and WXR bodies are often the same markup,
+    # and the same pictures and links recur in every export
+    text_of = functools.cache(html_text)
+    host_of = functools.cache(_host)
 
     def item_findings(item_type: str, row: dict[str, Any], url: str | None, label: str) -> None:
         link = link_for(item_type, row["id"])
