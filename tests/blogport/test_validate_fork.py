@@ -55,6 +55,7 @@ def _in_child_recording(pids: Path, delay: float = 0.0):
     return content_in_child
 
 
+@pytest.mark.single_thread  # it forks: in a process with no other thread
 def test_forked_content_check_reports_exactly_as_in_process(damaged: Path, tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     here = _checks(damaged, fork=False)
@@ -71,6 +72,7 @@ def test_forked_content_check_reports_exactly_as_in_process(damaged: Path, tmp_p
                for f in content)  # a link the picture tally holds, resolved too
 
 
+@pytest.mark.single_thread  # it forks: in a process with no other thread
 def test_report_files_are_the_same_with_and_without_the_child(damaged: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def report(items: int) -> tuple[str, str, int]:
         monkeypatch.setattr(validate_module, "_PARALLEL_ITEMS", items)
@@ -83,6 +85,7 @@ def test_report_files_are_the_same_with_and_without_the_child(damaged: Path, mon
     assert forked == serial and serial[2] == 1
 
 
+@pytest.mark.single_thread  # it forks: in a process with no other thread
 def test_a_child_that_fails_leaves_the_check_to_this_process(damaged: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     here = _checks(damaged, fork=False)
 
@@ -93,6 +96,7 @@ def test_a_child_that_fails_leaves_the_check_to_this_process(damaged: Path, monk
     assert _checks(damaged, fork=True) == here
 
 
+@pytest.mark.single_thread  # it forks: in a process with no other thread
 def test_an_error_here_ends_the_child(damaged: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pids = tmp_path / "child.pid"
     monkeypatch.setattr(validate_module, "_content_in_child", _in_child_recording(pids, delay=30))

@@ -12,7 +12,8 @@ import pytest
 
 from kernel.forked import ForkedCall, pause_for_forks
 
-pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is not available here")
+pytestmark = [pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is not available here"),
+              pytest.mark.single_thread]  # a fork is refused beside other threads
 
 
 def _children() -> set[int]:
@@ -40,7 +41,7 @@ def _slow_with_cleanup(marker: str) -> None:
         path.unlink()
 
 
-def test_the_result_comes_back_from_another_process() -> None:
+def test_the_result_comes_back_from_another_process(tmp_path: Path) -> None:
     before = _children()
     call = ForkedCall(_pair_and_pid, 21, "big " * 100_000)  # bigger than a pipe's buffer
     doubled, text, pid = call.join()
@@ -49,7 +50,7 @@ def test_the_result_comes_back_from_another_process() -> None:
     assert _children() == before
 
 
-def test_a_failing_child_gives_none() -> None:
+def test_a_failing_child_gives_none(tmp_path: Path) -> None:
     assert ForkedCall(_fails).join() is None
 
 
@@ -88,7 +89,7 @@ class _Ticker:
         self.done.set()  # the thread ends soon after, as rich's refresh thread does
 
 
-def test_a_thread_that_pauses_for_forks_is_stopped_for_the_fork_and_restarted() -> None:
+def test_a_thread_that_pauses_for_forks_is_stopped_for_the_fork_and_restarted(tmp_path: Path) -> None:
     ticker = _Ticker()
     ticker.start()
     try:
@@ -105,7 +106,7 @@ def test_a_thread_that_pauses_for_forks_is_stopped_for_the_fork_and_restarted() 
         ticker.stop()
 
 
-def test_a_thread_that_does_not_end_means_no_child() -> None:
+def test_a_thread_that_does_not_end_means_no_child(tmp_path: Path) -> None:
     ticker = _Ticker()
     ticker.start()
     unregister = pause_for_forks(lambda: None, lambda: None)  # says it pauses, never stops its thread
@@ -117,3 +118,4 @@ def test_a_thread_that_does_not_end_means_no_child() -> None:
     finally:
         unregister()
         ticker.stop()
+
