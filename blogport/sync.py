@@ -17,10 +17,14 @@ repeats that migration incrementally:
    (``crawler.incremental``: the listings first, then the posts they say changed), in the
    same crawl process as step 1; a mirror, an export file or a web archive is read again.
 4. When the archive changed, the exports are brought up to date (transform, export,
-   validate). Every version of every post is a row of ``post_versions``: a post whose title
-   or body changed gets its next version there, the older ones stay. Posts gone from the
-   blog get ``posts.deleted_at`` (the time sync noticed), and are never removed. When nothing
-   changed the exports are left alone, byte for byte.
+   validate). The pictures the export needs are fetched by the crawl process of steps 1 to 3,
+   kept for them once its crawl has ended (``crawler.run.KeptCrawlProcess``), as ``migrate``
+   does: no other Python and Scrapy start for them; it is ended with the export, or once the
+   sync knows the exports need nothing, however the sync ends. Every version of every post is
+   a row of ``post_versions``: a post whose title or body changed gets its next version
+   there, the older ones stay. Posts gone from the blog get ``posts.deleted_at`` (the time
+   sync noticed), and are never removed. When nothing changed the exports are left alone,
+   byte for byte.
 
 The steps live beside this module: ``blogport.sync_feeds`` (the feeds' side),
 ``blogport.sync_history`` (SyncState, deletions, post versions), ``blogport.sync_result``
@@ -56,7 +60,7 @@ from blogport.sync_history import (
     update_state,
 )
 from blogport.sync_result import ItemCounts, SyncResult
-from crawler.run import source_of
+from crawler.run import KeptCrawlProcess, LiveBlog, source_of
 from crawler.sources import Source
 from kernel.archive import ARCHIVE_NAME, Archive, utc_now
 from kernel.errors import ArchiveError
@@ -132,8 +136,21 @@ def sync(out_dir: Path) -> SyncResult:
 
 
 def _run(archive: Archive, config: MigrationConfig, result: SyncResult, started: str) -> None:
-    out_dir = result.out_dir
     source = source_of(config.source, config.crawl)
+    # the pictures the export may fetch: by the crawl's own process, kept for them (an idle
+    # process costs nothing; whether the export fetches pictures is asked once it runs, when
+    # the later stages are imported), ended with the export, or here, however the sync ends
+    kept = KeptCrawlProcess() if isinstance(source, LiveBlog) else None
+    try:
+        _sync(archive, config, result, started, source, kept)
+    finally:
+        if kept is not None:
+            kept.close()
+
+
+def _sync(archive: Archive, config: MigrationConfig, result: SyncResult, started: str, source: Source,
+          kept: KeptCrawlProcess | None) -> None:
+    out_dir = result.out_dir
     result.since = _cursor(archive)
     before = records_fingerprint(archive)
     finished_migration = _exports_written(archive)
@@ -147,7 +164,7 @@ def _run(archive: Archive, config: MigrationConfig, result: SyncResult, started:
 
     if not finished_migration:
         result.mode = "resume"
-        _crawl(source, config, out_dir, result, refresh=False)
+        _crawl(source, config, out_dir, result, refresh=False, keep=kept)
     elif not source.live:
         result.mode = "source"
         _crawl(source, config, out_dir, result, refresh=True)
@@ -156,10 +173,10 @@ def _run(archive: Archive, config: MigrationConfig, result: SyncResult, started:
         # filled (an HTML archive then fetches just the changed pages); where the blog serves
         # none, the incremental HTML crawl takes over, in the same crawl process. A trial
         # run stays one: its own refresh (crawler.trial).
-        mode = None if config.crawl.limit else sync_feeds(archive, config, source.location, result)
+        mode = None if config.crawl.limit else sync_feeds(archive, config, source.location, result, kept)
         result.mode = mode or "html"
         if mode is None:
-            _crawl(source, config, out_dir, result, refresh=True)
+            _crawl(source, config, out_dir, result, refresh=True, keep=kept)
 
     noticed = _note_deletions(archive, deleted_before, started)
     result.deleted_urls = tuple(sorted(noticed))
@@ -170,7 +187,7 @@ def _run(archive: Archive, config: MigrationConfig, result: SyncResult, started:
         result.exports_updated = False
         result.posts, result.comments = _counts_unchanged(archive)
     else:
-        _update_exports(archive, config, result, started)
+        _update_exports(archive, config, result, started, kept)
         update_state(archive, exported=key_after)
     result.exit_code = max(
         [1 if result.failed else 0] + [getattr(s, "exit_code", 0) for s in result.stages.values()]
@@ -208,11 +225,18 @@ def _cursor(archive: Archive) -> str | None:
 
 
 # -- steps ---------------------------------------------------------------------------------
-def _crawl(source: Source, config: MigrationConfig, out_dir: Path, result: SyncResult, *, refresh: bool) -> None:
+def _crawl(source: Source, config: MigrationConfig, out_dir: Path, result: SyncResult, *, refresh: bool,
+           keep: KeptCrawlProcess | None = None) -> None:
     """The source's full crawl (an unfinished migration is resumed) or its refresh (only
-    what changed since)."""
+    what changed since); a live blog's crawl process is kept in ``keep``, when given, for
+    the export's pictures."""
     options = replace(config.crawl, progress=False)
-    result.add_crawl(source.refresh(out_dir, options) if refresh else source.crawl(out_dir, options))
+    if isinstance(source, LiveBlog) and keep is not None:
+        crawled = (source.refresh(out_dir, options, keep=keep) if refresh
+                   else source.crawl(out_dir, options, keep=keep))
+    else:
+        crawled = source.refresh(out_dir, options) if refresh else source.crawl(out_dir, options)
+    result.add_crawl(crawled)
 
 
 def _counts_unchanged(archive: Archive) -> tuple[ItemCounts, ItemCounts]:
@@ -228,9 +252,14 @@ def _counts_unchanged(archive: Archive) -> tuple[ItemCounts, ItemCounts]:
 
 
 
-def _update_exports(archive: Archive, config: MigrationConfig, result: SyncResult, started: str) -> None:
+def _update_exports(archive: Archive, config: MigrationConfig, result: SyncResult, started: str,
+                    kept: KeptCrawlProcess | None = None) -> None:
+    from loaders.images import download_through, downloads_images
     from loaders.run import export
     from transform.run import transform
+
+    if kept is not None and not downloads_images(config.export):
+        kept.close()  # no picture to fetch
 
     out_dir = result.out_dir
     comments_before = _comment_state(archive.conn)
@@ -263,7 +292,12 @@ def _update_exports(archive: Archive, config: MigrationConfig, result: SyncResul
         changed=len(changed_comments),
         unchanged=len(set(comments_after) - new_comments - changed_comments),
     )
-    result.stages["export"] = export(out_dir, config.export)
+    try:
+        with download_through(kept):  # its pictures, by the crawl process when one was kept
+            result.stages["export"] = export(out_dir, config.export)
+    finally:
+        if kept is not None:
+            kept.close()  # the export is done, however it ended
     from blogport.validate import ValidateOptions, validate
 
     result.stages["validate"] = validate(out_dir, ValidateOptions())

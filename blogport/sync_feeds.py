@@ -16,19 +16,22 @@ from dataclasses import replace
 from blogport.config import MigrationConfig
 from blogport.sync_result import SyncResult
 from crawler.feed_sync_run import sync_through_feeds
+from crawler.run import KeptCrawlProcess
 from kernel.archive import Archive
 
 
-def sync_feeds(archive: Archive, config: MigrationConfig, blog_url: str, result: SyncResult) -> str | None:
+def sync_feeds(archive: Archive, config: MigrationConfig, blog_url: str, result: SyncResult,
+               keep: KeptCrawlProcess | None = None) -> str | None:
     """Bring the archive up to date through the feeds of the blog at ``blog_url``; where the
     blog serves no usable feeds, through the incremental HTML crawl, run by the same crawl
     process. Returns the sync's mode: "feeds", "html", or None when the feeds were not usable
     and no crawl ran (the caller runs it). Raises ``KeyboardInterrupt`` when the feed side was
-    interrupted (everything stored so far is kept)."""
+    interrupted (everything stored so far is kept). With ``keep``, the crawl process stays
+    once it is done, for the export's pictures (``crawler.run.KeptCrawlProcess``)."""
     source_via = (archive.get_meta("source") or {}).get("via", "html")
     report = sync_through_feeds(
         blog_url, archive.path.parent, replace(config.crawl, progress=False),
-        since=result.since, source_via=source_via, fallback_html=True,
+        since=result.since, source_via=source_via, fallback_html=True, keep=keep,
     )
     result.requests += report.requests
     result.not_modified += report.not_modified

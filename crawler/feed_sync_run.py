@@ -5,7 +5,8 @@ cannot be restarted, Ctrl-C stops the child gracefully, and the child never outl
 parent. What the spider did comes back as a ``FeedSyncReport``. With ``fallback_html``, a blog
 whose feeds are not usable gets the incremental HTML crawl (``crawler.incremental``) in the
 same child process, right after the feed spider: one process start-up, not two; its summary is
-the report's ``crawl``.
+the report's ``crawl``. Given a ``KeptCrawlProcess``, the process stays once it is done, for
+the export's pictures.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 from crawler.options import CrawlOptions
 from crawler.process import FEED_SYNC
-from crawler.run import child_job, crawl_summary, run_child
+from crawler.run import KeptCrawlProcess, child_job, crawl_summary, run_child
 from crawler.summary import CrawlSummary
 from kernel.archive import ARCHIVE_NAME
 from kernel.errors import DiskFullError, SourceError, UnreachableError
@@ -54,17 +55,20 @@ def sync_through_feeds(
     source_via: str,
     settings: dict[str, Any] | None = None,
     fallback_html: bool = False,
+    keep: KeptCrawlProcess | None = None,
 ) -> FeedSyncReport:
     """Ask the blog's feeds what changed since ``since`` and store only that in
     ``out_dir/blog.db``; with ``fallback_html``, where the feeds are not usable, the
     incremental HTML crawl runs instead in the same process (its summary recorded in the
     archive as every crawl's). Raises ``UnreachableError`` when the blog cannot be reached,
     ``DiskFullError`` when the disk fills up, and what ``crawler.run.crawl`` raises for the
-    HTML crawl."""
+    HTML crawl. With ``keep``, a process whose crawl ended normally is kept there, for the
+    export's pictures (as ``crawler.run.crawl``'s)."""
     archive_path = Path(out_dir) / ARCHIVE_NAME
+    extra = {"images_after": True} if keep is not None else {}
     job = child_job(source, archive_path, options, VIA, settings,
-                    spider_args={"since": since, "source_via": source_via}, fallback_html=fallback_html)
-    result = run_child(job, source, options.progress)
+                    spider_args={"since": since, "source_via": source_via}, fallback_html=fallback_html, **extra)
+    result = run_child(job, source, options.progress, keep)
     done = result.done
     if done is None:
         if result.interrupted:

@@ -17,10 +17,12 @@ gracefully, everything fetched so far stays in the archive, and the summary says
 interrupted; running the same command again resumes (pages already stored are not fetched
 again).
 
-``migrate``, whose export will fetch the posts' pictures, passes ``keep`` (a
+``migrate`` and ``sync``, whose export will fetch the posts' pictures, pass ``keep`` (a
 ``KeptCrawlProcess``): the crawl process then stays once its crawl has ended, and the export
 has it fetch the pictures in its own reactor (``crawler.process``, ``images_after``) instead
-of starting another Python and Scrapy for them.
+of starting another Python and Scrapy for them. The child's stdout and stderr are read by the
+thread that waits for it (``ChildPipes``), never by a thread of their own: while a kept process
+waits, this one runs no other thread, so the export and validation may fork (``kernel.forked``).
 """
 
 from __future__ import annotations
@@ -30,13 +32,13 @@ import logging
 import os
 import re
 import signal
+import selectors
 import subprocess
 import sys
-import threading
 import time
 import urllib.parse
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
@@ -82,13 +84,14 @@ class LiveBlog:
               early: "EarlyCrawlProcess | None" = None) -> CrawlSummary:
         return _crawl_site(self.location, Path(out_dir), options, settings, keep, on_started, early)
 
-    def refresh(self, out_dir: Path, options: CrawlOptions, settings: dict[str, Any] | None = None) -> CrawlSummary:
+    def refresh(self, out_dir: Path, options: CrawlOptions, settings: dict[str, Any] | None = None, *,
+                keep: "KeptCrawlProcess | None" = None) -> CrawlSummary:
         """The listings first, then only the pages they say changed (``crawler.incremental``).
         A trial run (``--limit``) stays one: the newest posts again, stored pages asked for
-        conditionally (``crawler.trial``)."""
+        conditionally (``crawler.trial``). ``keep``: as ``crawl``'s."""
         if options.limit > 0:
-            return self.crawl(out_dir, options, {**(settings or {}), "BLOGPORT_INCREMENTAL": True})
-        return self.crawl(out_dir, replace(options, incremental=True, via="html"), settings)
+            return self.crawl(out_dir, options, {**(settings or {}), "BLOGPORT_INCREMENTAL": True}, keep=keep)
+        return self.crawl(out_dir, replace(options, incremental=True, via="html"), settings, keep=keep)
 
     def hosts(self) -> frozenset[str]:
         return blog_hosts([self.location])
@@ -173,18 +176,99 @@ class ChildResult:
     elapsed_s: float
 
 
+class ChildPipes:
+    """A child's stdout and stderr, read line by line by the thread that waits for the child
+    (no reader thread: a process that holds none may fork, ``kernel.forked``). Whichever pipe
+    has data is read, so a child that writes much to one never blocks while this process
+    waits for a line on the other; lines read ahead stay queued, in the order they came."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        assert proc.stdout is not None and proc.stderr is not None
+        self._selector = selectors.DefaultSelector()
+        self._partial: dict[int, bytes] = {}
+        self._queue: deque[tuple[bool, str]] = deque()
+        self._stdout_fd = proc.stdout.fileno()
+        self._stdout_ended = False
+        for stream, is_err in ((proc.stdout, False), (proc.stderr, True)):
+            self._selector.register(stream.fileno(), selectors.EVENT_READ, is_err)
+            self._partial[stream.fileno()] = b""
+
+    def next_line(self, deadline: float | None = None) -> tuple[bool, str] | None:
+        """The next line, as (from stderr, text with its newline); None once every stdout
+        line has been given (the child closed it: ended) or at ``deadline`` (monotonic)."""
+        while True:
+            if self._queue:
+                return self._queue.popleft()
+            if self._stdout_ended or not self._read(deadline):
+                return None
+
+    def drain(self, deadline: float) -> Iterator[tuple[bool, str]]:
+        """Every line left on both pipes, until both have ended or ``deadline``."""
+        while True:
+            if self._queue:
+                yield self._queue.popleft()
+            elif not self._read(deadline):
+                return
+
+    def errors_now(self) -> list[str]:
+        """The stderr lines that can be read without waiting (queued stdout lines stay)."""
+        while self._read(time.monotonic()):
+            pass
+        lines = [line for is_err, line in self._queue if is_err]
+        self._queue = deque(item for item in self._queue if not item[0])
+        return lines
+
+    def _read(self, deadline: float | None) -> bool:
+        """Read what a pipe holds (waiting up to ``deadline``); False when nothing came."""
+        if not self._selector.get_map():
+            return False
+        timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+        events = self._selector.select(timeout)
+        for key, _mask in events:
+            fd, is_err = key.fd, bool(key.data)
+            data = os.read(fd, 1 << 16)
+            if data:
+                *lines, self._partial[fd] = (self._partial[fd] + data).split(b"\n")
+                self._queue.extend((is_err, _text(line) + "\n") for line in lines)
+                continue
+            self._selector.unregister(fd)  # the end of this pipe
+            if self._partial[fd]:
+                self._queue.append((is_err, _text(self._partial[fd]) + "\n"))
+                self._partial[fd] = b""
+            if fd == self._stdout_fd:
+                self._stdout_ended = True
+        return bool(events)
+
+    def close(self) -> None:
+        self._selector.close()
+
+
+def _text(line: bytes) -> str:
+    return line.decode("utf-8", "replace").removesuffix("\r")
+
+
+def _log_line(line: str) -> None:
+    """Where a crawl process's log lines go once its display is closed: this one's stderr."""
+    sys.stderr.write(line if line.endswith("\n") else line + "\n")
+    sys.stderr.flush()
+
+
 class KeptCrawlProcess:
     """The process of a live crawl, kept once its crawl ended normally, to fetch the export's
     pictures in its own reactor: one job of ``crawler.images``, sent by ``fetch``. ``close``
     ends it (a process that was not asked anything exits as soon as its stdin closes); it
-    never outlives this program (``crawler.process.die_with_parent``)."""
+    never outlives this program (``crawler.process.die_with_parent``). While it waits, no
+    thread of this process reads its pipes (so the export and validation may fork): what it
+    writes meanwhile is read, and its log lines passed on, by ``fetch`` or ``close``."""
 
     def __init__(self) -> None:
         self.proc: subprocess.Popen[str] | None = None
-        self.stderr_reader: threading.Thread | None = None
+        self.pipes: ChildPipes | None = None
+        self.log_line: Callable[[str], None] = _log_line
 
-    def keep(self, proc: subprocess.Popen[str], stderr_reader: threading.Thread) -> None:
-        self.proc, self.stderr_reader = proc, stderr_reader
+    def keep(self, proc: subprocess.Popen[str], pipes: ChildPipes, log_line: Callable[[str], None]) -> None:
+        self.close()  # one kept at a time: an earlier one has nothing more to do
+        self.proc, self.pipes, self.log_line = proc, pipes, log_line
 
     @property
     def ready(self) -> bool:
@@ -196,9 +280,10 @@ class KeptCrawlProcess:
         download ran to its end. Interrupted (Ctrl-C), the process is ended at once, as an
         image download's child is: pictures are written to a temporary name first."""
         proc, self.proc = self.proc, None
-        if proc is None:
+        pipes, self.pipes = self.pipes, None
+        if proc is None or pipes is None:
             return [], False
-        assert proc.stdin is not None and proc.stdout is not None
+        assert proc.stdin is not None
         messages: list[dict[str, Any]] = []
         complete = False
         try:
@@ -207,26 +292,43 @@ class KeptCrawlProcess:
                 proc.stdin.flush()
             except OSError:  # it is gone
                 return messages, False
-            for message in read_messages(proc.stdout):
+            while (item := pipes.next_line()) is not None:
+                is_err, line = item
+                if is_err or not line.startswith(MESSAGE_PREFIX):
+                    self.log_line(line)
+                    continue
+                message = json.loads(line[len(MESSAGE_PREFIX):])
                 if message.get("type") == "done":
                     complete = True
                     break
                 if message.get("type") == "image":
                     messages.append(message)
         finally:
-            _end(proc, self.stderr_reader, grace=SHUTDOWN_GRACE_S if complete else 0.0)
+            _end(proc, pipes, self.log_line, grace=SHUTDOWN_GRACE_S if complete else 0.0)
         return messages, complete
 
     def close(self) -> None:
         """End the process if it still waits (nothing more to fetch)."""
         proc, self.proc = self.proc, None
+        pipes, self.pipes = self.pipes, None
         if proc is not None:
-            _end(proc, self.stderr_reader, grace=SHUTDOWN_GRACE_S)
+            _end(proc, pipes, self.log_line, grace=SHUTDOWN_GRACE_S)
 
 
-def _end(proc: subprocess.Popen[str], stderr_reader: threading.Thread | None, *, grace: float) -> None:
-    """Close the child's stdin (it then stops), wait up to ``grace`` seconds for it, then kill
-    it; its pipes are closed once its stderr has been read to the end."""
+#: Seconds the rest of a child's stderr is read for once its stdout has ended (a process it
+#: started may hold the pipe a moment longer).
+STDERR_END_S = 2.0
+
+
+def _end(proc: subprocess.Popen[str], pipes: ChildPipes | None, log_line: Callable[[str], None] | None = None, *,
+         grace: float) -> None:
+    """Close the child's stdin (it then stops), wait up to ``grace`` seconds for it, reading
+    what it still writes (its log lines go to ``log_line``), then kill it; its pipes are
+    closed once they have been read to the end."""
+    def pass_on(is_err: bool, line: str) -> None:
+        if log_line is not None and (is_err or not line.startswith(MESSAGE_PREFIX)):
+            log_line(line)
+
     try:
         if proc.stdin is not None:
             proc.stdin.close()
@@ -234,7 +336,10 @@ def _end(proc: subprocess.Popen[str], stderr_reader: threading.Thread | None, *,
         pass
     try:
         if grace > 0:
-            proc.wait(timeout=grace)
+            deadline = time.monotonic() + grace
+            while pipes is not None and (item := pipes.next_line(deadline)) is not None:
+                pass_on(*item)
+            proc.wait(timeout=max(0.0, deadline - time.monotonic()))
     except subprocess.TimeoutExpired:
         pass
     finally:
@@ -243,14 +348,19 @@ def _end(proc: subprocess.Popen[str], stderr_reader: threading.Thread | None, *,
                 log.warning("the crawl process did not stop within %g s of its end: ended", grace)
             proc.kill()
             proc.wait()
-        if stderr_reader is not None:
-            stderr_reader.join(timeout=2)
-        for stream in (proc.stdout, proc.stderr):
-            try:
-                if stream is not None:
-                    stream.close()
-            except OSError:
-                pass
+        try:
+            if pipes is not None:
+                for item in pipes.drain(time.monotonic() + STDERR_END_S):
+                    pass_on(*item)
+        finally:
+            if pipes is not None:
+                pipes.close()
+            for stream in (proc.stdout, proc.stderr):
+                try:
+                    if stream is not None:
+                        stream.close()
+                except OSError:
+                    pass
 
 
 def start_crawl_process() -> subprocess.Popen[str]:
@@ -317,55 +427,54 @@ def run_child(job: dict[str, Any], source_label: str, progress_enabled: bool,
     tail: deque[str] = deque(maxlen=40)
     interrupted = False
     display = make_progress(source_label, progress_enabled)
+    pipes = ChildPipes(proc)
 
-    def pump_stderr() -> None:
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            tail.append(line.rstrip("\n"))
-            display.log(line)
+    def log_line(line: str) -> None:
+        tail.append(line.rstrip("\n"))
+        display.log(line)
 
-    err_thread = threading.Thread(target=pump_stderr, daemon=True)
-    err_thread.start()
     signals_sent = 0
-    with display:
-        while True:
-            try:
-                for line in proc.stdout:
-                    if not line.startswith(MESSAGE_PREFIX):
-                        display.log(line)
-                        continue
-                    message = json.loads(line[len(MESSAGE_PREFIX):])
-                    if message.get("type") == "progress":
-                        last = message
-                        display.update(message)
-                    elif message.get("type") == "done":
-                        done = message
-                        display.update(message.get("counts", {}))
-                        if keep is not None and message.get("images") == "waiting":
-                            break  # the process stays for the export's pictures
-                break
-            except KeyboardInterrupt:
-                interrupted = True
-                signals_sent += 1
-                if proc.poll() is None:
-                    if signals_sent <= 2:
-                        proc.send_signal(signal.SIGINT)
-                    else:
-                        proc.kill()
-    if keep is not None and done is not None and done.get("images") == "waiting" and not interrupted:
-        keep.keep(proc, err_thread)
-        return ChildResult(done, last, 0, interrupted, list(tail), time.monotonic() - started)
+    kept = False
     try:
-        proc.stdin.close()
-    except OSError:
-        pass
-    try:
-        returncode = proc.wait(timeout=SHUTDOWN_GRACE_S)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        returncode = proc.wait()
-    err_thread.join(timeout=2)
-    return ChildResult(done, last, returncode, interrupted, list(tail), time.monotonic() - started)
+        with display:
+            while True:
+                try:
+                    while (item := pipes.next_line()) is not None:
+                        is_err, line = item
+                        if is_err:
+                            log_line(line)
+                            continue
+                        if not line.startswith(MESSAGE_PREFIX):
+                            display.log(line)
+                            continue
+                        message = json.loads(line[len(MESSAGE_PREFIX):])
+                        if message.get("type") == "progress":
+                            last = message
+                            display.update(message)
+                        elif message.get("type") == "done":
+                            done = message
+                            display.update(message.get("counts", {}))
+                            if keep is not None and message.get("images") == "waiting":
+                                break  # the process stays for the export's pictures
+                    break
+                except KeyboardInterrupt:
+                    interrupted = True
+                    signals_sent += 1
+                    if proc.poll() is None:
+                        if signals_sent <= 2:
+                            proc.send_signal(signal.SIGINT)
+                        else:
+                            proc.kill()
+            if keep is not None and done is not None and done.get("images") == "waiting" and not interrupted:
+                for line in pipes.errors_now():  # what it logged up to its done message
+                    log_line(line)
+                keep.keep(proc, pipes, display.log)
+                kept = True
+                return ChildResult(done, last, 0, interrupted, list(tail), time.monotonic() - started)
+    finally:
+        if not kept:
+            _end(proc, pipes, log_line, grace=SHUTDOWN_GRACE_S)
+    return ChildResult(done, last, proc.returncode, interrupted, list(tail), time.monotonic() - started)
 
 
 def choose_via(url: str, archive_path: Path, options: CrawlOptions) -> str:
