@@ -30,18 +30,15 @@ from pathlib import Path
 from typing import IO, Any, ClassVar
 from urllib.parse import urlsplit
 
-from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
-
-from crawler import extract
-from crawler.capture_feeds import FeedCapture, feed_items, feed_kind, is_feed_type
-from crawler.capture_rewrite import is_frame_wrapper, needs_unrewrite, replay_original, unrewrite_body
 from crawler.options import CrawlOptions
-from crawler.pipelines import ArchiveWriter, IssueItem, count_item, incomplete_reason, mark_incomplete
 from crawler.summary import CrawlSummary
 from crawler.urls import blog_hosts, canonicalize, classify, comment_page_number, item_kind, post_url_of, same_blog
 from kernel.archive import Archive, utc_now
 from kernel.errors import SourceError
+
+# warcio, the page extraction (crawler.extract, crawler.pipelines) and the capture helpers are
+# imported by the functions that read a web archive, not with this module: every run imports
+# it (``crawler.run`` detects a WARC source with ``WarcFile``), few read a WARC
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +128,12 @@ def _check_whole_gzip(path: Path) -> None:
 
 def read_warc(path: Path, *, max_page_bytes: int = 10 * 1024 * 1024) -> CaptureSet:
     """Every ``response`` record of a WARC/WACZ file (see the module docstring)."""
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.exceptions import ArchiveLoadFailed
+
+    from crawler.capture_feeds import feed_kind, is_feed_type
+    from crawler.capture_rewrite import is_frame_wrapper, needs_unrewrite, replay_original, unrewrite_body
+
     result = CaptureSet()
     try:
         for label, stream in _members(path):
@@ -209,6 +212,8 @@ def blog_hosts_of(chosen: dict[str, Capture]) -> frozenset[str]:
     """The blog's hosts: the host of its captured home page, else the host most pages are on."""
     from scrapy.http import HtmlResponse  # imported when a web archive is read: not at start-up
 
+    from crawler import extract
+
     homes: Counter[str] = Counter()
     pages: Counter[str] = Counter()
     for url, capture in chosen.items():
@@ -238,6 +243,10 @@ def store_captures(
 ) -> CrawlSummary:
     """Archive the chosen captures of the blog in ``out_dir/blog.db`` (see the module docstring)."""
     from scrapy.http import HtmlResponse  # imported when a web archive is read: not at start-up
+
+    from crawler import extract
+    from crawler.capture_feeds import FeedCapture, feed_items, feed_kind
+    from crawler.pipelines import ArchiveWriter, IssueItem, count_item
 
     started = time.monotonic()
     hosts = blog_hosts_of(chosen)
@@ -303,7 +312,9 @@ def _record(archive: Archive, stored: list[tuple[str, Capture]], label: str | No
 def _item_for(url: str, kind: str, capture: Capture, per_page: dict[str, int], options: CrawlOptions) -> object:
     from scrapy.http import HtmlResponse  # imported when a web archive is read: not at start-up
 
+    from crawler.pipelines import IssueItem, incomplete_reason, mark_incomplete
     from crawler.spider import page_item
+
     if capture.status != 200:
         return IssueItem(url, "http", f"archived only with HTTP status {capture.status} ({capture.timestamp})")
     if len(capture.body) > options.max_page_bytes:

@@ -192,3 +192,15 @@ def test_posts_known_only_from_a_feed(tmp_path: Path) -> None:
     assert len([m for m in messages if "kept from its entry in the feed" in m]) == len(posts)
     wxr = (tmp_path / "migrated" / "wordpress.xml").read_text()
     assert all(live[url]["title"] in wxr for url in posts)
+
+
+def test_crawl_module_imports_no_warc_reader() -> None:
+    """Every run imports ``crawler.run`` (which tells a WARC source by ``WarcFile``); warcio and
+    the page extraction are imported only when a web archive is read."""
+    probe = ("import json, sys, crawler.run, crawler.warc;"
+             " print(json.dumps(sorted(m for m in ('warcio', 'crawler.extract', 'crawler.pipelines',"
+             " 'crawler.capture_rewrite') if m in sys.modules)))")
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == []
