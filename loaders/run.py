@@ -14,8 +14,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import sqlite_utils
-
 from kernel.archive import open_archive
 from kernel.errors import ExportError
 from kernel.forked import ForkedCall
@@ -263,14 +261,17 @@ def export(out_dir: Path, options: ExportOptions,
     started = time.monotonic()
     out_dir = Path(out_dir)
     check_options(options)
-    conn = open_archive(out_dir, need="normalised").conn
+    archive = open_archive(out_dir, need="normalised")
+    conn = archive.conn
     counts: dict[str, dict[str, Any]] = {}
     files: list[str] = []
     warnings: list[str] = []
     try:
-        db = sqlite_utils.Database(conn, execute_plugins=False)  # no plugins used: no scan of every package
+        # What sqlite-utils sets on a connection it is given (the SQLite export's full-text
+        # statements are its own): a row replaced by REPLACE fires its delete triggers too.
+        conn.execute("PRAGMA recursive_triggers=on")
         if "sqlite" in options.formats:
-            ensure_db_shape(db)
+            ensure_db_shape(archive)
         source = ExportSource(conn)
         ledger = Ledger(conn)
         run = _Run(out_dir, options, source, ledger, conn)

@@ -1,7 +1,7 @@
 """The SQLite export: ``DIR/blog.db`` itself, shaped for Datasette and SQL users.
 
 ``ensure_db_shape`` is safe to repeat: real foreign keys (from the normalised schema),
-full-text search made by sqlite-utils (rebuilt), indexes for the common joins, and views
+full-text search as sqlite-utils makes it (``transform.store``; rebuilt here), indexes for the common joins, and views
 whose names say what they hold. ``DIR/datasette-metadata.json`` describes tables, columns
 and views (``datasette blog.db -m datasette-metadata.json``).
 """
@@ -12,10 +12,8 @@ import json
 import sqlite3
 from pathlib import Path
 
-import sqlite_utils
-
 from loaders.atomic import write_if_changed
-from transform.store import ensure_schema
+from transform.store import HasConnection, ensure_schema
 
 INDEXES = (
     "CREATE INDEX IF NOT EXISTS posts_published ON posts(published)",
@@ -108,8 +106,12 @@ DESCRIPTIONS: dict[str, dict] = {
 }
 
 
-def ensure_db_shape(db: sqlite_utils.Database) -> None:
-    """Foreign keys, full-text search, indexes and views on the normalised tables. Safe to repeat."""
+def ensure_db_shape(db: HasConnection) -> None:
+    """Foreign keys, full-text search, indexes and views on the normalised tables. Safe to repeat.
+
+    ``db`` is anything with a ``conn`` (an archive, a ``sqlite_utils.Database``): the full-text
+    indexes are rebuilt with the statement sqlite-utils' ``rebuild_fts`` runs, without
+    importing sqlite-utils (and the plugin machinery it loads) for it."""
     ensure_schema(db)
     conn = db.conn
     conn.execute("BEGIN IMMEDIATE")
@@ -123,8 +125,37 @@ def ensure_db_shape(db: sqlite_utils.Database) -> None:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
-    db["posts"].rebuild_fts()
-    db["comments"].rebuild_fts()
+    for table in FTS_TABLES:
+        _rebuild_fts(conn, f"{table}_fts")
+
+
+FTS_TABLES = ("posts", "comments")
+"""The tables with a full-text index (``TABLE_fts``, made by ``transform.store.ensure_schema``)."""
+
+
+def _rebuild_fts(conn: sqlite3.Connection, fts_table: str) -> None:
+    """The FTS5 ``rebuild`` of ``fts_table`` in a transaction of its own (a savepoint inside
+    the caller's), as sqlite-utils' ``Table.rebuild_fts`` runs it."""
+    statement = f'INSERT INTO "{fts_table}"("{fts_table}") VALUES(\'rebuild\')'
+    if conn.in_transaction:
+        conn.execute("SAVEPOINT blogport_rebuild_fts;")
+        try:
+            conn.execute(statement)
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK TO SAVEPOINT blogport_rebuild_fts;")
+                conn.execute("RELEASE SAVEPOINT blogport_rebuild_fts;")
+            raise
+        conn.execute("RELEASE SAVEPOINT blogport_rebuild_fts;")
+        return
+    conn.execute("BEGIN")
+    try:
+        conn.execute(statement)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 VISIBLE_TABLES = frozenset({"posts", "comments", "authors", "tags", "post_tags", "post_versions", "runs",

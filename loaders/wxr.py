@@ -32,7 +32,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from loaders import BLOGPORT_VERSION as __version__
+import loaders
 from kernel.errors import ExportError
 from loaders.atomic import AtomicFile
 from loaders.image_urls import rewrite_images
@@ -105,6 +105,9 @@ class _Authors:
 
 def _header(source: ExportSource, authors: _Authors, tags_as: str) -> str:
     meta = source.meta
+    # looked up here, not at import: a big blog's WXR is written in a child process
+    # (``loaders.run``), which then reads the package metadata instead of the export's parent
+    __version__ = loaders.BLOGPORT_VERSION
     ns = "\n".join(f'    xmlns:{prefix}="{uri}"' for prefix, uri in NAMESPACES)
     lines = [
         '<?xml version="1.0" encoding="UTF-8" ?>',
