@@ -525,6 +525,16 @@ def localize(naive: datetime, tz: tzinfo) -> datetime:
 # The per-blog reader
 
 
+@dataclass(frozen=True)
+class ReaderLearnt:
+    """What a ``DateReader`` learnt (``DateReader.learnt``): the strings it gave dateparser,
+    its cache and its dateparser seconds."""
+
+    asked: frozenset[str]
+    cache: dict[str, DisplayDate | None]
+    dateparser_seconds: float
+
+
 @dataclass
 class DateStats:
     fast: int = 0
@@ -556,6 +566,25 @@ class DateReader:
         self._settings = dict(_DATEPARSER_SETTINGS_BASE)
         self._settings["DATE_ORDER"] = self.numeric_order
         self._parser: Any = None
+        self._asked: set[str] = set()
+        """The strings given to dateparser (``stats.dateparser_calls`` of them)."""
+
+    def learnt(self) -> "ReaderLearnt":
+        """What this reader learnt, to send to another copy of it (``absorb``): a forked
+        child's reader, which read other strings than its parent's."""
+        return ReaderLearnt(frozenset(self._asked), dict(self._cache), self.stats.dateparser_seconds)
+
+    def absorb(self, learnt: "ReaderLearnt", *, seconds_before: float = 0.0) -> None:
+        """Take in what a copy of this reader learnt (``learnt``) as if this reader had read
+        those strings itself: the cache, and as calls to dateparser the strings the copy gave
+        dateparser that this one did not. ``seconds_before``: the copy's dateparser seconds
+        when it was made (a forked child's: its parent's at the fork)."""
+        new = learnt.asked - self._asked
+        self._asked |= new
+        self.stats.dateparser_calls += len(new)
+        self.stats.dateparser_seconds += max(0.0, learnt.dateparser_seconds - seconds_before)
+        for key, value in learnt.cache.items():
+            self._cache.setdefault(key, value)
 
     def _dateparser_instance(self) -> Any:
         """One ``DateDataParser`` per reader (what ``dateparser.parse`` builds on every call),
@@ -593,6 +622,7 @@ class DateReader:
             return None  # no day and year written in it ("Permalink", "posted by X @ 9:51 PM")
         started = time.perf_counter()
         self.stats.dateparser_calls += 1
+        self._asked.add(text)
         try:
             data = self._dateparser_instance().get_date_data(text)
             dt = data["date_obj"]

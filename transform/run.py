@@ -19,10 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from kernel.archive import open_archive, utc_now
+from kernel.forked import ForkedCall
+from kernel.records import RawPost
 from kernel.wording import counted
 from transform.authors import merge_authors
 from transform.core import BlogContext, TransformedPost, build_context, transform_post
-from transform.dates import check_language, parse_timezone
+from transform.dates import ReaderLearnt, check_language, parse_timezone
 from transform.models import Tag
 from transform.options import TransformOptions
 from transform.store import search_index_rebuilt_after
@@ -98,6 +100,92 @@ class TransformSummary:
         return data
 
 
+@dataclass(frozen=True)
+class Failure:
+    """A post ``transform_post`` raised on: why (one bad post must not stop the blog; it is
+    recorded and the exit code is 1)."""
+
+    reason: str
+
+
+PARALLEL_FROM_CHARS = 300_000
+"""From this much raw HTML (posts' and comments' bodies: about 25 posts with their comments)
+the second half of the posts is transformed in a forked child (``kernel.forked``) while this
+process transforms the first: on two cores 200 posts take 0.23 -> 0.14 s, 2,000 posts
+2.2 -> 1.3 s."""
+
+
+def _cost(raw: RawPost) -> int:
+    """A post's share of the transform's work: its HTML and its comments' (with a constant for
+    each record)."""
+    return len(raw.body_html) + 400 + sum(len(c.body_html) + 400 for c in raw.comments)
+
+
+def _transform_each(raw_posts: list[RawPost], ctx: BlogContext,
+                    progress: Callable[[int], None] | None = None) -> list[TransformedPost | Failure]:
+    out: list[TransformedPost | Failure] = []
+    step = max(1, len(raw_posts) // 100)
+    for done, raw in enumerate(raw_posts):
+        if progress is not None and done % step == 0:
+            progress(done)
+        try:
+            out.append(transform_post(raw, ctx))
+        except Exception as exc:  # noqa: BLE001 - one bad post must not stop the blog
+            log.exception("could not transform %s", raw.url)
+            out.append(Failure(f"{type(exc).__name__}: {exc}"))
+    return out
+
+
+def _child_part(raw_posts: list[RawPost], ctx: BlogContext) -> tuple[list[TransformedPost | Failure], ReaderLearnt]:
+    """The forked child's part: its posts' results and what its date reader learnt."""
+    return _transform_each(raw_posts, ctx), ctx.dates.learnt()
+
+
+def transform_posts(raw_posts: list[RawPost], ctx: BlogContext,
+                    progress: Callable[[int, int], None] | None = None) -> list[TransformedPost | Failure]:
+    """``transform_post`` of every raw post, in order (a ``Failure`` for a post it raised on).
+
+    From ``PARALLEL_FROM_CHARS`` of HTML the posts after the middle of the work go to a forked
+    child; this process transforms those before it, then takes in the child's results and what
+    its date reader learnt (``DateReader.absorb``: the same cache and dateparser count as one
+    process reading them all). The results are those of one process, post for post; a child
+    that fails has its part done here."""
+    total = len(raw_posts)
+    costs = [_cost(raw) for raw in raw_posts]
+    whole = sum(costs)
+    split = total
+    child = None
+    if whole >= PARALLEL_FROM_CHARS and total >= 2 and ForkedCall.possible():
+        running, split = 0, 0
+        while split < total - 1 and running + costs[split] <= whole // 2:
+            running += costs[split]
+            split += 1
+        split = max(1, split)
+        seconds_before = ctx.dates.stats.dateparser_seconds
+        child = ForkedCall(_child_part, raw_posts[split:], ctx)
+    report = None
+    if progress is not None:
+        share = max(1, split)
+        report = lambda done: progress(done * total // share, total)  # noqa: E731
+    try:
+        results = _transform_each(raw_posts[:split], ctx, report)
+        rest = child.join() if child is not None else None
+    except BaseException:
+        if child is not None:
+            child.stop()
+        raise
+    if split < total:
+        if rest is None:
+            results.extend(_transform_each(raw_posts[split:], ctx))
+        else:
+            part, learnt = rest
+            ctx.dates.absorb(learnt, seconds_before=seconds_before)
+            results.extend(part)
+    if progress is not None:
+        progress(total, total)
+    return results
+
+
 _TZ_SOURCES = {
     "option": "from --timezone",
     "source": "as the source says",
@@ -127,15 +215,9 @@ def transform(out_dir: Path, options: TransformOptions,
         failures: list[tuple[str, str]] = []
         seen_ids: set[str] = set()
         duplicates = 0
-        step = max(1, len(raw_posts) // 100)
-        for done, raw in enumerate(raw_posts):
-            if progress is not None and done % step == 0:
-                progress(done, len(raw_posts))
-            try:
-                result = transform_post(raw, ctx)
-            except Exception as exc:  # one bad post must not stop the blog: recorded, exit code 1
-                log.exception("could not transform %s", raw.url)
-                failures.append((raw.url, f"{type(exc).__name__}: {exc}"))
+        for raw, result in zip(raw_posts, transform_posts(raw_posts, ctx, progress)):
+            if isinstance(result, Failure):
+                failures.append((raw.url, result.reason))
                 continue
             if result.post.id in seen_ids:
                 log.warning("post id %s at %s already seen at another URL: skipped", result.post.id, raw.url)
@@ -150,8 +232,6 @@ def transform(out_dir: Path, options: TransformOptions,
             for t in r.tags:
                 tags.setdefault(t.id, t)
 
-        if progress is not None:
-            progress(len(raw_posts), len(raw_posts))
         # one transaction: the tables, their rows, the full-text indexes and the summary of
         # the run that made them are committed together (one commit to pay for, not three)
         with archive.transaction():
