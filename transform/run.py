@@ -109,10 +109,11 @@ class Failure:
 
 
 PARALLEL_FROM_CHARS = 300_000
-"""From this much raw HTML (posts' and comments' bodies: about 25 posts with their comments)
-the second half of the posts is transformed in a forked child (``kernel.forked``) while this
-process transforms the first: on two cores 200 posts take 0.23 -> 0.14 s, 2,000 posts
-2.2 -> 1.3 s."""
+"""From this much raw HTML (posts' and comments' bodies: 60 posts of the bench's fixture blog
+with their comments) the second half of the work is transformed in a forked child
+(``kernel.forked``) while this process transforms the first. CPU seconds of the loop, one
+process -> this process and the child (its pickling included): 200 posts 0.14 -> 0.09 and
+0.09, 2,000 posts 1.27 -> 0.80 and 0.73; the wall-clock gain needs the second core free."""
 
 
 def _cost(raw: RawPost) -> int:
