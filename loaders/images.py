@@ -3,9 +3,9 @@
 Which pictures and their full-size URLs: ``loaders.image_urls``.
 
 Download (``ImageFetcher``) goes through Scrapy's ``FilesPipeline`` (``crawler.images``):
-retries, a size limit, checksums; in a child process, or, in a ``migrate`` of a live blog, in
-the crawl's own process, kept for it (``download_through``), so no other Python and Scrapy
-start for the pictures. Each image is fetched once into
+retries, a size limit, checksums; in a child process, or, in a ``migrate`` or ``sync`` of a
+live blog, in the crawl's own process, kept for it (``download_through``), so no other Python
+and Scrapy start for the pictures. Each image is fetched once into
 ``DIR/images/`` (named by the first 16 hex digits of its SHA-256, so the same picture is kept
 once) and recorded in ``DIR/images/images.json``; every later export, whichever flavour,
 copies it from there and fetches nothing again. A failure that may pass (5xx after the
@@ -22,6 +22,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -30,9 +31,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import crawler
+from crawler.child_pipes import STDERR_END_S, ChildPipes
 from crawler.images import PERMANENT_CAUSES
 from crawler.options import DEFAULT_USER_AGENT
-from crawler.process import read_messages
+from crawler.process import MESSAGE_PREFIX
 from kernel.errors import DiskFullError
 from loaders.atomic import write_if_changed
 from loaders.image_urls import ImageHosts, find_images, rewrite_images
@@ -135,17 +137,32 @@ def download(urls: list[str], store: Path, hosts: ImageHosts, *, max_bytes: int 
     proc = subprocess.Popen([sys.executable, "-m", "crawler.images"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace", env=_child_env())
     assert proc.stdin is not None and proc.stdout is not None
+    pipes = ChildPipes(proc)  # stdout and stderr read as they come: a loud child (-vv) never blocks
+    messages = []
+    errors: list[str] = []
     try:
         proc.stdin.write(json.dumps(job) + "\n")
         proc.stdin.flush()
-        messages = [m for m in read_messages(proc.stdout) if m.get("type") == "image"]
+        while (item := pipes.next_line()) is not None:
+            is_err, line = item
+            if is_err:
+                errors.append(line)
+            elif line.startswith(MESSAGE_PREFIX):
+                message = json.loads(line[len(MESSAGE_PREFIX):])
+                if message.get("type") == "image":
+                    messages.append(message)
         proc.stdin.close()
-        stderr = proc.stderr.read() if proc.stderr is not None else ""
+        errors.extend(line for is_err, line in pipes.drain(time.monotonic() + STDERR_END_S) if is_err)
         proc.wait()
     finally:
         if proc.poll() is None:  # interrupted: the child never outlives the export
             proc.kill()
             proc.wait()
+        pipes.close()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+    stderr = "".join(errors)
     _take(results, messages, max_bytes, store)
     if proc.returncode != 0:
         log.warning("image download stopped (exit code %s): %s", proc.returncode, stderr.strip()[-500:])

@@ -51,7 +51,7 @@ def test_a_live_migrate_with_pictures_forks_its_wxr_and_content_check(tmp_path: 
         assert run.stderr.count("Crawled (200)") >= len(blog.visible_items)
         assert sorted(server.url(p) for p in pictures) == sorted(
             json.loads((forked / STORE_DIR / MANIFEST).read_text())["images"])
-        assert sorted((tmp_path / "forked.forks").read_text().split()) == ["_content_in_child", "_wxr_in_child"]
+        assert {"_content_in_child", "_wxr_in_child"} <= set((tmp_path / "forked.forks").read_text().split())
 
         again = _migrate(url, here, tmp_path / "here.forks", "--threaded")
         assert again.returncode == 0, again.stderr[-3000:]
