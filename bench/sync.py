@@ -8,8 +8,10 @@ and again with them on (``feeds``: sync asks the feeds), served on 127.0.0.1 by 
    quiet night. For each: requests the blog answered, body bytes it sent for pages (target 0)
    and for feeds/robots.txt, and the sync's wall time as a share of the migrate's (target at
    most 10%);
-3. one night's changes (one new post, one new comment on an old post, one edited post), then
-   a sync: the post pages whose bodies were downloaded, against the three expected.
+3. one night's changes (one new post with a picture no other post has, one new comment on
+   an old post, one edited post), then a sync: the post pages whose bodies were downloaded,
+   against the three expected, and the pictures (the new one only, fetched by the sync's
+   crawl process, kept for the export's pictures).
 
 Figures are printed, never asserted: these machines are shared and noisy.
 """
@@ -23,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,9 @@ from fixtures.server import FixtureServer
 
 PROJECT = Path(__file__).resolve().parent.parent
 AUX = ("/feeds/", "/robots.txt")
+PICTURES = "/images/"
+NIGHT_PICTURE = "/images/13.png"
+"""The night's new picture: the fixture's posts show /images/1.png to /images/12.png."""
 
 
 def _blogport(*args: str) -> tuple[subprocess.CompletedProcess[str], float]:
@@ -49,17 +54,19 @@ class Traffic:
     page_bytes: int
     aux_bytes: int
     pages_downloaded: frozenset[str]
+    pictures: tuple[str, ...]
 
 
 def _traffic(server: FixtureServer) -> Traffic:
     log = server.requests
-    pages = [r for r in log if not r.path.startswith(AUX)]
+    pages = [r for r in log if not r.path.startswith((*AUX, PICTURES))]
     return Traffic(
         requests=len(log),
         not_modified=sum(1 for r in log if r.status == 304),
         page_bytes=sum(r.bytes_sent for r in pages),
         aux_bytes=sum(r.bytes_sent for r in log if r.path.startswith(AUX)),
         pages_downloaded=frozenset(r.path.split("?")[0] for r in pages if r.bytes_sent and r.status == 200),
+        pictures=tuple(sorted(r.path for r in log if r.path.startswith(PICTURES))),
     )
 
 
@@ -78,6 +85,11 @@ def _night(blog: FixtureBlog) -> tuple[FixtureBlog, set[str]]:
     parent = next(c for c in commented.comments if c.parent_id is None)
     edited = next(p for p in posts[len(posts) // 3:] if p.post_id != commented.post_id)
     changed = add_post(blog, title="Bench Night Post", published=now)
+    post = changed.posts[-1]
+    figure = (f'<div class="separator"><a href="{blog.public_url}{NIGHT_PICTURE}"><img border="0"'
+              f' src="{blog.public_url}{NIGHT_PICTURE}" /></a></div>')
+    post = replace(post, body_html=figure + post.body_html, images=(NIGHT_PICTURE,))
+    changed = replace(changed, posts=changed.posts[:-1] + (post,))
     changed = add_reply(changed, commented.post_id, parent.comment_id, author_name="Bench",
                         body_text="A reply for the bench.", published=now)
     changed = edit_post(changed, edited.post_id, "Edited for the bench.", updated=now)
@@ -116,6 +128,7 @@ def run_mode(posts: int, feeds: bool, root: Path) -> float:
               f" post pages downloaded {len(post_pages)} (expected 3, missing {missing or 'none'}),"
               f" other pages downloaded {len(extra) - len(post_pages - expected)}"
               f" {extra[:8]}{' ...' if len(extra) > 8 else ''};"
+              f" pictures requested {list(seen.pictures)} (expected [{NIGHT_PICTURE!r}]);"
               f" posts {data['posts']}, comments new {data['comments']['new']}; {wall:.2f} s, exit {data['exit_code']}")
     return worst
 
