@@ -32,6 +32,7 @@ from crawler.feeds import (
     ENTRY,
     FEED,
     SAFE_PARSER_OPTIONS,
+    EntryChildren,
     FeedContext,
     FeedHeader,
     _parse_time,
@@ -267,7 +268,8 @@ class _Importer:
                     f"{self.name} is an Atom feed but not a Blogger export (feed id {self.header.feed_id!r})"
                 )
             self.blogger_checked = True
-        kind = entry_kind(elem)
+        children = EntryChildren(elem)  # read once, for every question the mapping asks
+        kind = entry_kind(elem, children=children)
         try:
             if kind == "settings":
                 setting = setting_of(elem)
@@ -280,10 +282,10 @@ class _Importer:
                     content = elem.find(f"{{{etree.QName(ENTRY).namespace}}}content")
                     self.archive.set_meta("blogger_template", "".join(content.itertext()) if content is not None else "")
                 self.counts["templates"] += 1
-            elif self.keep is not None and not self._kept(elem, kind):
+            elif self.keep is not None and not self._kept(elem, kind, children):
                 self.counts["skipped"] += 1
             elif kind in ("post", "page"):
-                post = entry_to_post(elem, self.context(), kind)
+                post = entry_to_post(elem, self.context(), kind, children)
                 if post.post_id and post.post_id in self.post_ids:
                     # two entries with one id (hand-trimmed exports): keep both, apart by URL
                     log.warning("%s: entry %d (%s) repeats post id %s; kept under its own URL",
@@ -301,9 +303,10 @@ class _Importer:
                 if key:
                     self.author_keys.add(key)
             elif kind == "comment":
-                comment = entry_to_comment(elem, self.context(), position=_PROVISIONAL + self.entry_no)
+                comment = entry_to_comment(elem, self.context(), position=_PROVISIONAL + self.entry_no,
+                                           children=children)
                 self.comments.append(comment)
-                ref = comment_ref_post_id(elem)
+                ref = comment_ref_post_id(elem, children)
                 if ref:
                     self.refs.append((comment_key(comment), ref))
                 self.counts["comments"] += 1
@@ -316,13 +319,13 @@ class _Importer:
         if len(self.posts) + len(self.comments) >= self.batch_size:
             self.flush()
 
-    def _kept(self, elem: etree._Element, kind: str) -> bool:
+    def _kept(self, elem: etree._Element, kind: str, children: EntryChildren) -> bool:
         """A trial run keeps the chosen posts and their comments (no pages, no drafts)."""
         assert self.keep is not None
         if kind == "comment":
-            return comment_ref_post_id(elem) in self.keep
+            return comment_ref_post_id(elem, children) in self.keep
         if kind == "post":
-            return entry_to_post(elem, self.context(), kind).post_id in self.keep
+            return entry_to_post(elem, self.context(), kind, children).post_id in self.keep
         return kind not in ("page",)
 
     def flush(self) -> None:

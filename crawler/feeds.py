@@ -177,10 +177,51 @@ def _text(elem: etree._Element | None) -> str | None:
     return "".join(elem.itertext()) if len(elem) else (elem.text or "")
 
 
+def _first(elem: etree._Element, tag: str) -> etree._Element | None:
+    """``elem.find(tag)`` for a plain ``{namespace}name`` tag: the first child of that tag
+    (lxml's own child iteration, without ElementPath's parsing of the path)."""
+    for child in elem.iterchildren(tag):
+        return child
+    return None
+
+
 def _child_text(elem: etree._Element, tag: str) -> str | None:
-    child = elem.find(tag)
-    value = _text(child)
+    return _stripped(_first(elem, tag))
+
+
+def _stripped(elem: etree._Element | None) -> str | None:
+    value = _text(elem)
     return value.strip() if value is not None else None
+
+
+class EntryChildren:
+    """The children of one ``entry``, read in one pass (the mapping below asks for a dozen of
+    them): the first child of each tag, and every ``link``, ``category`` and
+    ``gd:extendedProperty``, in document order."""
+
+    __slots__ = ("children", "first", "links", "categories", "properties")
+
+    def __init__(self, entry: etree._Element) -> None:
+        self.children = list(entry)
+        first: dict[object, etree._Element] = {}
+        self.links: list[etree._Element] = []
+        self.categories: list[etree._Element] = []
+        self.properties: list[etree._Element] = []
+        for child in self.children:
+            tag = child.tag
+            if tag == _LINK:
+                self.links.append(child)
+            elif tag == _CATEGORY:
+                self.categories.append(child)
+            elif tag == _GD_PROPERTY:
+                self.properties.append(child)
+            if tag not in first:
+                first[tag] = child
+        self.first = first
+
+    def text(self, tag: str) -> str | None:
+        """``_child_text(entry, tag)``."""
+        return _stripped(self.first.get(tag))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -198,39 +239,42 @@ def canonical_url(url: str | None, scheme: str | None = None) -> str | None:
     return canonicalize(url, scheme)
 
 
-def links(entry: etree._Element) -> list[tuple[str, str, str | None]]:
+def links(entry: etree._Element, children: EntryChildren | None = None) -> list[tuple[str, str, str | None]]:
     """(rel, href, type) of every ``link`` child."""
     out = []
-    for link in entry.iterfind(_LINK):
+    for link in children.links if children is not None else entry.iterchildren(_LINK):
         href = link.get("href")
         if href:
             out.append((link.get("rel") or "alternate", href.strip(), link.get("type")))
     return out
 
 
-def link_href(entry: etree._Element, rel: str, type_prefix: str | None = None) -> str | None:
-    for link_rel, href, link_type in links(entry):
+def link_href(entry: etree._Element, rel: str, type_prefix: str | None = None,
+              children: EntryChildren | None = None) -> str | None:
+    for link_rel, href, link_type in links(entry, children):
         if link_rel == rel and (type_prefix is None or (link_type or "").startswith(type_prefix)):
             return href
     return None
 
 
-def entry_kind(entry: etree._Element, default: str | None = None) -> str | None:
+def entry_kind(entry: etree._Element, default: str | None = None, children: EntryChildren | None = None) -> str | None:
     """"post", "page", "comment", "settings", "template", or ``default`` when the entry does not say.
 
     Exports always carry the kind category; feeds often do not, so a ``thr:in-reply-to``
     marks a comment and the id (``.post-``/``.page-``) tells the rest.
     """
-    for cat in entry.iterfind(_CATEGORY):
+    for cat in children.categories if children is not None else entry.iterchildren(_CATEGORY):
         if cat.get("scheme") == KIND_SCHEME:
             term = cat.get("term") or ""
             kind = term.rsplit("#", 1)[-1]
             if kind in ENTRY_KINDS:
                 return kind
             return kind or default
-    if entry.find(_THR_REPLY) is not None:
+    if children is None:
+        children = EntryChildren(entry)
+    if children.first.get(_THR_REPLY) is not None:
         return "comment"
-    ident = _child_text(entry, _ID) or ""
+    ident = children.text(_ID) or ""
     match = _BLOGGER_ID.match(ident)
     if match and match.group(2):
         rest = match.group(2)
@@ -277,8 +321,8 @@ def profile_key(uri: str | None) -> str | None:
     return re.sub(r"^https?://(www\.)?", "", uri).rstrip("/").lower() or None
 
 
-def _draft_flag(entry: etree._Element) -> bool:
-    for child in entry:
+def _draft_flag(entry: etree._Element, children: EntryChildren | None = None) -> bool:
+    for child in children.children if children is not None else entry:
         tag = child.tag if isinstance(child.tag, str) else ""
         local = tag.rsplit("}", 1)[-1]
         if local in ("control", "app:control") and (
@@ -302,11 +346,13 @@ def _parse_time(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
-def content_html(entry: etree._Element) -> str:
+def content_html(entry: etree._Element, children: EntryChildren | None = None) -> str:
     """The entry's ``content`` (or ``summary``) as HTML: html kept as is, text escaped, xhtml serialised."""
-    elem = entry.find(_CONTENT)
+    if children is None:
+        children = EntryChildren(entry)
+    elem = children.first.get(_CONTENT)
     if elem is None:
-        elem = entry.find(_SUMMARY)
+        elem = children.first.get(_SUMMARY)
     if elem is None:
         return ""
     kind = (elem.get("type") or "text").lower()
@@ -321,8 +367,9 @@ def content_html(entry: etree._Element) -> str:
     return html.escape(_text(elem) or "", quote=False)
 
 
-def _properties(entry: etree._Element) -> dict[str, str]:
-    return {p.get("name", ""): p.get("value", "") for p in entry.iterfind(_GD_PROPERTY)}
+def _properties(entry: etree._Element, children: EntryChildren | None = None) -> dict[str, str]:
+    found = children.properties if children is not None else entry.iterchildren(_GD_PROPERTY)
+    return {p.get("name", ""): p.get("value", "") for p in found}
 
 
 # -- the mapping ------------------------------------------------------------------------------
@@ -360,49 +407,55 @@ def label_url(blog_url: str | None, name: str, scheme: str | None = None) -> str
     return canonical_url(f"{blog_url.rstrip('/')}/search/label/{quote(name, safe='')}", scheme)
 
 
-def entry_to_post(entry: etree._Element, ctx: FeedContext, kind: str | None = None) -> RawPost:
-    """A post or page ``entry`` -> ``RawPost``. Raises ``ValueError`` for an entry with no usable id or URL."""
-    ident = _child_text(entry, _ID)
+def entry_to_post(entry: etree._Element, ctx: FeedContext, kind: str | None = None,
+                  children: EntryChildren | None = None) -> RawPost:
+    """A post or page ``entry`` -> ``RawPost``. Raises ``ValueError`` for an entry with no usable id or URL.
+
+    ``children``: ``EntryChildren(entry)`` when the caller has it already."""
+    if children is None:
+        children = EntryChildren(entry)
+    text = children.text
+    ident = text(_ID)
     blog_id, post_id = split_blogger_id(ident)
-    kind = kind or entry_kind(entry, "post") or "post"
+    kind = kind or entry_kind(entry, "post", children) or "post"
     if kind not in ("post", "page"):
         raise ValueError(f"entry {ident!r} is a {kind}, not a post or page")
-    alternate = link_href(entry, "alternate", "text/html") or link_href(entry, "alternate")
+    alternate = link_href(entry, "alternate", "text/html", children) or link_href(entry, "alternate", None, children)
     url = canonical_url(alternate, ctx.scheme)
     if url is None:
         # drafts have no public URL: the entry's own (feed) address keeps them apart
-        url = link_href(entry, "self") or link_href(entry, "edit")
+        url = link_href(entry, "self", None, children) or link_href(entry, "edit", None, children)
         if url is None and post_id:
             url = f"{(ctx.blog_url or '').rstrip('/')}/?blogport-{kind}={post_id}"
         if url is None:
             raise ValueError(f"entry {ident!r} has neither an id nor a link")
-    published = _child_text(entry, _PUBLISHED)
+    published = text(_PUBLISHED)
     status = "published"
-    if _draft_flag(entry):
+    if _draft_flag(entry, children):
         status = "draft"
     else:
         when = _parse_time(published)
         reference = ctx.reference_time or datetime.now(timezone.utc)
         if when is not None and when > reference:
             status = "scheduled"
-    author = entry.find(_AUTHOR)
+    author = children.first.get(_AUTHOR)
     labels = tuple(
         RawLabel(name=term, url=label_url(ctx.blog_url, term, ctx.scheme))
-        for cat in entry.iterfind(_CATEGORY)
+        for cat in children.categories
         if cat.get("scheme") == LABEL_SCHEME and (term := (cat.get("term") or "").strip())
     )
-    total = _child_text(entry, _THR_TOTAL)
+    total = text(_THR_TOTAL)
     count = int(total) if total and total.isdigit() else None
     return RawPost(
         url=url,
-        title=_child_text(entry, _TITLE) or "",
-        body_html=content_html(entry),
+        title=text(_TITLE) or "",
+        body_html=content_html(entry, children),
         post_id=post_id,
         blog_id=blog_id or ctx.blog_id,
         kind=kind,
         status=status,
         published_attr=published,
-        updated_attr=_child_text(entry, _UPDATED),
+        updated_attr=text(_UPDATED),
         author_name=_child_text(author, _NAME) if author is not None else None,
         author_url=_child_text(author, _URI) if author is not None else None,
         labels=labels,
@@ -413,8 +466,8 @@ def entry_to_post(entry: etree._Element, ctx: FeedContext, kind: str | None = No
     )
 
 
-def comment_ref_post_id(entry: etree._Element) -> str | None:
-    reply = entry.find(_THR_REPLY)
+def comment_ref_post_id(entry: etree._Element, children: EntryChildren | None = None) -> str | None:
+    reply = children.first.get(_THR_REPLY) if children is not None else _first(entry, _THR_REPLY)
     if reply is None:
         return None
     return split_blogger_id(reply.get("ref"))[1]
@@ -425,18 +478,22 @@ def entry_to_comment(
     ctx: FeedContext,
     position: int = 0,
     post_urls: Mapping[str, str] | None = None,
+    children: EntryChildren | None = None,
 ) -> RawComment:
     """A comment ``entry`` -> ``RawComment``.
 
     The post is ``thr:in-reply-to/@href`` (canonicalised); without it, the post id in
     ``@ref`` looked up in ``post_urls``, then the comment's own permalink without its query;
-    failing all that, the ``@ref`` tag itself (resolved later by the caller).
+    failing all that, the ``@ref`` tag itself (resolved later by the caller). ``children``:
+    ``EntryChildren(entry)`` when the caller has it already.
     """
-    ident = _child_text(entry, _ID)
+    if children is None:
+        children = EntryChildren(entry)
+    ident = children.text(_ID)
     _, comment_id = split_blogger_id(ident)
-    reply = entry.find(_THR_REPLY)
+    reply = children.first.get(_THR_REPLY)
     permalink = related = None
-    for link_rel, href, _type in links(entry):  # link_href's first "alternate" and first "related"
+    for link_rel, href, _type in links(entry, children):  # link_href's first "alternate" and first "related"
         if link_rel == "alternate" and permalink is None:
             permalink = href
         elif link_rel == "related" and related is None:
@@ -467,10 +524,10 @@ def entry_to_comment(
         match = _SHOW_COMMENT.search(permalink)
         if match:
             timestamp_ms = int(match.group(1))
-    author = entry.find(_AUTHOR)
+    author = children.first.get(_AUTHOR)
     author_uri = _child_text(author, _URI) if author is not None else None
-    props = _properties(entry)
-    body = content_html(entry)
+    props = _properties(entry, children)
+    body = content_html(entry, children)
     removed = props.get("blogger.contentRemoved", "").lower() == "true" or (
         html.unescape(_TAG.sub("", body)).strip().lower() in _REMOVED
     )
@@ -482,7 +539,7 @@ def entry_to_comment(
         author_text=_child_text(author, _NAME) if author is not None else None,
         author_url=author_uri,
         date_text=props.get("blogger.displayTime") or None,
-        datetime_attr=_child_text(entry, _PUBLISHED),
+        datetime_attr=children.text(_PUBLISHED),
         timestamp_ms=timestamp_ms,
         permalink=permalink,
         parent_id=parent_id,
@@ -589,7 +646,7 @@ def setting_of(entry: etree._Element) -> tuple[str, str] | None:
     match = re.search(r"\.settings\.([A-Za-z0-9_]+)$", ident)
     if not match:
         return None
-    return match.group(1), (_text(entry.find(_CONTENT)) or "").strip()
+    return match.group(1), (_text(_first(entry, _CONTENT)) or "").strip()
 
 
 def blog_info(
