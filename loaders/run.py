@@ -20,7 +20,7 @@ from kernel.forked import ForkedCall
 from kernel.wording import counted
 from loaders.markdown import write_markdown
 from loaders.options import ALL_FORMATS, ExportOptions
-from loaders.redirects import write_redirects
+from loaders.redirects import RedirectResult, write_redirects
 from loaders.source import ExportSource, Ledger
 from loaders.sqlite import ensure_db_shape, write_datasette_metadata
 from loaders.site_flavors import FLAVORS, FLAVORS_BY_NAME, TARGETS
@@ -175,8 +175,9 @@ if tuple(e.name for e in EXPORTERS) != ALL_FORMATS:
 
 _PARALLEL_WXR_ITEMS = 500
 """An export of at least this many posts, pages and comments in both WXR and Markdown writes
-the WXR in a forked child process while this one writes the Markdown (two cores: the WXR's
-time comes off the export); a smaller one writes it here, where a child would cost more than it saves."""
+the WXR, then the redirect maps, in a forked child process while this one writes the Markdown
+(two cores: their time comes off the export, the Markdown being the longer part); a smaller
+one writes them here, where a child would cost more than it saves."""
 
 
 def _can_fork_wxr(run: _Run) -> bool:
@@ -191,10 +192,12 @@ _LEDGER_CHUNK = 2000
 """Ledger rows per pickled chunk in the file a WXR child hands its ledger over in."""
 
 
-def _wxr_in_child(out_dir: Path, options: ExportOptions) -> tuple[dict[str, Any], list[str], list[str], str]:
-    """In the forked child: the WXR from a connection of its own (the parent's is never
-    touched), returned as (counts, files, warnings, the path of a temporary file holding its
-    ledger rows in pickled chunks: a big blog's rows never sit in memory at once)."""
+def _wxr_in_child(out_dir: Path, options: ExportOptions
+                  ) -> tuple[dict[str, Any], list[str], list[str], str, RedirectResult]:
+    """In the forked child: the WXR, then the redirect maps, from a connection of its own (the
+    parent's is never touched), returned as (counts, files, warnings, the path of a temporary
+    file holding the WXR's ledger rows in pickled chunks: a big blog's rows never sit in memory
+    at once, what ``write_redirects`` returned)."""
     conn = open_archive(out_dir, need="normalised").conn
     source = ExportSource(conn)
     ledger = Ledger(conn)
@@ -207,10 +210,22 @@ def _wxr_in_child(out_dir: Path, options: ExportOptions) -> tuple[dict[str, Any]
             cursor = conn.execute("SELECT format, item_type, item_id, location FROM temp.ledger_new")
             while rows := cursor.fetchmany(_LEDGER_CHUNK):
                 pickle.dump(rows, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        redirects = _write_redirects(source, out_dir, options)
     except BaseException:
         os.unlink(path)
         raise
-    return counts, run.files, run.warnings, path
+    return counts, run.files, run.warnings, path, redirects
+
+
+def _redirect_target(options: ExportOptions) -> str:
+    """The site the redirect maps point at: the Markdown flavour's URLs, or WordPress's when
+    only the WXR (and SQLite) is exported, so redirects agree with rewritten links."""
+    return options.redirects_for or (options.flavor if "markdown" in options.formats else "wordpress")
+
+
+def _write_redirects(source: ExportSource, out_dir: Path, options: ExportOptions) -> RedirectResult:
+    return write_redirects(source, out_dir, flavor=_redirect_target(options), new_url_pattern=options.new_url_pattern,
+                           tags_as=options.tags_as, new_site_url=options.new_site_url)
 
 
 def _ledger_rows(path: str) -> Iterator[tuple[str, str, str, str]]:
@@ -287,6 +302,7 @@ def export(out_dir: Path, options: ExportOptions,
                     warnings_at = len(run.warnings)
                     continue
                 counts[exporter.name] = exporter.write(run)
+            redirects: RedirectResult | None = None
             if wxr_child is not None:
                 done = wxr_child.join()
                 place = run.files.index("\0wxr")
@@ -295,7 +311,7 @@ def export(out_dir: Path, options: ExportOptions,
                     counts["wxr"] = _write_wxr(wxr_run)
                     wxr_files, wxr_warnings = wxr_run.files, wxr_run.warnings
                 else:
-                    counts["wxr"], wxr_files, wxr_warnings, rows_file = done
+                    counts["wxr"], wxr_files, wxr_warnings, rows_file, redirects = done
                     for row in _ledger_rows(rows_file):
                         ledger.add(*row)
                 run.files[place:place + 1] = wxr_files
@@ -305,12 +321,9 @@ def export(out_dir: Path, options: ExportOptions,
                 wxr_child.stop()
         files += run.files
         warnings += run.warnings
-        # The redirect maps follow the new site: the Markdown flavour's URLs, or WordPress's
-        # when only the WXR (and SQLite) is exported, so redirects agree with rewritten links.
-        redirect_target = options.redirects_for or (options.flavor if "markdown" in options.formats else "wordpress")
+        redirect_target = _redirect_target(options)
         step("redirects")
-        r = write_redirects(source, out_dir, flavor=redirect_target, new_url_pattern=options.new_url_pattern,
-                            tags_as=options.tags_as, new_site_url=options.new_site_url)
+        r = redirects if redirects is not None else _write_redirects(source, out_dir, options)  # or the child did
         counts["redirects"] = {"rules": r.rules, "target": redirect_target, "blogger_theme_covers": r.theme_covers,
                                **{f"kind_{k}": v for k, v in r.by_kind.items()}}
         if r.theme_skipped:

@@ -197,7 +197,8 @@ from tests.loaders.test_run import _export_state, _children
 
 folder, mode, calls = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
 run_module._PARALLEL_WXR_ITEMS = 10**9 if mode == "here" else 1
-original, parent = run_module._write_wxr, os.getpid()
+original, original_redirects, parent = run_module._write_wxr, run_module.write_redirects, os.getpid()
+redirect_calls = calls.with_suffix(".redirects")
 
 def writing(run):
     with calls.open("a") as fh:
@@ -206,10 +207,22 @@ def writing(run):
         raise OSError("the child fails")
     return original(run)
 
+def redirecting(*args, **kwargs):
+    with redirect_calls.open("a") as fh:
+        fh.write(f"{os.getpid()}\\n")
+    if mode == "fallback-redirects" and os.getpid() != parent:
+        raise OSError("the child fails at the redirect maps")
+    return original_redirects(*args, **kwargs)
+
 run_module._write_wxr = writing
+run_module.write_redirects = redirecting
 state = _export_state(build_blog(folder), ExportOptions(max_size=6000))
-writers = [int(pid) for pid in calls.read_text().split()] if calls.exists() else []
-print(json.dumps({"state": state, "in_child": [pid != parent for pid in writers], "children_left": _children()}))
+
+def in_child(path):
+    return [int(pid) != parent for pid in path.read_text().split()] if path.exists() else []
+
+print(json.dumps({"state": state, "in_child": in_child(calls), "redirects_in_child": in_child(redirect_calls),
+                  "children_left": _children(), "temps_left": sorted(p.name for p in folder.rglob("*.tmp"))}))
 """
 
 
@@ -217,7 +230,8 @@ print(json.dumps({"state": state, "in_child": [pid != parent for pid in writers]
 def test_wxr_written_in_a_child_is_the_wxr_written_here(tmp_path: Path) -> None:
     """A blog big enough writes its WXR in a forked child while the Markdown is written: the
     files, the ledger and the summary are the same as when this process writes it; a child
-    that fails leaves the WXR to this process; no child is left behind. Each export runs in an
+    that fails leaves the WXR to this process; no child is left behind. The redirect maps are
+    written in the child after its WXR (here when it failed, at either). Each export runs in an
     interpreter of its own, where no other thread runs (the export never forks beside one).
     Several WXR files (``max_size``): their names and order come back from the child."""
     import subprocess
@@ -231,9 +245,17 @@ def test_wxr_written_in_a_child_is_the_wxr_written_here(tmp_path: Path) -> None:
         return json.loads(done.stdout.strip().splitlines()[-1])
 
     alone, forked, fallback = run("here"), run("child"), run("fallback")
+    late_fallback = run("fallback-redirects")
     assert alone["in_child"] == []  # written here by the formats' table, not through the child's path
     assert forked["in_child"] == [True]  # written by a child, once
     assert fallback["in_child"] == [True, False]  # the child failed: written here after it
-    assert forked["state"] == alone["state"] == fallback["state"]
+    assert late_fallback["in_child"] == [True, False]  # the child failed after its WXR: both written here
+    # the redirect maps: here, or in the child after its WXR, or here when the child failed
+    assert alone["redirects_in_child"] == fallback["redirects_in_child"] == [False]
+    assert forked["redirects_in_child"] == [True]
+    assert late_fallback["redirects_in_child"] == [True, False]
+    assert forked["state"] == alone["state"] == fallback["state"] == late_fallback["state"]
     assert len([f for f in alone["state"][0] if f.startswith("wordpress")]) > 1
-    assert forked["children_left"] == fallback["children_left"] == []
+    assert any(f.startswith("redirects/") for f in alone["state"][0])
+    assert forked["children_left"] == fallback["children_left"] == late_fallback["children_left"] == []
+    assert forked["temps_left"] == fallback["temps_left"] == late_fallback["temps_left"] == []
