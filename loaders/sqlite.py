@@ -1,8 +1,8 @@
 """The SQLite export: ``DIR/blog.db`` itself, shaped for Datasette and SQL users.
 
 ``ensure_db_shape`` is safe to repeat: real foreign keys (from the normalised schema),
-full-text search as sqlite-utils makes it (``transform.store``; rebuilt here), indexes for the common joins, and views
-whose names say what they hold. ``DIR/datasette-metadata.json`` describes tables, columns
+full-text search as sqlite-utils makes it (``transform.store``; rebuilt here), indexes for
+the common joins, and views whose names say what they hold. ``DIR/datasette-metadata.json`` describes tables, columns
 and views (``datasette blog.db -m datasette-metadata.json``).
 """
 
