@@ -37,6 +37,7 @@ from blogport.cli_options import (
 )
 from blogport.config import MigrationConfig
 from blogport.stages import SilentDisplay, disk_full_guard, make_display
+from crawler.early import close_ahead
 from kernel.archive import ARCHIVE_NAME
 from kernel.errors import ArchiveError, BlogportError, DiskFullError, InterruptedRun, is_disk_full, no_archive_message
 
@@ -58,6 +59,8 @@ class BlogportGroup(click.Group):
             code: Any = 0
         except SystemExit as exc:
             code = exc.code
+        finally:
+            close_ahead()  # a crawl process started for a crawl that did not run (blogport.entry)
         exit_now(code)
 
     def invoke(self, ctx: click.Context) -> Any:

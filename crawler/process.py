@@ -391,9 +391,10 @@ def _spider_for(via: str, job: dict[str, Any], options: Any) -> tuple[type, dict
     return spider_cls, kwargs
 
 
-PRELOADED = ("scrapy.crawler", "scrapy.utils.reactor", "crawler.settings", "crawler.spider")
+PRELOADED = ("scrapy.crawler", "scrapy.utils.reactor", "crawler.settings", "crawler.spider",
+             "scrapy.core.downloader.handlers.http11")
 """What every crawl job imports and that installs no reactor, imported before the job is read
-(a process started ahead of its job, ``crawler.run.start_crawl_process``, spends the wait on
+(a process started ahead of its job, ``crawler.early.start_crawl_process``, spends the wait on
 them); the reactor the job names is installed after."""
 
 

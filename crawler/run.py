@@ -42,12 +42,12 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
-import crawler
 from kernel.archive import ARCHIVE_NAME, Archive, utc_now
 from kernel.errors import DiskFullError, SourceError, UnreachableError
 from crawler.options import CrawlOptions
 from crawler.child_pipes import STDERR_END_S, ChildPipes
-from crawler.process import MESSAGE_PREFIX, PARENT_PID_ENV
+from crawler.early import start_crawl_process, take_ahead
+from crawler.process import MESSAGE_PREFIX
 from crawler.progress import make_progress
 from crawler.sources import BackupFile, MirrorFolder, Source, source_for
 from crawler.summary import CrawlSummary
@@ -155,15 +155,6 @@ def _log_level_name() -> str:
     if level <= logging.INFO:
         return "INFO"
     return "WARNING"
-
-
-def _child_env() -> dict[str, str]:
-    env = dict(os.environ)
-    root = str(Path(crawler.__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    env.setdefault("PYTHONUNBUFFERED", "1")
-    env[PARENT_PID_ENV] = str(os.getpid())  # the crawl process dies with this one
-    return env
 
 
 @dataclass
@@ -287,22 +278,6 @@ def _end(proc: subprocess.Popen[str], pipes: ChildPipes | None, log_line: Callab
                     pass
 
 
-def start_crawl_process() -> subprocess.Popen[str]:
-    """A ``python -m crawler.process``, waiting for its job on stdin (``crawler.process``)."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "crawler.process"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-        bufsize=1,
-        env=_child_env(),
-        start_new_session=True,  # Ctrl-C reaches the parent only; it stops the child gracefully
-    )
-
-
 class EarlyCrawlProcess:
     """A crawl process started before its job is known (``start``), so that its start-up
     (Python, then ``crawler.process.PRELOADED``) runs while this process prepares the run;
@@ -313,7 +288,7 @@ class EarlyCrawlProcess:
 
     def start(self) -> "EarlyCrawlProcess":
         if self.proc is None:
-            self.proc = start_crawl_process()
+            self.proc = take_ahead() or start_crawl_process()
         return self
 
     def take(self) -> subprocess.Popen[str] | None:
@@ -340,7 +315,7 @@ def run_child(job: dict[str, Any], source_label: str, progress_enabled: bool,
     pictures is handed to ``keep`` instead of waited for. ``on_started`` is called once the
     process has its job."""
     started = time.monotonic()
-    proc = (early.take() if early is not None else None) or start_crawl_process()
+    proc = (early.take() if early is not None else None) or take_ahead() or start_crawl_process()
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     proc.stdin.write(json.dumps(job) + "\n")
     proc.stdin.flush()
