@@ -217,7 +217,22 @@ class PageExtractor:
             if reason is not None:
                 log.warning("%s: incomplete page (%s); it is fetched again on the next run", page.url, reason)
                 return mark_incomplete(item, reason)
+        self.learn(page.url, item)
+        return item
+
+    def learn(self, url: str, item: PageItem) -> None:
+        """Remember how many comments the first page of a post with comment pages holds (a page
+        extracted here, or by another extractor and handed on as ``Extracted``)."""
         for post in item.posts:
             if post.comment_pages:
-                self.comments_per_page[page.url] = len(post.comments)
-        return item
+                self.comments_per_page[url] = len(post.comments)
+
+
+@dataclass
+class Extracted:
+    """A page the crawl process extracted itself, while the extraction worker was behind,
+    handed to the worker in its place in the queue: the worker counts it, learns from it
+    (``PageExtractor.learn``) and writes it, as if it had extracted it."""
+
+    url: str
+    item: PageItem

@@ -48,6 +48,7 @@ from crawler.archive_writer import (  # noqa: F401
 from crawler.extract_page import (  # noqa: F401
     INCOMPLETE,
     WHOLE_KINDS,
+    Extracted,
     FetchedPage,
     PageExtractor,
     incomplete_reason,
@@ -71,6 +72,8 @@ DISK_FULL_EXIT = 28
 #: Seconds between checks that the extraction worker still takes batches.
 WORKER_CHECK_S = 0.5
 
+#: Pages the crawl process extracted for the worker while it was behind.
+STAT_EXTRACTED_HERE = "blogport/extracted_by_crawl_process"
 #: Counts the extraction worker keeps (shared memory), in this order.
 WORKER_KEYS = (
     STAT_STORED, STAT_POSTS, STAT_COMMENTS, STAT_ERRORS, STAT_ISSUES, "blogport/issues/parse",
@@ -147,6 +150,10 @@ def _worker_loop(
                 if isinstance(item, FetchedPage):
                     item = extractor(item)
                     count_item(stats, item)
+                elif isinstance(item, Extracted):  # extracted by the crawl process: as if here
+                    extractor.learn(item.url, item.item)
+                    item = item.item
+                    count_item(stats, item)
                 writer.add(item)
         if writer is not None:
             writer.flush()
@@ -169,6 +176,13 @@ class ArchivePipeline:
     imports no Scrapy (``crawler.extract_page``), so it is ready within a fraction of a
     second, while the crawl's first pages wait in the queue. Its counts come back through
     shared memory into the crawler's stats.
+
+    When the worker falls behind (``BLOGPORT_WORKER_BEHIND`` batches or more wait in its
+    queue), this process extracts the next post pages itself and queues them extracted
+    (``Extracted``), in their place: fetching slows a little where the worker would otherwise
+    have held it up, and the crawl's end no longer waits for a long backlog with one core
+    idle. Comment pages always go to the worker, which numbers their comments from the posts'
+    first pages. The archive is the same, written in the same order, by the worker alone.
     """
 
     def __init__(
@@ -180,6 +194,7 @@ class ArchivePipeline:
         use_worker: bool = True,
         worker_after: int = 100,
         crawler: Crawler | None = None,
+        worker_behind: int = 4,
     ) -> None:
         self.path = path
         self.stats = stats
@@ -188,6 +203,7 @@ class ArchivePipeline:
         self.batch_seconds = batch_seconds
         self.use_worker = use_worker
         self.worker_after = worker_after
+        self.worker_behind = worker_behind
         self.archive: Archive | None = None
         self.writer: ArchiveWriter | None = None
         self.extractor = PageExtractor()
@@ -214,6 +230,7 @@ class ArchivePipeline:
             settings.getbool("BLOGPORT_EXTRACT_WORKER", True),
             settings.getint("BLOGPORT_WORKER_AFTER", 100),
             crawler,
+            settings.getint("BLOGPORT_WORKER_BEHIND", 4),
         )
 
     def open_spider(self) -> None:
@@ -339,6 +356,12 @@ class ArchivePipeline:
         if self.worker is not None:
             if not isinstance(item, FetchedPage):
                 count_item(self.stats, item, self.limit)
+            elif item.kind != "comments" and self._worker_is_behind():
+                self._outbox.append(Extracted(item.url, self.extractor(item)))
+                self.stats.inc_value(STAT_EXTRACTED_HERE)
+                if len(self._outbox) >= 8:
+                    self._send()
+                return item
             self._outbox.append(item)
             if len(self._outbox) >= 8:
                 self._send()
@@ -360,6 +383,13 @@ class ArchivePipeline:
         if self.use_worker and fetched and (self.pages_inline >= self.worker_after or self._big_blog()):
             self._start_worker()
         return item
+
+    def _worker_is_behind(self) -> bool:
+        """Whether ``worker_behind`` batches or more wait in the worker's queue."""
+        try:
+            return self.inbox.qsize() >= self.worker_behind
+        except NotImplementedError:  # no queue size on this platform: the worker does it all
+            return False
 
     def _big_blog(self) -> bool:
         """Whether a page's blog details announced at least ``worker_after`` posts to archive

@@ -88,8 +88,13 @@ from fixtures.blogger import generate_blog
 from fixtures.site import render_site
 
 archive, posts, extra = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
+blog = json.loads(sys.argv[4]) if len(sys.argv) > 4 else {}
+if "comments_per_page" in blog:  # the fixture's comment pages hold fewer than Blogger's 200
+    import fixtures.site
+    fixtures.site.COMMENTS_PER_PAGE = blog["comments_per_page"]
 base = "http://127.0.0.1:9"
-site = render_site(generate_blog(seed=3, posts=posts, family="layout-flat", big_thread=False), base)
+site = render_site(generate_blog(seed=3, posts=posts, family=blog.get("family", "layout-flat"),
+                                 big_thread=blog.get("big_thread", False)), base)
 settings = build_settings(CrawlOptions(autothrottle=False), Path(archive), extra=extra)
 crawler = get_crawler(settings_dict=settings)
 pipeline = ArchivePipeline.from_crawler(crawler)
@@ -106,14 +111,19 @@ for n, key in enumerate(k for k in pages if "html" in site[k].content_type):
         started_after = n + 1
 pipeline.close_spider()
 print(json.dumps({"started_after": started_after, "stored": crawler.stats.get_value("blogport/pages_stored"),
-                  "posts": crawler.stats.get_value("blogport/posts")}))
+                  "posts": crawler.stats.get_value("blogport/posts"),
+                  "comments": crawler.stats.get_value("blogport/comments"),
+                  "extracted_here": crawler.stats.get_value("blogport/extracted_by_crawl_process") or 0,
+                  "comment_pages": sum(1 for key in site if "commentPage=" in key)}))
 """
 
 
-def _run_pipeline(tmp_path: Path, name: str, posts: int, extra: dict) -> tuple[dict, list[tuple]]:
+def _run_pipeline(tmp_path: Path, name: str, posts: int, extra: dict,
+                  blog: dict | None = None) -> tuple[dict, list[tuple]]:
     archive = tmp_path / name / "blog.db"
     archive.parent.mkdir()
-    proc = subprocess.run([sys.executable, "-c", DRIVER, str(archive), str(posts), json.dumps(extra)],
+    proc = subprocess.run([sys.executable, "-c", DRIVER, str(archive), str(posts), json.dumps(extra),
+                           json.dumps(blog or {})],
                           capture_output=True, text=True, timeout=300, cwd=PROJECT,
                           env={**os.environ, "PYTHONPATH": str(PROJECT)})
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -135,6 +145,37 @@ def test_a_big_blog_goes_to_the_worker_right_after_its_home_page(tmp_path: Path)
     assert (worker["stored"], worker["posts"]) == (inline["stored"], inline["posts"])
     assert worker["posts"] >= 30
     assert worker_rows == inline_rows and len(worker_rows) == worker["posts"]
+
+
+def _comments(archive: Path) -> list[tuple]:
+    conn = sqlite3.connect(archive)
+    try:
+        return conn.execute("SELECT * FROM raw_comments ORDER BY key").fetchall()
+    finally:
+        conn.close()
+
+
+def test_post_pages_the_crawl_process_extracts_while_the_worker_is_behind_give_the_same_archive(
+        tmp_path: Path) -> None:
+    # BLOGPORT_WORKER_BEHIND 0: the worker always counts as behind, so this process extracts
+    # every post page after the home page and the worker only the comment pages, numbering
+    # their comments from the first pages it was handed extracted (120 comments a page, not
+    # the 200 it would assume without them)
+    blog = {"family": "layout-threaded", "big_thread": True, "comments_per_page": 120}
+    shared, shared_rows = _run_pipeline(tmp_path, "shared", 30, {"BLOGPORT_WORKER_AFTER": 20,
+                                                                  "BLOGPORT_WORKER_BEHIND": 0}, blog)
+    alone, alone_rows = _run_pipeline(tmp_path, "alone", 30, {"BLOGPORT_WORKER_AFTER": 20,
+                                                               "BLOGPORT_WORKER_BEHIND": 10**6}, blog)
+    inline, inline_rows = _run_pipeline(tmp_path, "inline", 30, {"BLOGPORT_EXTRACT_WORKER": False}, blog)
+    assert shared["comment_pages"] > 0
+    assert shared["started_after"] == alone["started_after"] == 1
+    assert shared["extracted_here"] == shared["stored"] - 1 - shared["comment_pages"] > 0
+    assert alone["extracted_here"] == inline["extracted_here"] == 0
+    assert shared_rows == alone_rows == inline_rows and len(shared_rows) == shared["posts"]
+    comments = _comments(tmp_path / "shared" / "blog.db")
+    assert comments == _comments(tmp_path / "alone" / "blog.db") == _comments(tmp_path / "inline" / "blog.db")
+    assert len(comments) == shared["comments"] == inline["comments"] > 0
+    assert (shared["stored"], shared["posts"]) == (inline["stored"], inline["posts"])
 
 
 def test_a_small_blog_is_extracted_inline(tmp_path: Path) -> None:
