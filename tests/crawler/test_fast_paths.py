@@ -109,6 +109,8 @@ def test_tricky_markup() -> None:
     <a href="http://blog.example.com/2020/01/post.html?showComment=1#c1">permalink</a>
     <a href="https://www.blogger.com/share-post.g?blogID=1&postID=2">share</a>
     <textarea><a href="/2020/01/in-textarea.html">x</a></textarea>
+    <SCRIPT>document.write('<a href="/2020/01/in-upper-script.html">x</a>');</Script >
+    <ſcript><a href="/2020/01/long-s.html">not a script: its name is no ASCII "script"</a></ſcript>
     <a href="/">home</a></body></html>"""
     body = html.encode("utf-8")
     urls = _same_links(url, body, None, None)
@@ -118,6 +120,7 @@ def test_tricky_markup() -> None:
     assert "http://blog.example.com/2020/01/first.html" in urls
     assert "http://blog.example.com/2020/01/second.html" not in urls
     assert not any("in-" in u for u in urls)
+    assert "http://blog.example.com/2020/01/long-s.html" in urls
     # a page with a <base> element is left to the parse
     based = html.replace("<head>", '<head><base href="http://blog.example.com/x/">')
     assert discover_links(_response(url, based.encode("utf-8"))) is None
