@@ -58,3 +58,17 @@ def test_a_mistaken_crawl_command_line_says_so_in_one_line(tmp_path: Path) -> No
     assert run.returncode == 2
     assert "Traceback" not in run.stderr and "no such option" in run.stderr.lower()
     assert log.read_text().split("\n")[:-1] == ["crawl-process", "import blogport.cli"]
+
+
+def test_a_wrong_guess_of_a_live_crawl_costs_nothing_but_the_idle_process(tmp_path: Path) -> None:
+    # the URL right after the command is an option's value here, not the source
+    from fixtures.export import render_blogger_export
+
+    export = tmp_path / "export.xml"
+    export.write_bytes(render_blogger_export(generate_blog(seed=12, posts=4)))
+    log = tmp_path / "events.log"
+    run = _blogport(log, "migrate", "--new-site-url", "https://new.example.com", str(export), "-o",
+                    str(tmp_path / "out"), "--no-validate", "--no-progress", "-q")
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert log.read_text().split("\n")[:-1] == ["crawl-process", "import blogport.cli"]
+    assert (tmp_path / "out" / "wordpress.xml").is_file() and (tmp_path / "out" / "blog.db").is_file()
