@@ -35,7 +35,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.parse
 from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace

@@ -178,27 +178,34 @@ def test_ctrl_c_while_the_crawl_process_fetches_pictures(tmp_path: Path) -> None
             server.fail(picture, [503] * 3)  # retried after Retry-After: the fetch lasts seconds
         args = ["migrate", server.base_url + "/", "-o", str(out), "--via", "html", "--no-throttle", "--no-progress",
                 "--no-validate"]
-        with subprocess.Popen([sys.executable, "-m", "blogport.cli", *args], cwd=PROJECT, text=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
-            try:
-                _wait_for(lambda: bool(_picture_paths(server)), proc, "a picture request")
-                crawl_processes = _crawl_processes_of(proc.pid)
-                assert len(crawl_processes) == 1, "the pictures are fetched by the crawl process"
-                proc.send_signal(signal.SIGINT)
-                err = proc.communicate(timeout=60)[1]
-            except BaseException:
-                proc.kill()  # the with block then waits for it
-                raise
-        assert proc.returncode == 130, err
-        assert "Traceback" not in err
-        assert not _alive(crawl_processes), "the crawl process did not outlive blogport"
-        assert not [p for p in (out / STORE_DIR).iterdir() if p.name.endswith(".tmp")]
+        interrupt_while_fetching(args, out, lambda: bool(_picture_paths(server)), "a picture request")
 
         resumed = blogport(*args)
         assert resumed.returncode == 0, resumed.stderr
     manifest = json.loads((out / STORE_DIR / MANIFEST).read_text())["images"]
     assert sorted(manifest) == [server.url(p) for p in pictures]
     assert all(entry.get("name") for entry in manifest.values())
+
+
+def interrupt_while_fetching(args: list[str], out: Path, fetching: Callable[[], bool], what: str) -> None:
+    """Run ``blogport ARGS`` into ``out``, press Ctrl-C once ``fetching`` says its crawl process
+    fetches pictures, and check it ends as interrupted, with that crawl process and no
+    half-written picture left."""
+    with subprocess.Popen([sys.executable, "-m", "blogport.cli", *args], cwd=PROJECT, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        try:
+            _wait_for(fetching, proc, what)
+            crawl_processes = _crawl_processes_of(proc.pid)
+            assert len(crawl_processes) == 1, "the pictures are fetched by the crawl process"
+            proc.send_signal(signal.SIGINT)
+            err = proc.communicate(timeout=60)[1]
+        except BaseException:
+            proc.kill()  # the with block then waits for it
+            raise
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert not _alive(crawl_processes), "the crawl process did not outlive blogport"
+    assert not [p for p in (out / STORE_DIR).iterdir() if p.name.endswith(".tmp")]
 
 
 def _wait_for(ready: Callable[[], bool], proc: subprocess.Popen[str], what: str) -> None:

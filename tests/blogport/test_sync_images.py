@@ -13,9 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import signal
-import subprocess
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -25,15 +22,13 @@ from blogport.sync import sync
 from fixtures.blogger import FixtureBlog, add_post, generate_blog
 from fixtures.server import FixtureServer
 from loaders.images import MANIFEST, STORE_DIR
-from tests.blogport.cli_process import PROJECT, blogport
+from tests.blogport.cli_process import blogport
 from tests.blogport.test_migrate_images import (
-    _alive,
     _children,
-    _crawl_processes_of,
     _modules,
     _picture_paths,
     _same_tree,
-    _wait_for,
+    interrupt_while_fetching,
     started,  # noqa: F401 - the fixture
 )
 
@@ -115,21 +110,8 @@ def test_ctrl_c_while_the_sync_s_crawl_process_fetches_the_picture(tmp_path: Pat
         server.publish(_with_pictured_post(blog))
         server.fail(NEW_PICTURE, [503] * 3)  # retried after Retry-After: the fetch lasts seconds
         server.clear_log()
-        with subprocess.Popen([sys.executable, "-m", "blogport.cli", "sync", str(out)], cwd=PROJECT, text=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
-            try:
-                _wait_for(lambda: NEW_PICTURE in _picture_paths(server), proc, "the picture's request")
-                crawl_processes = _crawl_processes_of(proc.pid)
-                assert len(crawl_processes) == 1, "the picture is fetched by the crawl process"
-                proc.send_signal(signal.SIGINT)
-                err = proc.communicate(timeout=60)[1]
-            except BaseException:
-                proc.kill()  # the with block then waits for it
-                raise
-        assert proc.returncode == 130, err
-        assert "Traceback" not in err
-        assert not _alive(crawl_processes), "the crawl process did not outlive blogport"
-        assert not [p for p in (out / STORE_DIR).iterdir() if p.name.endswith(".tmp")]
+        interrupt_while_fetching(["sync", str(out)], out, lambda: NEW_PICTURE in _picture_paths(server),
+                                 "the picture's request")
 
         server.clear_log()
         again = blogport("sync", str(out))
