@@ -21,11 +21,13 @@ Checks and the names their findings carry:
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 import logging
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -392,10 +394,30 @@ def _run_checks(ctx: Context, now: datetime | None, progress: Progress, child: F
     return entries, findings
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while a validation runs, as it was afterwards.
+    The checks build tens of thousands of dicts and values that all live to the end and form
+    no cycles (none left to collect after a validation), which each full collection walked
+    again: 6% of a 200-post validation, 11% of a 2,000-post one, and after the content
+    check's fork those walks also copied the pages they touched."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def validate(out_dir: Path, options: ValidateOptions, progress: Progress = _no_progress) -> Report:
     """Check DIR and write DIR/report.html and DIR/report.json. Raises ``ArchiveError`` when
     DIR/blog.db is missing or unreadable, ``DiskFullError`` when the disk is full."""
-    out_dir = Path(out_dir)
+    with _collector_paused():
+        return _validate(Path(out_dir), options, progress)
+
+
+def _validate(out_dir: Path, options: ValidateOptions, progress: Progress) -> Report:
     ctx, archive = load_context(out_dir)
     prepared: dict[str, Any] = {}
 
