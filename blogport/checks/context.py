@@ -184,6 +184,8 @@ class MarkdownFile:
     form: str = "yaml"
     """How the metadata is written: "yaml" or "toml" front matter, or "pelican" (``Key: value``
     lines up to the first blank line, as Pelican's Markdown reader takes them)."""
+    front: str | None = field(default=None, repr=False, compare=False)
+    """The YAML or TOML front matter as written, when read but not loaded (``load_front_matter``)."""
 
 
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -236,8 +238,8 @@ def parse_markdown(path: Path, rel: str, *, front_matter: bool = True) -> Markdo
     metadata as Pelican would (``Key: value`` lines, no front matter delimiters).
 
     ``front_matter=False``: the file's body only, its YAML or TOML front matter left unloaded
-    (``meta`` None, no error for front matter that does not load): what the content check
-    reads, at a fraction of the cost."""
+    (``meta`` None, no error for front matter that does not load; ``load_front_matter``
+    loads it later): what the content check reads, at a fraction of the cost."""
     if not path.is_file():
         return MarkdownFile(rel, exists=False, error="file is missing")
     try:
@@ -250,10 +252,17 @@ def parse_markdown(path: Path, rel: str, *, front_matter: bool = True) -> Markdo
         if pelican is not None:
             return MarkdownFile(rel, exists=True, meta=pelican[0], body=pelican[1], form="pelican")
         return MarkdownFile(rel, exists=True, body=text, error="has no front matter")
-    raw, body = match.group(2), text[match.end():]
     form = "toml" if match.group(1) == "+++" else "yaml"
-    if not front_matter:
-        return MarkdownFile(rel, exists=True, body=body, form=form)
+    unloaded = MarkdownFile(rel, exists=True, body=text[match.end():], form=form, front=match.group(2))
+    return load_front_matter(unloaded) if front_matter else unloaded
+
+
+def load_front_matter(md: MarkdownFile) -> MarkdownFile:
+    """``md`` as ``parse_markdown`` gives it with its front matter loaded; ``md`` itself when it
+    holds none left to load (read with it loaded, or Pelican's metadata, or none at all)."""
+    if md.front is None:
+        return md
+    rel, raw, body, form = md.path, md.front, md.body, md.form
     try:
         meta = tomllib.loads(raw) if form == "toml" else yaml.load(raw, Loader=_SAFE_LOADER)
     except (yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
@@ -395,15 +404,20 @@ class Context:
 
     def markdown(self, rel: str) -> MarkdownFile:
         if rel not in self._md:
-            self._md[rel] = parse_markdown(self.out_dir / rel, rel)
+            unloaded = self._md_bodies.get(rel)  # read already: only its front matter to load
+            self._md[rel] = (load_front_matter(unloaded) if unloaded is not None
+                             else parse_markdown(self.out_dir / rel, rel))
         return self._md[rel]
 
     def read_shared_files(self) -> None:
-        """Parse the WXR files and the comments data files the ledger names, which the ledger and
+        """Parse the WXR files and the comments data files the ledger names, and read its
+        Markdown files (their front matter left for ``markdown`` to load), which the ledger and
         the content check both read: done before the content check forks, its child shares them."""
         self.wxr_files()
         for rel in sorted({loc for (fmt, t, _i), loc in self.ledger.items() if fmt == "markdown" and t == "comment"}):
             self.data_file(rel)
+        for rel in sorted({loc for (fmt, t, _i), loc in self.ledger.items() if fmt == "markdown" and t != "comment"}):
+            self.markdown_body(rel)
 
     def markdown_body(self, rel: str) -> MarkdownFile:
         """The file as ``markdown`` reads it when that has read it already, else read for its
@@ -518,4 +532,4 @@ def load_context(out_dir: Path) -> tuple[Context, Archive]:
 
 
 __all__ = ["Context", "load_context", "url_month", "iso_month", "comment_key", "parse_wxr",
-           "parse_markdown", "WxrFile", "WxrItem", "MarkdownFile"]
+           "parse_markdown", "load_front_matter", "WxrFile", "WxrItem", "MarkdownFile"]

@@ -13,7 +13,7 @@ import pytest
 
 import blogport.validate as validate_module
 from blogport.checks.base import Finding, Placement
-from blogport.checks.context import load_context, parse_markdown
+from blogport.checks.context import load_context, load_front_matter, parse_markdown
 from blogport.validate import ValidateOptions, run_checks, validate
 from tests.blogport.test_validate import BASE, _all_models, build_migration, sql, write_wxr
 
@@ -129,8 +129,32 @@ def test_body_only_read_gives_the_body_the_full_read_gives(tmp_path: Path, text:
     path.write_text(text, encoding="utf-8")
     full, body_only = parse_markdown(path, "post.md"), parse_markdown(path, "post.md", front_matter=False)
     assert (body_only.exists, body_only.body) == (full.exists, full.body) and full.body
+    loaded = load_front_matter(body_only)  # the front matter loaded afterwards: the full read, every field
+    assert dataclasses.astuple(loaded) == dataclasses.astuple(full) and load_front_matter(full) is full
     missing = parse_markdown(tmp_path / "gone.md", "gone.md", front_matter=False)
     assert not missing.exists and missing.body == ""
+
+
+def test_files_read_before_the_fork_are_not_read_again(damaged: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After ``read_shared_files`` (what runs before the fork) no check reads a Markdown file
+    again, and the findings are those of a context that read none beforehand."""
+    expected = _checks(damaged, fork=False)
+    ctx, archive = load_context(damaged)
+    try:
+        ctx.read_shared_files()
+        reads: list[Path] = []
+        read_text = Path.read_text
+
+        def counted(path: Path, *args, **kwargs) -> str:
+            reads.append(path)
+            return read_text(path, *args, **kwargs)
+
+        monkeypatch.setattr(Path, "read_text", counted)
+        entries, findings = run_checks(ctx, fork=False)
+        assert [path for path in reads if path.suffix == ".md"] == []
+        assert (entries, findings, ctx.image_counts) == expected
+    finally:
+        archive.close()
 
 
 def test_findings_and_placements_as_dicts_carry_every_field() -> None:
