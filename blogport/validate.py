@@ -149,7 +149,8 @@ class Report:
             lines.append(f"Report: {self.html_path.resolve()} (data: {self.json_path.name})")
         return lines
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, ledger: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """The facts of ``report.json``; ``ledger``: the ledger's entries as dicts, made already."""
         status = Counter(entry.status for entry in self.ledger)
         return {
             "version": REPORT_VERSION,
@@ -169,7 +170,7 @@ class Report:
             "findings": [f.as_dict() for f in self.findings],
             "months": [m.as_dict() for m in self.months],
             "cruft_stripped": [{"rule": rule, "count": count} for rule, count in self.cruft_stripped],
-            "ledger": [entry.as_dict() for entry in self.ledger],
+            "ledger": ledger if ledger is not None else [entry.as_dict() for entry in self.ledger],
             **({"captures": self.captures} if self.captures else {}),
         }
 
@@ -426,7 +427,8 @@ def _validate(out_dir: Path, options: ValidateOptions, progress: Progress) -> Re
         page's ledger table (and the page's renderer, imported here for start-up speed)."""
         from blogport.report.render import prepare_ledger
 
-        prepared["json"] = {"ledger": json_items([entry.as_dict() for entry in entries])}
+        prepared["ledger"] = [entry.as_dict() for entry in entries]
+        prepared["json"] = {"ledger": json_items(prepared["ledger"])}
         prepared["html"] = prepare_ledger(entries, ctx.formats)
 
     try:
@@ -453,7 +455,7 @@ def _validate(out_dir: Path, options: ValidateOptions, progress: Progress) -> Re
         archive.close()
     from blogport.report.render import render_html
 
-    _write_atomic(report.json_path, report_json(report.as_dict(), prepared.get("json")))
+    _write_atomic(report.json_path, report_json(report.as_dict(prepared.get("ledger")), prepared.get("json")))
     _write_atomic(report.html_path, render_html(report, prepared.get("html")))
     log.info("validation report written to %s", report.html_path)
     return report

@@ -4,6 +4,7 @@ process, a failed child leaves the check here, and an error here ends the child.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import time
 from dataclasses import replace
@@ -163,3 +164,9 @@ def test_findings_and_placements_as_dicts_carry_every_field() -> None:
     for value in (finding, placement):
         assert value.as_dict() == {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
         assert list(value.as_dict()) == [f.name for f in dataclasses.fields(value)]
+
+
+def test_report_facts_with_the_ledger_made_already_are_the_same(damaged: Path) -> None:
+    report = validate(damaged, ValidateOptions())
+    assert report.as_dict([entry.as_dict() for entry in report.ledger]) == report.as_dict()
+    assert json.loads(report.json_path.read_text(encoding="utf-8")) == report.as_dict()
