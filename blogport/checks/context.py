@@ -188,8 +188,21 @@ class MarkdownFile:
     """The YAML or TOML front matter as written, when read but not loaded (``load_front_matter``)."""
 
 
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-"""``yaml.safe_load``'s loader, in C when PyYAML has it (same rules, faster)."""
+_YAML_STR = "tag:yaml.org,2002:str"
+
+
+class _SafeLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """``yaml.safe_load``'s loader, in C when PyYAML has it (same rules, faster), that makes a
+    string node its string directly: what its constructor gives, without the dispatch that
+    was a sixth of loading a post's front matter (most of its values are strings)."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        if node.__class__ is yaml.ScalarNode and node.tag == _YAML_STR:
+            return node.value
+        return super().construct_object(node, deep)
+
+
+_SAFE_LOADER = _SafeLoader
 _FRONT = re.compile(r"\A(---|\+\+\+)[ \t]*\r?\n(.*?)^(---|\.\.\.|\+\+\+)[ \t]*\r?$\n?", re.S | re.M)
 
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from blogport.checks.context import parse_wxr
+import pytest
+import yaml
+
+from blogport.checks.context import _SAFE_LOADER, parse_wxr
 
 WXR = """<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0" xmlns:wp="http://wordpress.org/export/1.2/"
@@ -60,3 +63,23 @@ def test_parse_wxr_reads_the_first_child_of_each_tag_in_no_other_namespace(tmp_p
     assert (page.post_id, page.title, page.post_type, page.post_date, page.content, page.keys) == (
         "", "", "page", "", "", set())
     assert wxr.index["77"] is item and wxr.index["12"] is item
+
+
+@pytest.mark.parametrize("text", [
+    'title: "A"\ndate: 2009-08-15T09:50:00-07:00\ntags:\n- "x"\n- y\n',
+    "a: &s text\nb: *s\nc: !!str 12\nd: 12\ne: [1, 'two', {f: null}]\n",
+    "a: &m {k: v}\nb: *m\n<<: *m\n",
+    "a: &r [*r]\n",
+    "a: !custom x\n",
+    "a: !!binary not base64!\n",
+    "? [1, 2]\n: v\n",
+    "- just\n- a list\n",
+])
+def test_front_matter_loads_as_yaml_safe_load_does(text: str) -> None:
+    def loaded(loader: type) -> tuple[str, str]:
+        try:
+            return "ok", repr(yaml.load(text, Loader=loader))
+        except yaml.YAMLError as exc:
+            return "error", str(exc)
+
+    assert loaded(_SAFE_LOADER) == loaded(getattr(yaml, "CSafeLoader", yaml.SafeLoader))
