@@ -108,12 +108,15 @@ class Failure:
     reason: str
 
 
-PARALLEL_FROM_CHARS = 300_000
-"""From this much raw HTML (posts' and comments' bodies: 60 posts of the bench's fixture blog
-with their comments) the second half of the work is transformed in a forked child
-(``kernel.forked``) while this process transforms the first. CPU seconds of the loop, one
-process -> this process and the child (its pickling included): 200 posts 0.14 -> 0.09 and
-0.09, 2,000 posts 1.27 -> 0.80 and 0.73; the wall-clock gain needs the second core free."""
+PARALLEL_FROM_CHARS = 2_000_000
+"""From this much raw HTML (posts' and comments' bodies, a constant for each record: about 450
+posts of the bench's fixture blog with their comments) the second half of the work is
+transformed in a forked child (``kernel.forked``) while this process transforms the first.
+``transform()`` of crawled archives, forked against one process, CPU of both processes
+counted: 200 posts (1.0 M) wall 0.29 -> 0.27 s for CPU 0.29 -> 0.36-0.45 s; 500 posts (2.2 M)
+0.66 -> 0.56 s for 0.63 -> 0.69 s; 1,000 posts (4.4 M) 1.22 -> 0.87 s for the same 1.17 s. The
+fork's own cost (copying pages the child touches, pickling its results back) is about fixed, so
+a small blog pays more CPU than it saves time; the wall-clock gain needs the second core free."""
 
 
 def _cost(raw: RawPost) -> int:
