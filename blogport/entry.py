@@ -8,9 +8,15 @@ import sys
 
 
 def main() -> None:
-    from crawler.early import start_ahead
+    from crawler.early import close_ahead, start_ahead
 
     start_ahead(sys.argv[1:])
-    from blogport.cli import main as cli_main
+    try:
+        from blogport.cli import main as cli_main
+    except KeyboardInterrupt:  # Ctrl-C before the command line could say it
+        close_ahead()
+        from kernel.errors import InterruptedRun
 
+        print(f"blogport: {InterruptedRun()}", file=sys.stderr)
+        sys.exit(InterruptedRun.exit_code)
     cli_main()

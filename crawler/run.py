@@ -45,7 +45,7 @@ from kernel.archive import ARCHIVE_NAME, Archive, utc_now
 from kernel.errors import DiskFullError, SourceError, UnreachableError
 from crawler.options import CrawlOptions
 from crawler.child_pipes import STDERR_END_S, ChildPipes
-from crawler.early import start_crawl_process, take_ahead
+from crawler.early import close_ahead, start_crawl_process, take_ahead
 from crawler.process import MESSAGE_PREFIX
 from crawler.progress import make_progress
 from crawler.sources import BackupFile, MirrorFolder, Source, source_for
@@ -121,6 +121,8 @@ def crawl(
     Blogger blog) and ``UnreachableError`` when the blog's host cannot be reached.
     """
     found = source_of(source, options)
+    if not isinstance(found, LiveBlog):
+        close_ahead()  # the console script guessed a live crawl from the command line: none comes
     if (keep is not None or on_started is not None or early is not None) and isinstance(found, LiveBlog):
         summary = found.crawl(Path(out_dir), options, settings, keep=keep, on_started=on_started, early=early)
     else:

@@ -72,3 +72,11 @@ def test_a_wrong_guess_of_a_live_crawl_costs_nothing_but_the_idle_process(tmp_pa
     assert run.returncode == 0, run.stderr[-3000:]
     assert log.read_text().split("\n")[:-1] == ["crawl-process", "import blogport.cli"]
     assert (tmp_path / "out" / "wordpress.xml").is_file() and (tmp_path / "out" / "blog.db").is_file()
+
+
+def test_ctrl_c_while_the_command_line_is_imported_says_interrupted(tmp_path: Path) -> None:
+    log = tmp_path / "events.log"
+    run = _blogport(log, "--interrupt-import", "crawl", "http://127.0.0.1:9/", "-o", str(tmp_path / "out"))
+    assert run.returncode == 130
+    assert run.stderr.strip() == "blogport: interrupted: run the same command again to resume"
+    assert log.read_text().split("\n")[:-1] == ["crawl-process", "import blogport.cli"]

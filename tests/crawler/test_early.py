@@ -61,3 +61,19 @@ def test_a_process_that_died_waiting_is_not_handed_out() -> None:
     proc.kill()
     proc.wait()
     assert early.take_ahead() is None and early._ahead is None
+
+
+def test_a_crawl_of_a_source_that_is_no_live_blog_ends_the_process_started_ahead(tmp_path) -> None:
+    from crawler.options import CrawlOptions
+    from crawler.run import crawl
+    from fixtures.blogger import generate_blog
+    from fixtures.export import render_blogger_export
+
+    export = tmp_path / "export.xml"
+    export.write_bytes(render_blogger_export(generate_blog(seed=4, posts=3)))
+    early.start_ahead(["crawl", "https://myblog.blogspot.com/", "-o", "out"])  # a wrong guess
+    proc = early._ahead
+    assert proc is not None
+    summary = crawl(str(export), tmp_path / "out", CrawlOptions(progress=False))
+    assert summary.posts_found > 0
+    assert early._ahead is None and proc.returncode is not None and proc.pid not in _children(os.getpid())
