@@ -299,7 +299,10 @@ _BLOCK = {
     "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "ol", "p",
     "pre", "section", "table", "tbody", "thead", "tfoot", "tr", "ul", "caption",
 }
-_DROPPED_WITH_CONTENT = frozenset({"script", "style", "noscript", "object", "embed", "form", "textarea", "select"})
+_DROPPED_WITH_CONTENT = frozenset({"script", "style", "noscript", "object", "embed", "textarea", "select"})
+"""Elements dropped with what they hold: code, fallbacks and form controls' values. A ``form``
+is not among them: its tag and controls go (they cannot work on the new site), the author's
+words around the controls stay (a real page wrote its survey's questions and a note inside one)."""
 _SKIP = _DROPPED_WITH_CONTENT | {"template", "iframe"}
 
 

@@ -261,3 +261,17 @@ def test_a_body_serialised_in_one_call_is_its_inner_html():
     for body in bodies:
         root, _ = prepare(body, BASE, "post")
         assert root_inner_html(root) == inner_html(root), body
+
+
+def test_a_form_loses_its_tag_and_controls_but_not_the_words_written_in_it():
+    # as a real Blogger page holds its survey: a note and the questions inside the form
+    raw = ('<form action="http://www.response-o-matic.com/mail.php" method="post"><input type="hidden" name="id"'
+           ' value="2qq8"/><b>Nota</b>: este formulario es privado.<br/><table><tr><td><strong>Nombre:</strong></td>'
+           '<td><input name="name" type="text"/></td></tr></table><input type="radio" name="r" value="Bueno"/> Bueno'
+           '<textarea name="t">typed by nobody</textarea><select name="s"><option>one</option></select>'
+           '<input type="submit" value="Send"/></form>')
+    html, text, _ = clean_body(raw, BASE, "post")
+    for gone in ("<form", "<input", "<textarea", "<select", "response-o-matic", "typed by nobody", "Send"):
+        assert gone not in html and gone not in text, gone
+    assert "<b>Nota</b>: este formulario es privado." in html
+    assert "Nombre:" in text and "Bueno" in text and text.startswith("Nota: este formulario es privado.")
