@@ -20,6 +20,7 @@ from blogport.checks.context import Context
 from blogport.checks.cruft import CruftScanner, load_scanner
 from blogport.checks.images import ImageTally
 from loaders.image_urls import is_blogger_image_host
+from transform.clean import html_to_text
 from transform.cruft import parse_fragment
 
 _HTML_IMG = re.compile(r"<img\b[^>]*?\bsrc\s*=\s*[\"']([^\"']+)", re.I)
@@ -58,6 +59,19 @@ def html_text(html: str) -> str:
         return " ".join(_STRING_VALUE(parse_fragment(html)).split())  # what lxml.html's text_content() gives
     except (etree.ParserError, ValueError):
         return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+_FENCED_CODE = re.compile(r"^[ \t]*(`{3,}|~{3,})[^\n]*\n.*?(?:^[ \t]*\1[ \t]*$|\Z)", re.M | re.S)
+_CODE_SPAN = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)", re.S)
+
+
+def outside_code(markdown: str) -> str:
+    """A Markdown body without its fenced code blocks and code spans: what they hold is text
+    shown as written (a post about Blogger templates shows their ``<div style='clear: both;'/>``),
+    never markup of the post, so the cruft rules must not read it as such."""
+    if "`" not in markdown and "~~~" not in markdown:
+        return markdown
+    return _CODE_SPAN.sub(" ", _FENCED_CODE.sub("\n", markdown))
 
 
 def _find_wxr_item(ctx: Context, file: str, post: dict[str, Any]) -> Any:
@@ -157,7 +171,10 @@ def check_content(ctx: Context, link_for: Callable[..., str | None],
         link = link_for(item_type, row["id"])
         bodies = exported_bodies(ctx, item_type, row)
         texts = [text_of(body) if is_html else body for _fmt, body, is_html in bodies]
-        hits = scanner.scan(item_type, [(fmt, body, text) for (fmt, body, _html), text in zip(bodies, texts)])
+        # the cruft rules read the HTML bodies with their text, a Markdown one without its code
+        scanned = [(fmt, body, text) if is_html else (fmt, outside_code(body), outside_code(body))
+                   for (fmt, body, is_html), text in zip(bodies, texts)]
+        hits = scanner.scan(item_type, scanned)
         for severity in (ERROR, WARNING):
             mine = [hit for _name, hit in sorted(hits.items()) if hit.severity == severity]
             if not mine:
@@ -201,9 +218,11 @@ def check_content(ctx: Context, link_for: Callable[..., str | None],
         raw = raw_by_url.get(row["url"])
         raw_text = text_of(raw.body_html) if raw else ""
         if not text:
-            if raw_text:
+            # the source's writing as the transform reads it: no script, style or form control's value
+            written = " ".join(html_to_text(raw.body_html).split()) if raw and raw_text else ""
+            if written:
                 findings.append(Finding(ERROR, "content", f"{label}: the body is empty but the source had"
-                                        f" {len(raw_text)} characters of text", row["url"], link, kind, row["id"]))
+                                        f" {len(written)} characters of text", row["url"], link, kind, row["id"]))
             else:
                 findings.append(Finding(WARNING, "content", f"{label}: the body is empty (as in the source)",
                                         row["url"], link, kind, row["id"]))

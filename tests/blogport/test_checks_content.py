@@ -29,3 +29,17 @@ def test_text_of_plain_bodies_is_what_the_parser_reads() -> None:
         if parsed is not None:
             assert content.html_text(body) == parsed, repr(body)
     assert quick > 500
+
+
+def test_code_in_a_markdown_body_is_text_not_markup() -> None:
+    body = ("Copy this into your template:\n\n```\n<div style='clear: both;'/> <!-- clear for photos floats -->\n"
+            "```\n\nand `<div style=\"clear:both\"></div>` inline, ``a ` tick``; then\n\n"
+            "<div style=\"clear: both;\"></div>\n\n~~~html\n<span>x</span>\n~~~\nend")
+    kept = content.outside_code(body)
+    assert "clear: both;'/>" not in kept and 'clear:both"' not in kept and "a ` tick" not in kept
+    assert "<span>x</span>" not in kept
+    assert '<div style="clear: both;"></div>' in kept  # markup of the post, outside any code
+    assert kept.startswith("Copy this into your template:") and kept.endswith("end")
+    assert content.outside_code("no code at all") == "no code at all"
+    unclosed = content.outside_code("text\n```\n<div style='clear: both;'/>")
+    assert "clear" not in unclosed and unclosed.startswith("text")

@@ -803,3 +803,23 @@ def test_compiled_report_template_is_the_templates(migration: Path, monkeypatch:
     page = (migration / "report.html").read_text(encoding="utf-8")
     generated = re.compile(r"Generated \S+")
     assert "<svg" in page and generated.sub("", page) == generated.sub("", compiled_page)
+
+
+def test_a_real_export_that_shows_template_code_and_holds_a_survey_validates_clean(tmp_path: Path) -> None:
+    # a blog about Blogger templates: its posts show <div style='clear: both;'/> in code blocks
+    # (text, not cruft), and a page writes a note and its questions inside a <form>
+    from blogport.cli import main as cli
+    from tests.conftest import realdata_path
+
+    export = realdata_path("ecoal95-blogger-to-wordpress/blog.xml")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["migrate", str(export), "-o", str(out), "--no-download-images",
+                                      "--no-progress", "-q"])
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "report.json").read_text())
+    errors = [f["message"] for f in report["findings"] if f["severity"] == "error"]
+    assert errors == []
+    survey = (out / "markdown" / "content" / "que-te-ha-parecido-el-blog.md").read_text()
+    assert "**Nota**: este formulario es privado" in survey and "<form" not in survey
+    shown = (out / "markdown" / "content" / "posts" / "expandir-las-entradas-via-ajax.md").read_text()
+    assert "<div style='clear: both;'/>" in shown  # the template code the post shows, as written
