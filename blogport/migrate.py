@@ -262,19 +262,15 @@ def migrate(
     # the stages' modules are imported here, not at start-up (``blogport --help`` and the other
     # commands do not need them); a live crawl's process is started first, before anything
     # else is prepared or imported (``StageWarmup`` imports the later stages while it works)
-    from crawler.early import close_ahead
     from crawler.run import EarlyCrawlProcess, LiveBlog, source_of
 
     early = None
-    live = False
     if crawl_with is None:
         try:
             live = isinstance(source_of(config.source, config.crawl), LiveBlog)
         except BlogportError:
             live = False  # the crawl stage says what is wrong with the source
         early = EarlyCrawlProcess().start() if live else None
-    if not live:
-        close_ahead()  # the console script guessed a live crawl from the command line: none comes
     try:
         return _migrate(config, Path(out_dir), validate=validate, validate_options=validate_options, force=force,
                         display=display, crawl_with=crawl_with, early=early)

@@ -84,10 +84,7 @@ def take_ahead() -> subprocess.Popen[str] | None:
     once)."""
     global _ahead
     proc, _ahead = _ahead, None
-    if proc is not None and proc.poll() is not None:
-        _close(proc)
-        return None
-    return proc
+    return still_waiting(proc)
 
 
 def close_ahead() -> None:
@@ -95,10 +92,18 @@ def close_ahead() -> None:
     global _ahead
     proc, _ahead = _ahead, None
     if proc is not None:
-        _close(proc)
+        end_unused(proc)
 
 
-def _close(proc: subprocess.Popen[str]) -> None:
+def still_waiting(proc: subprocess.Popen[str] | None) -> subprocess.Popen[str] | None:
+    """``proc`` when it still waits for its job, else None (one that ended is reaped)."""
+    if proc is not None and proc.poll() is not None:
+        end_unused(proc)
+        return None
+    return proc
+
+
+def end_unused(proc: subprocess.Popen[str]) -> None:
     """End a crawl process that has no job: it has nothing to finish or keep."""
     if proc.poll() is None:
         proc.kill()

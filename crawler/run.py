@@ -45,7 +45,7 @@ from kernel.archive import ARCHIVE_NAME, Archive, utc_now
 from kernel.errors import DiskFullError, SourceError, UnreachableError
 from crawler.options import CrawlOptions
 from crawler.child_pipes import STDERR_END_S, ChildPipes
-from crawler.early import close_ahead, start_crawl_process, take_ahead
+from crawler.early import close_ahead, end_unused, start_crawl_process, still_waiting, take_ahead
 from crawler.process import MESSAGE_PREFIX
 from crawler.progress import make_progress
 from crawler.sources import BackupFile, MirrorFolder, Source, source_for
@@ -295,16 +295,13 @@ class EarlyCrawlProcess:
     def take(self) -> subprocess.Popen[str] | None:
         """The process, when it still waits for its job (else None: start another)."""
         proc, self.proc = self.proc, None
-        if proc is not None and proc.poll() is not None:
-            _end(proc, None, grace=0.0)
-            return None
-        return proc
+        return still_waiting(proc)
 
     def close(self) -> None:
         """End the process if no crawl took it: it has no job, nothing to keep."""
         proc, self.proc = self.proc, None
         if proc is not None:
-            _end(proc, None, grace=0.0)
+            end_unused(proc)
 
 
 def run_child(job: dict[str, Any], source_label: str, progress_enabled: bool,

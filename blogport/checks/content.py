@@ -172,8 +172,11 @@ def check_content(ctx: Context, link_for: Callable[..., str | None],
         bodies = exported_bodies(ctx, item_type, row)
         texts = [text_of(body) if is_html else body for _fmt, body, is_html in bodies]
         # the cruft rules read the HTML bodies with their text, a Markdown one without its code
-        scanned = [(fmt, body, text) if is_html else (fmt, outside_code(body), outside_code(body))
-                   for (fmt, body, is_html), text in zip(bodies, texts)]
+        scanned = []
+        for (fmt, body, is_html), text in zip(bodies, texts):
+            if not is_html:
+                body = text = outside_code(body)
+            scanned.append((fmt, body, text))
         hits = scanner.scan(item_type, scanned)
         for severity in (ERROR, WARNING):
             mine = [hit for _name, hit in sorted(hits.items()) if hit.severity == severity]

@@ -36,7 +36,7 @@ def test_a_process_started_ahead_is_taken_once_or_ended_unused() -> None:
     assert proc is not None and proc.poll() is None
     assert proc.pid in _children(os.getpid())
     assert early.take_ahead() is None, "taken once"
-    early._close(proc)
+    early.end_unused(proc)
     assert proc.pid not in _children(os.getpid())
 
     early.start_ahead(["migrate", "https://127.0.0.1:9/", "-o", "out"])
